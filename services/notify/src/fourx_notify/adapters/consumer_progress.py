@@ -1,0 +1,47 @@
+"""How far a consumer group has got, so a report waits for every event sent before it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+class ConsumerProgress:
+    def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str]):
+        self._group_id = group_id
+        self._topics = tuple(topics)
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                          client_id=f"{group_id}-progress")
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{group_id}-progress")
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        await self._admin.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+        await self._admin.close()
+
+    async def caught_up(self, timeout: float) -> bool:
+        """Wait until the group has committed past every record that existed when called."""
+        await self._consumer.topics()  # refresh metadata
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in self._topics
+            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        ends = {tp: end for tp, end in (await self._consumer.end_offsets(partitions)).items() if end > 0}
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await self._admin.list_consumer_group_offsets(self._group_id, partitions=list(ends))
+            behind = [tp for tp, end in ends.items()
+                      if tp not in committed or committed[tp] is None or committed[tp].offset < end]
+            if not behind:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.2)

@@ -1,0 +1,56 @@
+"""The read model: every event of the catalog, stored once by its CloudEvent id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from pymongo import ASCENDING, InsertOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from fourx_notify.domain.stats import StoredEvent
+
+COLLECTION = "events"
+DUPLICATE_KEY = 11000
+
+
+class EventStore:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[COLLECTION]
+
+    async def create_indexes(self) -> None:
+        await self._collection.create_index([("district", ASCENDING), ("occurred_on", ASCENDING)])
+        await self._collection.create_index([("district", ASCENDING), ("type", ASCENDING)])
+
+    async def add_many(self, events: Sequence[StoredEvent]) -> int:
+        """Insert what is new, skip what was seen (same id); returns how many were new."""
+        if not events:
+            return 0
+        docs = [
+            {"_id": e.id, "type": e.type, "district": e.district, "time": e.time,
+             "occurred_on": e.occurred_on.isoformat(), "week": e.week, "data": e.data}
+            for e in events
+        ]
+        try:
+            result = await self._collection.bulk_write([InsertOne(d) for d in docs], ordered=False)
+            return result.inserted_count
+        except BulkWriteError as exc:
+            if any(err["code"] != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
+                raise
+            return exc.details.get("nInserted", 0)
+
+    async def up_to(self, district: str, last_day: date) -> list[StoredEvent]:
+        cursor = self._collection.find({"district": district, "occurred_on": {"$lte": last_day.isoformat()}})
+        return [_from_doc(d) async for d in cursor]
+
+    async def latest(self, district: str, event_type: str) -> StoredEvent | None:
+        cursor = self._collection.find({"district": district, "type": event_type}).sort("time", -1).limit(1)
+        docs = await cursor.to_list(None)
+        return _from_doc(docs[0]) if docs else None
+
+
+def _from_doc(doc: dict[str, Any]) -> StoredEvent:
+    return StoredEvent(id=doc["_id"], type=doc["type"], district=doc["district"], time=doc["time"],
+                       occurred_on=date.fromisoformat(doc["occurred_on"]), week=doc["week"], data=doc["data"])

@@ -1,0 +1,96 @@
+"""The CloudEvents 1.0 envelope every fourx event travels in (structured JSON mode)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+class InvalidEvent(ValueError):
+    """A record that is not JSON, not a CloudEvent, or whose data fails validation."""
+
+
+class CloudEvent(BaseModel):
+    # Extension attributes other producers add are kept, not rejected.
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    time: datetime
+    subject: str | None = None
+    district: str = Field(min_length=1)
+    correlationid: str | None = None
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+    @field_validator("time")
+    @classmethod
+    def _aware_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("time must carry a UTC offset (RFC 3339)")
+        return value.astimezone(UTC)
+
+    def to_json_bytes(self) -> bytes:
+        body = self.model_dump(mode="json", exclude_none=False)
+        body["time"] = self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json_bytes(cls, raw: bytes | None) -> "CloudEvent":
+        if raw is None:
+            raise InvalidEvent("record has no value")
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidEvent(f"value is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise InvalidEvent("value is JSON but not an object, so not a CloudEvent")
+        try:
+            return cls.model_validate(body)
+        except ValidationError as exc:
+            raise InvalidEvent(f"not a valid CloudEvent: {_short(exc)}") from exc
+
+
+def new_event(
+    *,
+    type: str,
+    source: str,
+    district: str,
+    data: BaseModel | dict[str, Any],
+    subject: str | None = None,
+    correlationid: str | None = None,
+    id: str | None = None,
+    time: datetime | None = None,
+) -> CloudEvent:
+    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    event_id = id or str(uuid.uuid4())
+    return CloudEvent(
+        id=event_id,
+        type=type,
+        source=source,
+        time=time or datetime.now(UTC),
+        subject=subject,
+        district=district,
+        correlationid=correlationid or event_id,
+        data=payload,
+    )
+
+
+def deterministic_id(*parts: str) -> str:
+    """An event id derived from what caused it, so a retried or duplicated command (or a
+    second replica doing the same scheduled job) yields the same id and consumers drop it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "fourx:" + "/".join(parts)))
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+    )

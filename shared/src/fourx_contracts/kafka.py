@@ -1,0 +1,154 @@
+"""Kafka plumbing every service shares: a broker with safe defaults, event publishing per
+the contract, at-least-once subscribers that move bad records to `<topic>.dlq`, topic setup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
+from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
+
+log = structlog.get_logger("fourx.kafka")
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap: str = "127.0.0.1:9092"
+    partitions: int = 6
+
+
+def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
+    """aiokafka's producer defaults to acks=1 without idempotence: a leader crash can lose or
+    duplicate records. Every fourx producer waits for all replicas and is idempotent."""
+    return KafkaBroker(
+        settings.bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        graceful_timeout=15.0,
+        # One INFO line per record drowns the logs an ops team reads; keep them at DEBUG.
+        log_level=logging.DEBUG,
+    )
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A record that passed validation: its envelope, its typed payload and where it came from."""
+
+    envelope: CloudEvent
+    payload: Payload
+    topic: str
+    partition: int
+    offset: int
+
+
+EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
+
+
+def decode_record(topic: str, value: bytes | None) -> tuple[CloudEvent, Payload]:
+    envelope = CloudEvent.from_json_bytes(value)
+    return envelope, validate_payload(envelope, topic)
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    # FastStream would json-decode the body before our handler runs and fail on garbage;
+    # we decode ourselves so a bad record can be moved to the DLQ instead.
+    return message.body
+
+
+def subscribe_events(
+    broker: KafkaBroker,
+    topics: Iterable[str],
+    *,
+    group_id: str,
+    handler: EventHandler,
+) -> None:
+    """Subscribe `handler` to `topics` with at-least-once delivery.
+
+    The offset is committed only after the handler returned, so a crash redelivers (handlers
+    are idempotent by event id). A record that is not a valid event is published to
+    `<topic>.dlq` with the error in its headers and then skipped, so it never blocks its
+    partition; any other exception rewinds the partition and the record is tried again.
+    """
+    topics = tuple(topics)
+
+    async def on_record(body: bytes, msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        try:
+            envelope, payload = decode_record(record.topic, record.value)
+        except InvalidEvent as exc:
+            await send_to_dlq(broker, record, str(exc), group_id)
+            return
+        await handler(ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset))
+
+    on_record.__name__ = f"{group_id}_events"
+    broker.subscriber(
+        *topics,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_body,
+        max_poll_interval_ms=600_000,
+    )(on_record)
+
+
+async def send_to_dlq(broker: KafkaBroker, record: Any, error: str, group_id: str) -> None:
+    headers = {
+        "dlq-error": error[:4000],
+        "dlq-topic": record.topic,
+        "dlq-partition": str(record.partition),
+        "dlq-offset": str(record.offset),
+        "dlq-group": group_id,
+    }
+    for key, value in record.headers or ():
+        headers.setdefault(f"original-{key}", value.decode(errors="replace") if isinstance(value, bytes) else str(value))
+    log.warning("record moved to DLQ", topic=record.topic, partition=record.partition,
+                offset=record.offset, error=error)
+    await broker.publish(record.value or b"", dlq_topic(record.topic), key=record.key, headers=headers)
+
+
+async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
+    """One topic per event type, key = district, value = structured-mode CloudEvent JSON."""
+    await broker.publish(
+        event.to_json_bytes(),
+        event.type,
+        key=event.district.encode(),
+        headers={"content-type": CONTENT_TYPE},
+        correlation_id=event.correlationid,
+    )
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[str] = TOPICS) -> list[str]:
+    """Create the catalog's topics and their DLQs where missing; returns what was created."""
+    wanted: list[NewTopic] = []
+    for topic in topics:
+        configs = {"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {}
+        wanted.append(NewTopic(topic, settings.partitions, 1, topic_configs=configs))
+        wanted.append(NewTopic(dlq_topic(topic), settings.partitions, 1))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="fourx-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another replica created them first
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,77 @@
+"""What every service opens in its lifespan and closes again: Kafka broker, store, relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics
+from fourx_contracts.mongo import MongoSettings, open_client
+
+log = structlog.get_logger("fourx.runtime")
+
+
+class ServiceRuntime:
+    """Created by a service's composition root; nothing here touches the network until
+    `start()`, which the app's lifespan calls."""
+
+    def __init__(self, service: str, kafka: KafkaSettings, mongo: MongoSettings, database: str):
+        self.service = service
+        self.kafka_settings = kafka
+        self.mongo_settings = mongo
+        self.database_name = database
+        self.broker: KafkaBroker = create_broker(kafka, client_id=f"fourx-{service}")
+        self._client: AsyncMongoClient | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def db(self) -> AsyncDatabase:
+        if self._client is None:
+            raise RuntimeError(f"{self.service}: the store is not open (runtime not started)")
+        return self._client[self.database_name]
+
+    async def open_store(self) -> None:
+        if self._client is None:
+            self._client = open_client(self.mongo_settings)
+            await self._client.admin.command("ping")
+
+    async def start(self) -> None:
+        await ensure_topics(self.kafka_settings)
+        await self.open_store()
+        await self.broker.start()
+        log.info("service started", service=self.service, kafka=self.kafka_settings.bootstrap)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"{self.service}:{name}")
+        self._tasks.append(task)
+        return task
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.broker.stop()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def health(self) -> dict[str, Any]:
+        store_ok = kafka_ok = False
+        try:
+            await self.db.command("ping")
+            store_ok = True
+        except Exception:  # reported, not raised: health says what is down
+            pass
+        try:
+            kafka_ok = bool(await self.broker.ping(timeout=2.0))
+        except Exception:
+            pass
+        return {"service": self.service, "status": "ok" if store_ok and kafka_ok else "degraded",
+                "store": store_ok, "kafka": kafka_ok}

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from fourx_contracts.kafka import KafkaSettings
+from fourx_contracts.mongo import MongoSettings
+from fourx_meetings.bootstrap import MeetingsService, MeetingsSettings
+from fourx_meetings.bootstrap import create_app as meetings_app
+from fourx_notify.bootstrap import NotifyService, NotifySettings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest_asyncio.fixture(scope="session")
+async def notify(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[NotifyService]:
+    service = NotifyService(kafka_settings, mongo_settings, NotifySettings(database="it_notify", catch_up_seconds=20))
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def meetings(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[MeetingsService]:
+    service = MeetingsService(kafka_settings, mongo_settings, MeetingsSettings(database="it_meetings"))
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def meetings_http(meetings: MeetingsService) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=meetings_app(meetings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as client:
+        yield client

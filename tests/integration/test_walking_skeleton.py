@@ -1,0 +1,125 @@
+"""One activity day from the meetings service through real Kafka into notify's store and
+out as a weekly report; the DLQ; duplicate delivery; the outbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from fourx_contracts.envelope import new_event
+from fourx_contracts.kafka import ensure_topics
+
+from tests.support.kafka import EventTap, produce, sleep_until
+
+pytestmark = pytest.mark.integration
+
+MINUTES = {
+    "date": "2026-11-06",
+    "venue": "区党群服务中心",
+    "attendees": ["p-sec-1", "p-org-1", "p-head"],
+    "community_reports": [{"community_id": "c1", "last_month": "完成垃圾分类宣传", "next_month": "推进加装电梯"}],
+    "comments": [{"community_id": "c1", "by": "p-org-1", "text": "宣传到位"}],
+    "tasks": [
+        {"task_id": "t1", "title": "老旧小区加装电梯摸底", "assigned_to": {"kind": "department", "id": "zhujian"}, "due_date": "2026-12-04"},
+        {"task_id": "t2", "title": "社区养老服务站建设", "assigned_to": {"kind": "department", "id": "minzheng"}, "due_date": "2026-12-18"},
+    ],
+    "summary": "各社区要把问题清单落实到人。",
+}
+
+
+async def request_report(kafka_settings, district: str, week: str) -> dict:
+    request = new_event(type="report-requested", source="/tests", district=district, data={"week": week})
+    async with EventTap(kafka_settings.bootstrap, ["report-published"]) as tap:
+        await produce(kafka_settings.bootstrap, "report-requested", request.to_json_bytes(), district.encode())
+        published = await tap.wait_for(
+            lambda t: [e for e in t.events("report-published", district) if e["correlationid"] == request.correlationid],
+            timeout=30,
+        )
+    return published[0]
+
+
+async def test_activity_day_flows_to_weekly_report(kafka_settings, meetings_http, notify, district):
+    async with EventTap(kafka_settings.bootstrap, ["meeting-held"]) as tap:
+        response = await meetings_http.put(f"/districts/{district}/activity-days/m-2026-11/minutes", json=MINUTES)
+        assert response.status_code == 200, response.text
+        held = await tap.wait_for(lambda t: t.events("meeting-held", district))
+    assert len(held) == 1
+    event = held[0]
+    assert event["specversion"] == "1.0" and event["type"] == "meeting-held"
+    assert event["district"] == district and event["subject"] == "m-2026-11"
+    assert [t["task_id"] for t in event["data"]["tasks"]] == ["t1", "t2"]
+
+    report = await request_report(kafka_settings, district, "2026-W45")
+    assert report["data"]["stats"]["meetings_held"] == 1
+    assert report["data"]["stats"]["tasks_assigned"] == 2
+    bulletin = await notify.bulletins().get(f"{district}:2026-W45")
+    assert "周工作记实通报" in bulletin["markdown"]
+    assert "老旧小区加装电梯摸底" in bulletin["markdown"]
+
+
+async def test_replaying_minutes_publishes_once(kafka_settings, meetings_http, district):
+    async with EventTap(kafka_settings.bootstrap, ["meeting-held"]) as tap:
+        for _ in range(2):
+            response = await meetings_http.put(f"/districts/{district}/activity-days/m1/minutes", json=MINUTES)
+            assert response.status_code == 200
+        await tap.wait_for(lambda t: t.events("meeting-held", district))
+        await tap.settle(2.0)
+        assert len(tap.events("meeting-held", district)) == 1
+
+
+async def test_record_is_keyed_by_district_with_cloudevents_content_type(kafka_settings, meetings_http, district):
+    async with EventTap(kafka_settings.bootstrap, ["meeting-held"]) as tap:
+        await meetings_http.put(f"/districts/{district}/activity-days/m1/minutes", json=MINUTES)
+        await tap.wait_for(lambda t: t.events("meeting-held", district))
+        record = next(r for r in tap.records if json.loads(r.value)["district"] == district)
+    assert record.key == district.encode()
+    assert dict(record.headers)["content-type"] == b"application/cloudevents+json"
+
+
+async def test_non_json_goes_to_dlq_and_next_event_is_processed(kafka_settings, notify, district):
+    good = new_event(type="meeting-held", source="/tests", district=district, data={
+        "meeting_id": "m-after-garbage", "kind": "activity_day", "date": "2026-11-06", "attendees": [],
+        "community_reports": [], "comments": [], "tasks": [], "summary": "ok", "topic_ids": [],
+    })
+    async with EventTap(kafka_settings.bootstrap, ["meeting-held.dlq"]) as tap:
+        # Same key, so same partition: the good record sits right behind the bad one.
+        await produce(kafka_settings.bootstrap, "meeting-held", b"\x00not json{", district.encode())
+        await produce(kafka_settings.bootstrap, "meeting-held", good.to_json_bytes(), district.encode())
+        dead = await tap.wait_for(lambda t: [r for r in t.records if r.key == district.encode()
+                                             and dict(r.headers).get("dlq-group") == b"fourx-notify"])
+    assert dead[0].value == b"\x00not json{"
+    headers = dict(dead[0].headers)
+    assert b"not JSON" in headers["dlq-error"]
+    assert headers["dlq-topic"] == b"meeting-held"
+
+    async def stored():
+        return [e for e in await notify.event_store().up_to(district, date(2026, 12, 31)) if e.id == good.id]
+
+    assert await sleep_until(stored)
+
+
+async def test_invalid_data_goes_to_dlq_naming_the_field(kafka_settings, notify, district):
+    bad = new_event(type="progress-recorded", source="/tests", district=district,
+                    data={"issue_id": "i1", "week": "2026-W48", "note": "x", "percent": 140})
+    async with EventTap(kafka_settings.bootstrap, ["progress-recorded.dlq"]) as tap:
+        await produce(kafka_settings.bootstrap, "progress-recorded", bad.to_json_bytes(), district.encode())
+        dead = await tap.wait_for(lambda t: [r for r in t.records if r.key == district.encode()])
+    assert b"percent" in dict(dead[0].headers)["dlq-error"]
+
+
+async def test_same_cloudevent_twice_counts_once(kafka_settings, notify, district):
+    held = new_event(type="meeting-held", source="/tests", district=district, data={
+        "meeting_id": "m-dup", "kind": "activity_day", "date": "2026-11-27", "attendees": [],
+        "community_reports": [], "comments": [], "summary": "ok", "topic_ids": [],
+        "tasks": [{"task_id": "t", "title": "x", "assigned_to": {"kind": "street", "id": "s"}, "due_date": "2026-12-01"}],
+    })
+    for _ in range(2):
+        await produce(kafka_settings.bootstrap, "meeting-held", held.to_json_bytes(), district.encode())
+    report = await request_report(kafka_settings, district, "2026-W48")
+    assert report["data"]["stats"]["meetings_held"] == 1
+    assert report["data"]["stats"]["tasks_assigned"] == 1
+
+
+async def test_ensure_topics_is_idempotent(kafka_settings):
+    assert await ensure_topics(kafka_settings) == []

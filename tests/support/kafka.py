@@ -1,0 +1,82 @@
+"""Test helpers that talk to Kafka with the raw client, outside any service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+class EventTap:
+    """Reads topics from the beginning (no consumer group) and keeps every record."""
+
+    def __init__(self, bootstrap: str, topics: Iterable[str]):
+        self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                          enable_auto_commit=False, group_id=None)
+        self.records: list[Any] = []
+
+    async def __aenter__(self) -> "EventTap":
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._consumer.stop()
+
+    async def _poll(self) -> None:
+        batches = await self._consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            self.records.extend(records)
+
+    def events(self, topic: str, district: str | None = None) -> list[dict]:
+        out = []
+        for r in self.records:
+            if r.topic != topic:
+                continue
+            try:
+                body = json.loads(r.value)
+            except ValueError:
+                continue
+            if district is None or body.get("district") == district:
+                out.append(body)
+        return out
+
+    async def wait_for(self, predicate: Callable[["EventTap"], Any], timeout: float = 20.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate(self)
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s; saw {len(self.records)} records")
+            await self._poll()
+
+    async def settle(self, seconds: float = 1.5) -> None:
+        """Keep reading for a while, to see that nothing more arrives."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            await self._poll()
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None,
+                  headers: list[tuple[str, bytes]] | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def sleep_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.2)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from fourx_contracts.envelope import CloudEvent, InvalidEvent, deterministic_id, new_event
+from fourx_contracts.events import CATALOG, TOPICS, dlq_topic, validate_payload
+from fourx_contracts.kafka import decode_record
+
+SPEC_TOPICS = {
+    "directory-updated", "meeting-scheduled", "topic-proposed", "topic-selected", "meeting-held",
+    "activity-held", "issue-raised", "progress-recorded", "issue-resolved", "issue-overdue",
+    "inspection-held", "notice-issued", "interview-scheduled", "report-requested", "report-published",
+    "notification-sent",
+}
+
+
+def test_catalog_is_the_contract():
+    assert set(TOPICS) == SPEC_TOPICS == set(CATALOG)
+    assert dlq_topic("meeting-held") == "meeting-held.dlq"
+
+
+def test_envelope_round_trip_keeps_every_attribute():
+    event = new_event(type="report-requested", source="/ops", district="d1", data={"week": "2026-W48"},
+                      subject="d1", time=datetime(2026, 11, 27, 8, tzinfo=UTC))
+    body = json.loads(event.to_json_bytes())
+    assert body["specversion"] == "1.0" and body["time"].endswith("Z")
+    assert body["correlationid"] == event.id and body["datacontenttype"] == "application/json"
+    assert CloudEvent.from_json_bytes(event.to_json_bytes()) == event
+
+
+def test_unknown_extension_attributes_are_accepted():
+    event = new_event(type="report-requested", source="/ops", district="d1", data={"week": "2026-W48"})
+    body = json.loads(event.to_json_bytes()) | {"traceparent": "00-abc"}
+    parsed, payload = decode_record("report-requested", json.dumps(body).encode())
+    assert parsed.model_extra == {"traceparent": "00-abc"} and payload.week == "2026-W48"
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"\xff\x00garbage", "not JSON"),
+    (b"[1, 2]", "not an object"),
+    (b'{"specversion": "1.0", "type": "meeting-held"}', "not a valid CloudEvent"),
+    (None, "no value"),
+])
+def test_bad_records_are_refused_with_a_reason(raw, message):
+    with pytest.raises(InvalidEvent, match=message):
+        decode_record("meeting-held", raw)
+
+
+def test_payload_validation_names_the_field():
+    event = new_event(type="progress-recorded", source="/x", district="d", data={
+        "issue_id": "i", "week": "2026-W48", "note": "n", "percent": 101})
+    with pytest.raises(InvalidEvent, match="percent"):
+        validate_payload(event, "progress-recorded")
+
+
+def test_event_on_the_wrong_topic_is_refused():
+    event = new_event(type="report-requested", source="/x", district="d", data={"week": "2026-W48"})
+    with pytest.raises(InvalidEvent, match="does not belong"):
+        validate_payload(event, "meeting-held")
+
+
+def test_naive_time_is_refused():
+    body = json.loads(new_event(type="report-requested", source="/x", district="d", data={"week": "2026-W01"}).to_json_bytes())
+    body["time"] = "2026-11-27T08:00:00"
+    with pytest.raises(InvalidEvent, match="time"):
+        CloudEvent.from_json_bytes(json.dumps(body).encode())
+
+
+def test_deterministic_ids_depend_on_every_part():
+    assert deterministic_id("a", "b") == deterministic_id("a", "b")
+    assert deterministic_id("a", "b") != deterministic_id("a", "c")
