@@ -1,0 +1,45 @@
+# fourx front door. Thin on purpose: the logic lives in Python (deploy/local, package fourx-local).
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+# uv from PATH, else the one `setup` installs with pip (usable as `python3 -m uv`).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+DEV := $(UV) run --frozen fourx-dev
+
+.PHONY: help setup up down status demo run test test-unit bench
+
+help:
+	@echo "make run        set up, start the stack, run the demo month, print the weekly bulletin, stop"
+	@echo "make test       set up and run every test (unit, integration, end-to-end)"
+	@echo "make setup      install uv, the Python workspace and the Kafka broker jars"
+	@echo "make up|down|status|demo   drive the local stack by hand"
+	@echo "make bench      throughput figures against a raw-client baseline"
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+	  || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --all-packages
+	$(DEV) fetch-kafka
+
+up:
+	$(DEV) up
+
+down:
+	$(DEV) down
+
+status:
+	$(DEV) status
+
+demo:
+	$(DEV) demo
+
+run: setup
+	$(DEV) run
+
+test: setup
+	$(UV) run --frozen pytest -q -p no:cacheprovider
+
+test-unit:
+	$(UV) run --frozen pytest -q tests/unit
+
+bench: setup
+	$(UV) run --frozen python -m bench

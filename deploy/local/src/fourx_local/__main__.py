@@ -1,0 +1,3 @@
+from fourx_local.cli import main
+
+main()

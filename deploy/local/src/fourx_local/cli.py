@@ -1,0 +1,105 @@
+"""`fourx-dev`: run fourx on this machine — the stack, the demo, dev tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fourx_local import stack
+
+app = typer.Typer(help="Run fourx locally: Kafka, SecantusDB and the three services, and the demo.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]{message}[/]")
+
+
+@app.command()
+def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6) -> None:
+    """Start Kafka, the store and the services in the background."""
+    state = stack.up(partitions, say=_say)
+    # Plain lines, for `eval`/scripts and for people.
+    print(f"KAFKA_BOOTSTRAP={state.kafka_bootstrap}")
+    print(f"MONGO_URI={state.mongo_uri}")
+    for name, url in state.urls.items():
+        print(f"{name.upper()}_URL={url}")
+
+
+@app.command()
+def down() -> None:
+    """Stop everything `up` started."""
+    stopped = stack.down(say=_say)
+    console.print(f"stopped {stopped} process(es)")
+
+
+@app.command()
+def status() -> None:
+    """Say what runs."""
+    rows = stack.status()
+    if not rows:
+        console.print("fourx stack is not running (`make up` starts it)")
+        raise typer.Exit(1)
+    table = Table("component", "pid", "address", "state")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if any(r[3] == "stopped" for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(district: Annotated[str, typer.Option(help="id of the demo district")] = "demo-gulou") -> None:
+    """Drive a demo district's month through the running stack and print the weekly bulletin."""
+    from fourx_local.demo.context import DemoContext
+    from fourx_local.demo.run import run_demo
+
+    state = stack.StackState.load(stack.state_file())
+    if state is None:
+        console.print("[red]the stack is not running: run `make up` first[/]")
+        raise typer.Exit(2)
+    ctx = DemoContext(district=district, urls=state.urls, kafka_bootstrap=state.kafka_bootstrap, console=console)
+    asyncio.run(run_demo(ctx))
+
+
+@app.command()
+def run(district: Annotated[str, typer.Option(help="id of the demo district")] = "demo-gulou") -> None:
+    """The main job in one go: stack up, the demo month, the bulletin, stack down."""
+    try:
+        up()
+        demo(district)
+    finally:
+        down()
+
+
+@app.command()
+def token(
+    district: Annotated[str, typer.Option(help="district the token is for")],
+    role: Annotated[list[str], typer.Option(help="role(s), e.g. party_office")],
+    person: Annotated[str, typer.Option(help="person id")] = "dev",
+) -> None:
+    """Print a development bearer token."""
+    from fourx_contracts.auth import issue_token
+
+    print(issue_token(person, district, role))
+
+
+@app.command("fetch-kafka")
+def fetch_kafka() -> None:
+    """Fetch the Kafka broker's jars from Maven Central into the cache (once)."""
+    from fourx_local.kafka import kafka_libs
+
+    console.print(f"Kafka jars in {kafka_libs()}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

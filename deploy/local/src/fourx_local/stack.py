@@ -1,0 +1,177 @@
+"""The whole stack on one machine: Kafka, the store and the three services as background
+processes, remembered by pid in `.fourx/stack.json` so another command can stop them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+from fourx_contracts.kafka import KafkaSettings, ensure_topics
+
+from fourx_local.kafka import KafkaBroker
+from fourx_local.paths import state_dir
+from fourx_local.process import ManagedProcess, ProcessStartError, free_port, pid_alive, port_open, stop_pid
+from fourx_local.store import SecantusServer
+
+# name → (ASGI app factory, preferred port)
+SERVICES: dict[str, tuple[str, int]] = {
+    "meetings": ("fourx_meetings.bootstrap:create_app", 8101),
+    "issues": ("fourx_issues.bootstrap:create_app", 8102),
+    "notify": ("fourx_notify.bootstrap:create_app", 8103),
+}
+PREFERRED_PORTS = {"kafka": 19092, "kafka-controller": 19093, "store": 27117}
+
+
+@dataclass
+class Component:
+    name: str
+    pid: int | None          # None: not ours (given by the environment), so never stopped by us
+    address: str
+    log: str = ""
+
+
+@dataclass
+class StackState:
+    kafka_bootstrap: str
+    mongo_uri: str
+    components: list[Component] = field(default_factory=list)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {c.name: c.address for c in self.components if c.name in SERVICES}
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path) -> "StackState | None":
+        if not path.exists():
+            return None
+        raw = json.loads(path.read_text())
+        return cls(raw["kafka_bootstrap"], raw["mongo_uri"], [Component(**c) for c in raw["components"]])
+
+
+def state_file() -> Path:
+    return state_dir() / "stack.json"
+
+
+def _port(name: str, ports: dict[str, int]) -> int:
+    """The port used last time (the Kafka data folder remembers its listeners), else the
+    preferred one, else any free one."""
+    for candidate in (ports.get(name), PREFERRED_PORTS.get(name)):
+        if candidate and not port_open("127.0.0.1", candidate):
+            return candidate
+    return free_port()
+
+
+def _wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise ProcessStartError(f"{proc.name} exited while starting:\n{proc.tail(40)}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise ProcessStartError(f"{proc.name} was not healthy at {url} within {timeout:.0f}s:\n{proc.tail(40)}")
+
+
+def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
+    """Start whatever is not running yet; return where everything is."""
+    path = state_file()
+    current = StackState.load(path)
+    if current and all(c.pid is None or pid_alive(c.pid) for c in current.components):
+        say("fourx stack already running")
+        return current
+    if current:
+        down(say=lambda _m: None)
+    base = state_dir()
+    ports_file = base / "ports.json"
+    ports: dict[str, int] = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+    components: list[Component] = []
+    state = StackState("", "", components)
+    try:
+        if os.environ.get("KAFKA_BOOTSTRAP"):
+            state.kafka_bootstrap = os.environ["KAFKA_BOOTSTRAP"]
+            components.append(Component("kafka", None, state.kafka_bootstrap))
+        else:
+            ports["kafka"], ports["kafka-controller"] = _port("kafka", ports), _port("kafka-controller", ports)
+            say(f"starting Kafka (KRaft, single node) on 127.0.0.1:{ports['kafka']} …")
+            broker = KafkaBroker(base / "kafka", ports["kafka"], ports["kafka-controller"], partitions)
+            proc = broker.start()
+            state.kafka_bootstrap = broker.bootstrap
+            components.append(Component("kafka", proc.pid, broker.bootstrap, str(proc.log)))
+        if os.environ.get("MONGO_URI"):
+            state.mongo_uri = os.environ["MONGO_URI"]
+            components.append(Component("store", None, state.mongo_uri))
+        else:
+            ports["store"] = _port("store", ports)
+            say(f"starting SecantusDB on 127.0.0.1:{ports['store']} …")
+            server = SecantusServer(base / "store", ports["store"])
+            proc = server.start()
+            state.mongo_uri = server.uri
+            components.append(Component("store", proc.pid, server.uri, str(proc.log)))
+        ports_file.write_text(json.dumps(ports))
+        state.save(path)
+        say("creating topics …")
+        asyncio.run(ensure_topics(KafkaSettings(bootstrap=state.kafka_bootstrap, partitions=partitions)))
+        urls = {}
+        for name, (_factory, preferred) in SERVICES.items():
+            ports[name] = _port(name, {name: ports.get(name) or preferred})
+            urls[name] = f"http://127.0.0.1:{ports[name]}"
+        env = {"KAFKA_BOOTSTRAP": state.kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
+               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"]}
+        for name, (factory, _preferred) in SERVICES.items():
+            cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+                   "--port", str(ports[name]), "--log-level", "warning"]
+            say(f"starting {name} service on {urls[name]} …")
+            proc = ManagedProcess.spawn(name, cmd, base / "logs" / f"{name}.log", env=env)
+            components.append(Component(name, proc.pid, urls[name], str(proc.log)))
+            state.save(path)
+        for component in components:
+            if component.name in SERVICES:
+                _wait_healthy(component.address, ManagedProcess(component.name, component.pid, Path(component.log)))
+        ports_file.write_text(json.dumps(ports))
+        state.save(path)
+        return state
+    except BaseException:
+        down(say=lambda _m: None)
+        raise
+
+
+def down(say: Callable[[str], None] = print) -> int:
+    """Stop what `up` started (services first), by pid; returns how many were stopped."""
+    path = state_file()
+    state = StackState.load(path)
+    if state is None:
+        say("fourx stack is not running")
+        return 0
+    stopped = 0
+    for component in reversed(state.components):
+        if component.pid is not None and pid_alive(component.pid):
+            say(f"stopping {component.name} (pid {component.pid}) …")
+            stop_pid(component.pid)
+            stopped += 1
+    path.unlink(missing_ok=True)
+    return stopped
+
+
+def status() -> list[tuple[str, str, str, str]]:
+    """(name, pid, address, running?) for each component of the current stack."""
+    state = StackState.load(state_file())
+    if state is None:
+        return []
+    rows = []
+    for c in state.components:
+        running = "external" if c.pid is None else ("running" if pid_alive(c.pid) else "stopped")
+        rows.append((c.name, str(c.pid or "-"), c.address, running))
+    return rows
