@@ -1,0 +1,135 @@
+"""Throughput of fourx's Kafka paths against a raw aiokafka baseline, in the same run.
+
+    uv run python -m bench [--events N]
+
+Starts its own Kafka and store (or uses KAFKA_BOOTSTRAP / MONGO_URI), prints events/s per path
+and the ratio fourx/raw. Figures, not assertions: tests assert behaviour, this measures speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fourx_contracts.envelope import new_event
+from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
+from fourx_contracts.mongo import MongoSettings, open_client
+from fourx_local.infra import provide
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def events(district: str, n: int) -> list:
+    return [
+        new_event(type="topic-proposed", source="/bench", district=district,
+                  data={"topic_id": f"t{i}", "meeting_id": "m1", "title": f"议题{i}",
+                        "proposed_by": {"kind": "community", "id": f"c{i % 12}"}})
+        for i in range(n)
+    ]
+
+
+async def raw_produce(bootstrap: str, batch: list, topic: str, pipelined: bool) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        if pipelined:
+            futures = [await producer.send(topic, e.to_json_bytes(), key=e.district.encode()) for e in batch]
+            await asyncio.gather(*futures)
+        else:
+            for e in batch:
+                await producer.send_and_wait(topic, e.to_json_bytes(), key=e.district.encode())
+        return time.perf_counter() - started
+    finally:
+        await producer.stop()
+
+
+async def fourx_produce(settings: KafkaSettings, batch: list) -> float:
+    broker = create_broker(settings, client_id="bench")
+    await broker.start()
+    try:
+        started = time.perf_counter()
+        for e in batch:
+            await publish_event(broker, e)
+        return time.perf_counter() - started
+    finally:
+        await broker.stop()
+
+
+async def raw_consume_store(bootstrap: str, mongo: MongoSettings, topic: str, n: int) -> float:
+    """Baseline: a raw consumer group that bulk-inserts each fetched batch and commits."""
+    client = open_client(mongo)
+    collection = client["bench_raw"][f"events_{uuid.uuid4().hex[:6]}"]
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        started = time.perf_counter()
+        stored = 0
+        while stored < n:
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            docs = [{"_id": str(r.offset) + ":" + str(r.partition), "v": r.value} for rs in batches.values() for r in rs]
+            if docs:
+                await collection.insert_many(docs, ordered=False)
+                await consumer.commit()
+                stored += len(docs)
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await client.close()
+
+
+async def notify_consume_store(kafka: KafkaSettings, mongo: MongoSettings, district: str, n: int) -> float:
+    """fourx: the notify service's read model, in process, consuming from the start."""
+    from fourx_notify.bootstrap import NotifyService, NotifySettings
+
+    service = NotifyService(kafka, mongo, NotifySettings(database=f"bench_notify_{uuid.uuid4().hex[:6]}"))
+    started = time.perf_counter()
+    await service.start()
+    try:
+        collection = service.runtime.db["events"]
+        while await collection.count_documents({"district": district}) < n:
+            await asyncio.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        await service.stop()
+
+
+async def main(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, provide(Path(tmp)) as infra:
+        kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap, partitions=6)
+        mongo = MongoSettings(uri=infra.mongo_uri)
+        await ensure_topics(kafka)
+        console.print(f"[dim]Kafka {infra.kafka_bootstrap} ({infra.choice.kafka}), store ({infra.choice.store}), {n} events per run[/]")
+        district = f"bench-{uuid.uuid4().hex[:6]}"
+        rows = []
+        warm = events(district, 50)
+        await raw_produce(infra.kafka_bootstrap, warm, "topic-proposed", pipelined=True)
+        raw_seq = await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed", pipelined=False)
+        ours_seq = await fourx_produce(kafka, events(district, n))
+        raw_pipe = await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed", pipelined=True)
+        rows.append(("publish, one at a time (acks=all)", raw_seq, ours_seq))
+        total = 50 + 3 * n
+        raw_cs = await raw_consume_store(infra.kafka_bootstrap, mongo, "topic-proposed", total)
+        ours_cs = await notify_consume_store(kafka, mongo, district, total)
+        rows.append((f"consume + store {total} (raw: bulk per fetch; fourx: notify read model)", raw_cs, ours_cs))
+
+        table = Table("path", "raw aiokafka (events/s)", "fourx (events/s)", "fourx / raw")
+        for name, raw, ours in rows:
+            count = total if "consume" in name else n
+            table.add_row(name, f"{count / raw:,.0f}", f"{count / ours:,.0f}", f"{raw / ours:.2f}")
+        console.print(table)
+        console.print(f"raw pipelined publish (reference ceiling): {n / raw_pipe:,.0f} events/s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=2000, help="events per run (default 2000)")
+    asyncio.run(main(parser.parse_args().events))
