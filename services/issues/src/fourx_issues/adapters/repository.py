@@ -1,0 +1,241 @@
+"""Supervision items, inspections, notice counters and the directory in MongoDB.
+
+One document per aggregate with its pending events inside (outbox): state and events are
+stored in one single-document write. Saves are optimistic (a `version` field): two replicas
+or two requests that change the same item at once cannot both win — the loser reloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from fourx_contracts.envelope import CloudEvent
+from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from fourx_issues.domain.model import (
+    Finding, Inspection, Interview, Notice, ProgressRecord, Source, SupervisionItem, UnitRef,
+)
+
+ITEMS = "items"
+INSPECTIONS = "inspections"
+COUNTERS = "counters"
+DIRECTORIES = "directories"
+
+
+class ConcurrencyConflict(Exception):
+    """Someone else changed the aggregate since it was read; reload and try again."""
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _unit(u: dict) -> UnitRef:
+    return UnitRef(kind=u["kind"], id=u["id"])
+
+
+def item_to_document(item: SupervisionItem) -> dict[str, Any]:
+    n, i = item.notice, item.interview
+    return {
+        "district": item.district, "issue_id": item.issue_id, "title": item.title,
+        "description": item.description, "source": vars(item.source), "responsible": vars(item.responsible),
+        "co_units": [vars(u) for u in item.co_units], "owner": item.owner,
+        "due_date": item.due_date.isoformat(), "raised_on": item.raised_on.isoformat(),
+        "street_id": item.street_id, "community_id": item.community_id, "status": item.status,
+        "progress": [{"week": r.week, "note": r.note, "percent": r.percent,
+                      "recorded_on": r.recorded_on.isoformat(), "by": r.by} for r in item.progress],
+        "resolution": item.resolution, "resolved_on": _iso(item.resolved_on),
+        "verified_on": _iso(item.verified_on), "reopened": item.reopened,
+        "overdue_on": _iso(item.overdue_on),
+        "notice": None if n is None else {
+            "notice_id": n.notice_id, "number": n.number, "to": vars(n.to), "to_person": n.to_person,
+            "reason": n.reason, "issued_on": n.issued_on.isoformat(), "respond_by": n.respond_by.isoformat(),
+            "acknowledged_on": _iso(n.acknowledged_on), "acknowledged_by": n.acknowledged_by},
+        "interview": None if i is None else {
+            "interview_id": i.interview_id, "person_id": i.person_id, "reason": i.reason,
+            "scheduled_for": i.scheduled_for.isoformat(), "outcome": i.outcome,
+            "outcome_recorded_on": _iso(i.outcome_recorded_on)},
+        "light": item.light, "light_on": _iso(item.light_on),
+    }
+
+
+def item_from_document(doc: dict[str, Any]) -> SupervisionItem:
+    n, i = doc.get("notice"), doc.get("interview")
+    return SupervisionItem(
+        district=doc["district"], issue_id=doc["issue_id"], title=doc["title"], description=doc["description"],
+        source=Source(**doc["source"]), responsible=_unit(doc["responsible"]),
+        co_units=[_unit(u) for u in doc.get("co_units", [])], owner=doc.get("owner"),
+        due_date=date.fromisoformat(doc["due_date"]), raised_on=date.fromisoformat(doc["raised_on"]),
+        street_id=doc.get("street_id"), community_id=doc.get("community_id"), status=doc["status"],
+        progress=[ProgressRecord(week=r["week"], note=r["note"], percent=r["percent"],
+                                 recorded_on=date.fromisoformat(r["recorded_on"]), by=r.get("by"))
+                  for r in doc.get("progress", [])],
+        resolution=doc.get("resolution"), resolved_on=_d(doc.get("resolved_on")),
+        verified_on=_d(doc.get("verified_on")), reopened=doc.get("reopened", []),
+        overdue_on=_d(doc.get("overdue_on")),
+        notice=None if n is None else Notice(
+            notice_id=n["notice_id"], number=n["number"], to=_unit(n["to"]), to_person=n.get("to_person"),
+            reason=n["reason"], issued_on=date.fromisoformat(n["issued_on"]),
+            respond_by=date.fromisoformat(n["respond_by"]), acknowledged_on=_d(n.get("acknowledged_on")),
+            acknowledged_by=n.get("acknowledged_by")),
+        interview=None if i is None else Interview(
+            interview_id=i["interview_id"], person_id=i["person_id"], reason=i["reason"],
+            scheduled_for=date.fromisoformat(i["scheduled_for"]), outcome=i.get("outcome"),
+            outcome_recorded_on=_d(i.get("outcome_recorded_on"))),
+        light=doc.get("light"), light_on=_d(doc.get("light_on")), version=doc.get("version", 0),
+    )
+
+
+def inspection_to_document(x: Inspection) -> dict[str, Any]:
+    return {
+        "district": x.district, "inspection_id": x.inspection_id, "kind": x.kind, "date": x.date.isoformat(),
+        "units": [vars(u) for u in x.units], "status": x.status, "held_on": _iso(x.held_on),
+        "findings": [{"text": f.text, "unit": vars(f.unit) if f.unit else None, "item_title": f.item_title,
+                      "item_due_date": _iso(f.item_due_date), "item_owner": f.item_owner} for f in x.findings],
+    }
+
+
+def inspection_from_document(doc: dict[str, Any]) -> Inspection:
+    return Inspection(
+        district=doc["district"], inspection_id=doc["inspection_id"], kind=doc["kind"],
+        date=date.fromisoformat(doc["date"]), units=[_unit(u) for u in doc["units"]], status=doc["status"],
+        held_on=_d(doc.get("held_on")), version=doc.get("version", 0),
+        findings=[Finding(text=f["text"], unit=_unit(f["unit"]) if f.get("unit") else None,
+                          item_title=f.get("item_title"), item_due_date=_d(f.get("item_due_date")),
+                          item_owner=f.get("item_owner")) for f in doc.get("findings", [])],
+    )
+
+
+def _key(district: str, aggregate_id: str) -> str:
+    return f"{district}/{aggregate_id}"
+
+
+class _VersionedRepository:
+    """Insert-once and compare-and-set saves of one aggregate type with its outbox."""
+
+    def __init__(self, db: AsyncDatabase, collection: str, id_attr: str,
+                 to_doc: Callable[[Any], dict], from_doc: Callable[[dict], Any],
+                 to_events: Callable[[Any, str | None], list[CloudEvent]]):
+        self.collection = db[collection]
+        self._id_attr, self._to_doc, self._from_doc, self._to_events = id_attr, to_doc, from_doc, to_events
+
+    def _id(self, aggregate: Any) -> str:
+        return _key(aggregate.district, getattr(aggregate, self._id_attr))
+
+    async def get(self, district: str, aggregate_id: str) -> Any | None:
+        doc = await self.collection.find_one({"_id": _key(district, aggregate_id)}, {OUTBOX_FIELD: 0})
+        return self._from_doc(doc) if doc else None
+
+    async def add(self, aggregate: Any, correlationid: str | None = None) -> bool:
+        """Store a new aggregate with its events; False (and nothing written) when one with
+        the same id exists — how redelivered sources and retried requests are absorbed."""
+        doc = {"_id": self._id(aggregate), **self._to_doc(aggregate), "version": 1,
+               OUTBOX_FIELD: [e.model_dump(mode="json") for e in self._to_events(aggregate, correlationid)]}
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        aggregate.version = 1
+        aggregate.pending_events.clear()
+        return True
+
+    async def save(self, aggregate: Any, correlationid: str | None = None) -> None:
+        update: dict[str, Any] = {"$set": {**self._to_doc(aggregate), "version": aggregate.version + 1}}
+        outgoing = self._to_events(aggregate, correlationid)
+        if outgoing:
+            update.update(outbox_push(outgoing))
+        result = await self.collection.update_one({"_id": self._id(aggregate), "version": aggregate.version}, update)
+        if result.matched_count == 0:
+            raise ConcurrencyConflict(f"{self._id_attr} {getattr(aggregate, self._id_attr)} changed meanwhile")
+        aggregate.version += 1
+        aggregate.pending_events.clear()
+
+    async def find(self, query: dict[str, Any]) -> list[Any]:
+        return [self._from_doc(d) async for d in self.collection.find(query, {OUTBOX_FIELD: 0}).sort("_id", ASCENDING)]
+
+
+class ItemRepository(_VersionedRepository):
+    def __init__(self, db: AsyncDatabase):
+        from fourx_issues.adapters.integration import item_events
+        super().__init__(db, ITEMS, "issue_id", item_to_document, item_from_document, item_events)
+
+    async def create_indexes(self) -> None:
+        await self.collection.create_index([("district", ASCENDING), ("status", ASCENDING)])
+        await self.collection.create_index([("status", ASCENDING), ("due_date", ASCENDING)])
+
+    async def districts_with_open_items(self) -> list[str]:
+        return sorted(await self.collection.distinct("district", {"status": {"$ne": "closed"}}))
+
+    async def fill_streets(self, district: str, street_of: dict[str, str]) -> None:
+        """A directory that arrived after the items: fill in the street of community items."""
+        for community_id, street_id in street_of.items():
+            await self.collection.update_many(
+                {"district": district, "community_id": community_id, "street_id": None},
+                {"$set": {"street_id": street_id}})
+
+
+class InspectionRepository(_VersionedRepository):
+    def __init__(self, db: AsyncDatabase):
+        from fourx_issues.adapters.integration import inspection_events
+        super().__init__(db, INSPECTIONS, "inspection_id", inspection_to_document, inspection_from_document,
+                         inspection_events)
+
+
+class NoticeCounter:
+    """Notice numbers per district and year without gaps or repeats.
+
+    One counter document per district and year; `find_one_and_update` with `$inc` is atomic.
+    The counter also lists which item holds each number (`holders`, number = position + 1), so
+    asking again for the same item — a retry after a crash, a second replica — returns the
+    number it already got instead of burning a new one: no gap, no repeat.
+    """
+
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[COUNTERS]
+
+    async def number_for(self, district: str, year: int, issue_id: str) -> int:
+        key = f"notice/{district}/{year}"
+        for _ in range(10):
+            held = await self._collection.find_one({"_id": key, "holders": issue_id}, {"holders": 1})
+            if held is not None:
+                return held["holders"].index(issue_id) + 1
+            try:
+                doc = await self._collection.find_one_and_update(
+                    {"_id": key, "holders": {"$ne": issue_id}},
+                    {"$inc": {"seq": 1}, "$push": {"holders": issue_id}},
+                    upsert=True, return_document=ReturnDocument.AFTER, projection={"seq": 1, "holders": 1},
+                )
+            except DuplicateKeyError:
+                continue  # created concurrently, or this item got its number meanwhile: look again
+            if doc["holders"][doc["seq"] - 1] != issue_id:
+                raise RuntimeError(f"notice counter {key} is inconsistent")
+            return doc["seq"]
+        raise RuntimeError(f"notice counter {key} kept changing; giving up")
+
+
+class DirectoryRepository:
+    """The latest `directory-updated` snapshot per district (streets, communities, people)."""
+
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[DIRECTORIES]
+
+    async def put(self, district: str, snapshot: dict[str, Any]) -> None:
+        await self._collection.update_one({"_id": district}, {"$set": {"snapshot": snapshot}}, upsert=True)
+
+    async def get(self, district: str) -> dict[str, Any] | None:
+        doc = await self._collection.find_one({"_id": district})
+        return doc["snapshot"] if doc else None
+
+
+def collections(db: AsyncDatabase) -> Sequence[Any]:
+    """The collections whose documents carry an outbox (for the relay)."""
+    return [db[ITEMS], db[INSPECTIONS]]

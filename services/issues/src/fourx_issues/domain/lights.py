@@ -1,0 +1,92 @@
+"""Warning lights (预警灯) of supervision items, and the weekly-record calendar. Pure functions.
+
+Every item that is not closed carries one light, computed from `today`, its dates and its
+weekly work records (写实). The rules, most severe first — the first that holds wins:
+
+- **red** (红灯): overdue — today is after the due date and the item is still open or in
+  progress.
+- **yellow** (黄灯): the item lags —
+  * its latest recorded percent is more than 30 points behind the share of time elapsed
+    (elapsed = (today − raised_on) / (due_date − raised_on), as a percentage), or
+  * last ISO week's work record is missing although the item already existed then
+    (raised before the Monday of the current week).
+- **blue** (蓝灯): due soon — the due date is today or within the next 3 days.
+- **green** (绿灯): on track.
+
+An item the unit has claimed as resolved (awaiting the office's verification) is green; a
+closed (verified) item has no light (`None`). Lights are recomputed on every read for the
+day asked about, and stored on the item by the daily check so the store shows them too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+BLUE_WITHIN_DAYS = 3
+YELLOW_LAG_POINTS = 30
+
+
+class Light(StrEnum):
+    GREEN = "green"
+    BLUE = "blue"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def monday_of(week: str) -> date:
+    """The Monday of an ISO week written `2026-W48`."""
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def required_weeks(raised_on: date, today: date) -> list[str]:
+    """The ISO weeks that ended while the item existed: each needs a work record."""
+    weeks = []
+    monday = week_monday(raised_on)
+    this_monday = week_monday(today)
+    while monday < this_monday:
+        weeks.append(iso_week(monday))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def missing_weeks(raised_on: date, today: date, recorded: set[str]) -> list[str]:
+    """Weeks that ended without a work record (flagged in the API)."""
+    return [w for w in required_weeks(raised_on, today) if w not in recorded]
+
+
+def expected_percent(raised_on: date, due_date: date, today: date) -> float:
+    """The share of the allotted time already elapsed, 0–100."""
+    total = (due_date - raised_on).days
+    if total <= 0:
+        return 100.0
+    elapsed = min(max((today - raised_on).days, 0), total)
+    return 100.0 * elapsed / total
+
+
+def compute_light(*, status: str, raised_on: date, due_date: date, today: date,
+                  latest_percent: int, recorded_weeks: set[str]) -> Light | None:
+    if status == "closed":
+        return None
+    if status == "resolved":
+        return Light.GREEN
+    if today > due_date:
+        return Light.RED
+    lagging = latest_percent < expected_percent(raised_on, due_date, today) - YELLOW_LAG_POINTS
+    last_week = iso_week(week_monday(today) - timedelta(days=7))
+    last_week_missing = raised_on < week_monday(today) and last_week not in recorded_weeks
+    if lagging or last_week_missing:
+        return Light.YELLOW
+    if (due_date - today).days <= BLUE_WITHIN_DAYS:
+        return Light.BLUE
+    return Light.GREEN

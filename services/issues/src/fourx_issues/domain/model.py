@@ -1,0 +1,329 @@
+"""The supervision item (督办事项) and inspection (督查) aggregates. Pure: no I/O, no framework.
+
+Lifecycle of an item: open → in_progress → resolved (claimed by the responsible unit) →
+closed (verified by the Party-building office, who may instead reopen it to in_progress).
+
+Escalation ladder (the daily check walks it, one stage at a time, each stage at most once
+per item, whatever happens afterwards — a reopened item never gets a second notice):
+overdue (issue-overdue) → notice (督办通知, notice-issued) → interview (约谈, interview-scheduled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+
+from fourx_issues.domain import events
+from fourx_issues.domain.lights import Light, compute_light, iso_week, missing_weeks, monday_of
+
+OPEN, IN_PROGRESS, RESOLVED, CLOSED = "open", "in_progress", "resolved", "closed"
+STATUSES = (OPEN, IN_PROGRESS, RESOLVED, CLOSED)
+SOURCE_KINDS = ("meeting_task", "diagnosis", "community", "inspection")
+UNIT_KINDS = ("district", "street", "community", "department")
+
+
+class DomainError(Exception):
+    """A rule of the method was broken; the message says which, in words a user understands."""
+
+
+class Stage(StrEnum):
+    OVERDUE = "overdue"
+    NOTICE = "notice"
+    INTERVIEW = "interview"
+
+
+@dataclass(frozen=True)
+class LadderPolicy:
+    """How fast the ladder climbs. A notice goes out `notice_after_days` after the item turned
+    overdue and asks for a response within `respond_within_days`; an item still unresolved
+    after its respond-by date gets an interview `interview_in_days` later."""
+
+    notice_after_days: int = 0
+    respond_within_days: int = 7
+    interview_in_days: int = 3
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    kind: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class ProgressRecord:
+    week: str
+    note: str
+    percent: int
+    recorded_on: date
+    by: str | None = None
+
+
+@dataclass
+class Notice:
+    notice_id: str
+    number: str
+    to: UnitRef
+    to_person: str | None
+    reason: str
+    issued_on: date
+    respond_by: date
+    acknowledged_on: date | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass
+class Interview:
+    interview_id: str
+    person_id: str
+    reason: str
+    scheduled_for: date
+    outcome: str | None = None
+    outcome_recorded_on: date | None = None
+
+
+@dataclass
+class SupervisionItem:
+    district: str
+    issue_id: str
+    title: str
+    description: str
+    source: Source
+    responsible: UnitRef
+    due_date: date
+    raised_on: date
+    owner: str | None = None
+    co_units: list[UnitRef] = field(default_factory=list)
+    street_id: str | None = None
+    community_id: str | None = None
+    status: str = OPEN
+    progress: list[ProgressRecord] = field(default_factory=list)
+    resolution: str | None = None
+    resolved_on: date | None = None        # the day the unit claimed it resolved
+    verified_on: date | None = None
+    reopened: list[str] = field(default_factory=list)  # the office's reasons, oldest first
+    overdue_on: date | None = None         # ladder stage 1 fired on this day
+    notice: Notice | None = None           # ladder stage 2
+    interview: Interview | None = None     # ladder stage 3
+    light: str | None = None               # as stored by the last daily check
+    light_on: date | None = None
+    version: int = 0
+    pending_events: list[object] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def raise_item(cls, **fields) -> "SupervisionItem":
+        item = cls(**fields)
+        if not item.title.strip():
+            raise DomainError("title: a supervision item needs a title")
+        if item.source.kind not in SOURCE_KINDS:
+            raise DomainError(f"source.kind: must be one of {', '.join(SOURCE_KINDS)}")
+        if item.due_date < item.raised_on:
+            raise DomainError(f"due_date: {item.due_date} is before the day the item was raised ({item.raised_on})")
+        item.pending_events.append(events.ItemRaised(item.issue_id))
+        return item
+
+    # --- state -----------------------------------------------------------------------
+    @property
+    def unresolved(self) -> bool:
+        return self.status in (OPEN, IN_PROGRESS)
+
+    def recorded_weeks(self) -> set[str]:
+        return {r.week for r in self.progress}
+
+    def light_for(self, today: date) -> Light | None:
+        return compute_light(status=self.status, raised_on=self.raised_on, due_date=self.due_date, today=today,
+                             latest_percent=self._last_percent(), recorded_weeks=self.recorded_weeks())
+
+    def missing_weeks(self, today: date) -> list[str]:
+        if self.status == CLOSED:
+            return []
+        return missing_weeks(self.raised_on, today, self.recorded_weeks())
+
+    def _last_percent(self) -> int:
+        # The latest week's record says where the work stands (progress may be revised down).
+        return max(self.progress, key=lambda r: r.week).percent if self.progress else 0
+
+    def refresh_light(self, today: date) -> bool:
+        """Store today's light; True when it changed."""
+        light = self.light_for(today)
+        value = light.value if light else None
+        changed = value != self.light or self.light_on != today
+        self.light, self.light_on = value, today
+        return changed
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> bool:
+        if self.status == OPEN:
+            self.status = IN_PROGRESS
+            return True
+        if self.status == IN_PROGRESS:
+            return False
+        raise DomainError(f"status: the item is {self.status}; only an open item can be started")
+
+    def record_progress(self, *, week: str, note: str, percent: int, today: date, by: str | None = None) -> bool:
+        """The weekly work record (写实) of one ISO week; recording a week again replaces it.
+        Returns False when the same record is already there (a retried request)."""
+        if self.status == CLOSED:
+            raise DomainError("status: the item is closed; reopen it before recording progress")
+        if not 0 <= percent <= 100:
+            raise DomainError("percent: must be between 0 and 100")
+        if not note.strip():
+            raise DomainError("note: a work record states the facts; it cannot be empty")
+        if monday_of(week) > today:
+            raise DomainError(f"week: {week} has not begun yet (today is {today}, week {iso_week(today)})")
+        existing = next((r for r in self.progress if r.week == week), None)
+        if existing and existing.note == note and existing.percent == percent:
+            return False
+        self.progress = [r for r in self.progress if r.week != week]
+        self.progress.append(ProgressRecord(week=week, note=note, percent=percent, recorded_on=today, by=by))
+        self.progress.sort(key=lambda r: r.week)
+        if self.status == OPEN:
+            self.status = IN_PROGRESS
+        self.pending_events.append(events.ProgressRecorded(self.issue_id, week, note, percent))
+        return True
+
+    def claim_resolved(self, *, resolution: str, today: date) -> bool:
+        if self.status == RESOLVED and self.resolution == resolution:
+            return False
+        if not self.unresolved:
+            raise DomainError(f"status: the item is {self.status}; only an open or in-progress item can be resolved")
+        if not resolution.strip():
+            raise DomainError("resolution: say how the problem was solved")
+        self.status, self.resolution, self.resolved_on = RESOLVED, resolution, today
+        return True
+
+    def verify(self, *, today: date) -> bool:
+        if self.status == CLOSED:
+            return False
+        if self.status != RESOLVED:
+            raise DomainError(f"status: the item is {self.status}; the unit must claim it resolved before it is verified")
+        self.status, self.verified_on = CLOSED, today
+        self.light, self.light_on = None, today
+        self.pending_events.append(events.ItemVerified(self.issue_id, today))
+        return True
+
+    def reopen(self, *, reason: str) -> None:
+        if self.status != RESOLVED:
+            raise DomainError(f"status: the item is {self.status}; only a resolved item awaiting verification can be reopened")
+        if not reason.strip():
+            raise DomainError("reason: say why the resolution is not accepted")
+        self.status, self.resolution, self.resolved_on = IN_PROGRESS, None, None
+        self.reopened.append(reason)
+
+    # --- the escalation ladder -------------------------------------------------------
+    def next_stage(self, today: date, policy: LadderPolicy) -> Stage | None:
+        """The ladder stage due today, if any. Each stage fires at most once per item."""
+        if not self.unresolved:
+            return None
+        if self.overdue_on is None:
+            return Stage.OVERDUE if today > self.due_date else None
+        if self.notice is None:
+            return Stage.NOTICE if today >= self.overdue_on + timedelta(days=policy.notice_after_days) else None
+        if self.interview is None:
+            return Stage.INTERVIEW if today > self.notice.respond_by else None
+        return None
+
+    def flag_overdue(self, today: date) -> None:
+        if self.overdue_on is not None:
+            raise DomainError("ladder: the item was already flagged overdue")
+        if not (self.unresolved and today > self.due_date):
+            raise DomainError(f"due_date: the item is not overdue on {today}")
+        self.overdue_on = today
+        self.pending_events.append(events.ItemOverdue(self.issue_id, (today - self.due_date).days))
+
+    def issue_notice(self, *, notice_id: str, number: str, today: date, respond_by: date, reason: str,
+                     to_person: str | None) -> None:
+        """A supervision notice (督办通知) to the responsible unit. The office may issue one
+        before the item is overdue (weak progress); the ladder issues it once it is."""
+        if self.notice is not None:
+            raise DomainError(f"notice: {self.notice.number} was already issued for this item")
+        if not self.unresolved:
+            raise DomainError(f"status: the item is {self.status}; no notice is needed")
+        if respond_by <= today:
+            raise DomainError("respond_by: must be after the day the notice is issued")
+        self.notice = Notice(notice_id=notice_id, number=number, to=self.responsible, to_person=to_person,
+                             reason=reason, issued_on=today, respond_by=respond_by)
+        self.pending_events.append(events.NoticeIssued(self.issue_id))
+
+    def acknowledge_notice(self, *, person_id: str, today: date, as_office: bool = False) -> bool:
+        """签收: the addressee confirms receipt; the office may sign on the addressee's behalf."""
+        if self.notice is None:
+            raise DomainError("notice: no supervision notice was issued for this item")
+        if self.notice.acknowledged_on is not None:
+            return False
+        if self.notice.to_person and person_id != self.notice.to_person and not as_office:
+            raise PermissionError(f"the notice {self.notice.number} is addressed to {self.notice.to_person}")
+        self.notice.acknowledged_on, self.notice.acknowledged_by = today, person_id
+        return True
+
+    def schedule_interview(self, *, interview_id: str, person_id: str, reason: str, scheduled_for: date) -> None:
+        if self.interview is not None:
+            raise DomainError("interview: an interview is already scheduled for this item")
+        if self.notice is None:
+            raise DomainError("notice: an interview follows a supervision notice; none was issued")
+        self.interview = Interview(interview_id=interview_id, person_id=person_id, reason=reason,
+                                   scheduled_for=scheduled_for)
+        self.pending_events.append(events.InterviewScheduled(self.issue_id))
+
+    def record_interview_outcome(self, *, outcome: str, today: date) -> None:
+        if self.interview is None:
+            raise DomainError("interview: no interview was scheduled for this item")
+        if not outcome.strip():
+            raise DomainError("outcome: say what the interview concluded")
+        self.interview.outcome, self.interview.outcome_recorded_on = outcome, today
+
+
+INSPECTION_KINDS = ("site_observation", "visit_talk", "field_supervision")
+
+
+@dataclass(frozen=True)
+class Finding:
+    text: str
+    unit: UnitRef | None = None
+    # When set, the finding becomes a supervision item with this title and due date.
+    item_title: str | None = None
+    item_due_date: date | None = None
+    item_owner: str | None = None
+
+
+@dataclass
+class Inspection:
+    """A monthly inspection (现场观摩、走访座谈、实地督导) of some units."""
+
+    district: str
+    inspection_id: str
+    kind: str
+    date: date
+    units: list[UnitRef]
+    status: str = "planned"
+    findings: list[Finding] = field(default_factory=list)
+    held_on: date | None = None
+    version: int = 0
+    pending_events: list[object] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def plan(cls, **fields) -> "Inspection":
+        inspection = cls(**fields)
+        if inspection.kind not in INSPECTION_KINDS:
+            raise DomainError(f"kind: must be one of {', '.join(INSPECTION_KINDS)}")
+        if not inspection.units:
+            raise DomainError("units: an inspection visits at least one unit")
+        return inspection
+
+    def hold(self, *, findings: list[Finding], held_on: date) -> bool:
+        if self.status == "held":
+            return False
+        for i, finding in enumerate(findings):
+            if finding.item_title is not None and finding.item_due_date is None:
+                raise DomainError(f"findings.{i}.item_due_date: a finding that raises an item needs a due date")
+            if finding.item_title is not None and finding.unit is None:
+                raise DomainError(f"findings.{i}.unit: a finding that raises an item needs a responsible unit")
+        self.status, self.findings, self.held_on = "held", findings, held_on
+        self.pending_events.append(events.InspectionHeld(self.inspection_id))
+        return True

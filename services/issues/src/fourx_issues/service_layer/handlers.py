@@ -1,0 +1,368 @@
+"""Use cases of the issues service: plain async functions over a unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import structlog
+from fourx_contracts.envelope import deterministic_id
+from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
+
+from fourx_issues.adapters.repository import ConcurrencyConflict
+from fourx_issues.domain.directory import Directory
+from fourx_issues.domain.league import league_table
+from fourx_issues.domain.model import (
+    CLOSED, DomainError, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
+)
+from fourx_issues.service_layer.unit_of_work import UnitOfWork
+
+log = structlog.get_logger("fourx.issues")
+SAVE_ATTEMPTS = 5
+
+
+class NotFound(LookupError):
+    pass
+
+
+def notice_number(year: int, n: int) -> str:
+    return f"督办〔{year}〕第{n}号"
+
+
+def item_id_for(district: str, source: Source) -> str:
+    """Items raised from a source (a task, an outcome, a finding) get an id derived from it:
+    the same source delivered twice is the same item, raised once."""
+    return deterministic_id("issue", district, source.kind, source.ref)
+
+
+async def _directory(uow: UnitOfWork, district: str) -> Directory:
+    return Directory.from_snapshot(await uow.directory.get(district))
+
+
+# --- raising items ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class RaiseItem:
+    district: str
+    title: str
+    description: str
+    source: Source
+    responsible: UnitRef
+    due_date: date
+    raised_on: date
+    owner: str | None = None
+    co_units: list[UnitRef] = field(default_factory=list)
+    issue_id: str | None = None
+    correlationid: str | None = None
+
+
+async def raise_item(cmd: RaiseItem, uow: UnitOfWork) -> tuple[SupervisionItem, bool]:
+    """Returns (item, created); raising the same item again (same id) changes nothing."""
+    issue_id = cmd.issue_id or (item_id_for(cmd.district, cmd.source) if cmd.source.kind != "community"
+                                else str(uuid.uuid4()))
+    existing = await uow.items.get(cmd.district, issue_id)
+    if existing is not None:
+        return existing, False
+    directory = await _directory(uow, cmd.district)
+    street_id, community_id = directory.place(cmd.responsible)
+    item = SupervisionItem.raise_item(
+        district=cmd.district, issue_id=issue_id, title=cmd.title, description=cmd.description,
+        source=cmd.source, responsible=cmd.responsible, co_units=list(cmd.co_units),
+        owner=cmd.owner or directory.responsible_person(cmd.responsible),
+        due_date=cmd.due_date, raised_on=cmd.raised_on, street_id=street_id, community_id=community_id,
+    )
+    created = await uow.items.add(item, cmd.correlationid)
+    if created:
+        uow.published()
+        return item, True
+    return await uow.items.get(cmd.district, issue_id), False
+
+
+async def on_meeting_held(district: str, meeting: MeetingHeld, correlationid: str | None, uow: UnitOfWork) -> int:
+    """Every task assigned at the activity day becomes a supervision item."""
+    created = 0
+    for task in meeting.tasks:
+        _, new = await raise_item(RaiseItem(
+            district=district, title=task.title,
+            description=f"{meeting.date.isoformat()} 集中活动日交办任务（{meeting.meeting_id}）",
+            source=Source("meeting_task", f"{meeting.meeting_id}/{task.task_id}"),
+            responsible=UnitRef(task.assigned_to.kind, task.assigned_to.id),
+            due_date=task.due_date, raised_on=min(meeting.date, task.due_date), correlationid=correlationid,
+        ), uow)
+        created += new
+    return created
+
+
+ACTIVITY_NAMES = {
+    "experience_sharing": "经验交流", "collective_diagnosis": "集体会诊", "case_teaching": "案例教学",
+    "study_visit": "对标学访", "site_observation": "现场观摩点评",
+}
+
+
+async def on_activity_held(district: str, activity: ActivityHeld, correlationid: str | None, uow: UnitOfWork) -> int:
+    """Every outcome an activity decided (above all a collective diagnosis) becomes an item."""
+    created = 0
+    for index, outcome in enumerate(activity.outcomes):
+        _, new = await raise_item(RaiseItem(
+            district=district, title=outcome.title,
+            description=f"{activity.date.isoformat()} {ACTIVITY_NAMES.get(activity.kind, activity.kind)}："
+                        f"{activity.title}",
+            source=Source("diagnosis", f"{activity.activity_id}/{index}"),
+            responsible=UnitRef(outcome.responsible.kind, outcome.responsible.id),
+            due_date=outcome.due_date, raised_on=min(activity.date, outcome.due_date), correlationid=correlationid,
+        ), uow)
+        created += new
+    return created
+
+
+async def on_directory_updated(district: str, snapshot: DirectoryUpdated, uow: UnitOfWork) -> None:
+    await uow.directory.put(district, snapshot.model_dump(mode="json"))
+    directory = Directory.from_snapshot(snapshot.model_dump(mode="json"))
+    await uow.items.fill_streets(district, directory.street_of)
+
+
+# --- changing an item ------------------------------------------------------------------
+async def change_item(uow: UnitOfWork, district: str, issue_id: str,
+                      change: Callable[[SupervisionItem], bool], correlationid: str | None = None) -> SupervisionItem:
+    """Load, change, save; on a concurrent change reload and apply the change again.
+    `change` returns False for a repeat (a retried request), which writes nothing."""
+    for _ in range(SAVE_ATTEMPTS):
+        item = await uow.items.get(district, issue_id)
+        if item is None:
+            raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
+        if not change(item):
+            return item
+        try:
+            await uow.items.save(item, correlationid)
+        except ConcurrencyConflict:
+            continue
+        uow.published()
+        return item
+    raise ConcurrencyConflict(f"issue_id: {issue_id} is being changed by others; try again")
+
+
+def _always(action: Callable[[SupervisionItem], None]) -> Callable[[SupervisionItem], bool]:
+    def apply(item: SupervisionItem) -> bool:
+        action(item)
+        return True
+    return apply
+
+
+async def start_item(uow, district, issue_id, correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, lambda i: i.start(), correlationid)
+
+
+async def record_progress(uow, district, issue_id, *, week, note, percent, today, by=None,
+                          correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, lambda i: i.record_progress(
+        week=week, note=note, percent=percent, today=today, by=by), correlationid)
+
+
+async def claim_resolved(uow, district, issue_id, *, resolution, today, correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id,
+                             lambda i: i.claim_resolved(resolution=resolution, today=today), correlationid)
+
+
+async def verify(uow, district, issue_id, *, today, correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, lambda i: i.verify(today=today), correlationid)
+
+
+async def reopen(uow, district, issue_id, *, reason, correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, _always(lambda i: i.reopen(reason=reason)), correlationid)
+
+
+async def acknowledge_notice(uow, district, issue_id, *, person_id, today, as_office=False) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, lambda i: i.acknowledge_notice(
+        person_id=person_id, today=today, as_office=as_office))
+
+
+async def record_interview_outcome(uow, district, issue_id, *, outcome, today) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, _always(
+        lambda i: i.record_interview_outcome(outcome=outcome, today=today)))
+
+
+# --- the escalation ladder ---------------------------------------------------------------
+def _addressee(item: SupervisionItem, directory: Directory) -> str | None:
+    return item.owner or directory.responsible_person(item.responsible)
+
+
+async def _notice(uow: UnitOfWork, item: SupervisionItem, today: date, respond_by: date, reason: str,
+                  directory: Directory) -> None:
+    n = await uow.notice_numbers.number_for(item.district, today.year, item.issue_id)
+    item.issue_notice(notice_id=deterministic_id("notice", item.district, item.issue_id),
+                      number=notice_number(today.year, n), today=today, respond_by=respond_by,
+                      reason=reason, to_person=_addressee(item, directory))
+
+
+async def issue_notice(uow: UnitOfWork, district: str, issue_id: str, *, today: date, reason: str,
+                       respond_by: date | None, policy: LadderPolicy, correlationid: str | None = None
+                       ) -> SupervisionItem:
+    """The office issues a notice by hand (weak progress, before the ladder would)."""
+    directory = await _directory(uow, district)
+    respond_by = respond_by or today + timedelta(days=policy.respond_within_days)
+    for _ in range(SAVE_ATTEMPTS):
+        item = await uow.items.get(district, issue_id)
+        if item is None:
+            raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
+        if item.notice is not None:
+            raise DomainError(f"notice: {item.notice.number} was already issued for this item")
+        if not item.unresolved:
+            raise DomainError(f"status: the item is {item.status}; no notice is needed")
+        if respond_by <= today:
+            raise DomainError("respond_by: must be after the day the notice is issued")
+        await _notice(uow, item, today, respond_by, reason, directory)
+        try:
+            await uow.items.save(item, correlationid)
+        except ConcurrencyConflict:
+            continue
+        uow.published()
+        return item
+    raise ConcurrencyConflict(f"issue_id: {issue_id} is being changed by others; try again")
+
+
+@dataclass
+class CheckReport:
+    today: date
+    checked: int = 0
+    overdue: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    interviews: list[str] = field(default_factory=list)
+    lights: dict[str, int] = field(default_factory=dict)
+
+
+async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: date, policy: LadderPolicy,
+                       directory: Directory, correlationid: str | None = None
+                       ) -> tuple[list[Stage], str | None]:
+    """Refresh one item's light and fire the ladder stages due today. Several replicas may
+    run this at once: the versioned save lets one win, the other reloads and finds the stage
+    done; event ids and notice numbers are derived from the item, so nothing doubles."""
+    for _ in range(SAVE_ATTEMPTS):
+        item = await uow.items.get(district, issue_id)
+        if item is None or item.status == CLOSED:
+            return [], None
+        fired: list[Stage] = []
+        light_changed = item.refresh_light(today)
+        while (stage := item.next_stage(today, policy)) is not None:
+            if stage is Stage.OVERDUE:
+                item.flag_overdue(today)
+            elif stage is Stage.NOTICE:
+                await _notice(uow, item, today, today + timedelta(days=policy.respond_within_days),
+                              f"《{item.title}》已超过办理时限（{item.due_date.isoformat()}），"
+                              f"逾期{(today - item.due_date).days}天仍未办结", directory)
+            else:
+                notice = item.notice
+                item.schedule_interview(
+                    interview_id=deterministic_id("interview", district, issue_id),
+                    person_id=notice.to_person or _addressee(item, directory)
+                    or f"{item.responsible.kind}:{item.responsible.id}",
+                    reason=f"督办通知{notice.number}要求于{notice.respond_by.isoformat()}前办结，逾期仍未办结",
+                    scheduled_for=today + timedelta(days=policy.interview_in_days))
+            fired.append(stage)
+        if not fired and not light_changed:
+            return [], item.light
+        try:
+            await uow.items.save(item, correlationid)
+        except ConcurrencyConflict:
+            continue
+        if fired:
+            uow.published()
+        return fired, item.light
+    raise ConcurrencyConflict(f"issue_id: {issue_id} kept changing during the daily check")
+
+
+async def daily_check(uow: UnitOfWork, district: str, today: date, policy: LadderPolicy,
+                      correlationid: str | None = None) -> CheckReport:
+    """The daily check of one district: lights recomputed, the ladder climbed where due."""
+    report = CheckReport(today=today)
+    directory = await _directory(uow, district)
+    for item in await uow.items.find({"district": district}):
+        if item.status == CLOSED:
+            continue
+        report.checked += 1
+        fired, light = await climb_ladder(uow, district, item.issue_id, today, policy, directory, correlationid)
+        for stage, bucket in ((Stage.OVERDUE, report.overdue), (Stage.NOTICE, report.notices),
+                              (Stage.INTERVIEW, report.interviews)):
+            if stage in fired:
+                bucket.append(item.issue_id)
+        if light is not None:
+            report.lights[light] = report.lights.get(light, 0) + 1
+    return report
+
+
+async def daily_check_all(uow: UnitOfWork, today: date, policy: LadderPolicy) -> dict[str, CheckReport]:
+    reports = {}
+    for district in await uow.items.districts_with_open_items():
+        try:
+            reports[district] = await daily_check(uow, district, today, policy)
+        except Exception:  # one district's trouble must not stop the others' check
+            log.exception("daily check failed", district=district, today=str(today))
+    return reports
+
+
+# --- inspections -------------------------------------------------------------------------
+async def plan_inspection(uow: UnitOfWork, district: str, *, inspection_id: str | None, kind: str, on: date,
+                          units: list[UnitRef]) -> tuple[Inspection, bool]:
+    inspection = Inspection.plan(district=district, inspection_id=inspection_id or str(uuid.uuid4()),
+                                 kind=kind, date=on, units=units)
+    created = await uow.inspections.add(inspection)
+    if not created:
+        inspection = await uow.inspections.get(district, inspection.inspection_id)
+    return inspection, created
+
+
+async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *, findings: list[Finding],
+                          held_on: date, correlationid: str | None = None) -> tuple[Inspection, list[str]]:
+    """Record the findings (→ inspection-held); findings marked so raise items. A retry after
+    a crash between the two raises the missing items (their ids derive from the finding)."""
+    for _ in range(SAVE_ATTEMPTS):
+        inspection = await uow.inspections.get(district, inspection_id)
+        if inspection is None:
+            raise NotFound(f"inspection_id: no inspection {inspection_id!r} in district {district}")
+        if not inspection.hold(findings=findings, held_on=held_on):
+            break
+        try:
+            await uow.inspections.save(inspection, correlationid)
+        except ConcurrencyConflict:
+            continue
+        uow.published()
+        break
+    else:
+        raise ConcurrencyConflict(f"inspection_id: {inspection_id} is being changed by others; try again")
+    raised = []
+    for index, finding in enumerate(inspection.findings):
+        if finding.item_title is None:
+            continue
+        item, _ = await raise_item(RaiseItem(
+            district=district, title=finding.item_title, description=f"督查发现：{finding.text}",
+            source=Source("inspection", f"{inspection_id}/{index}"), responsible=finding.unit,
+            due_date=finding.item_due_date, raised_on=min(inspection.held_on, finding.item_due_date),
+            owner=finding.item_owner, correlationid=correlationid), uow)
+        raised.append(item.issue_id)
+    return inspection, raised
+
+
+# --- queries -------------------------------------------------------------------------------
+async def list_items(uow: UnitOfWork, district: str, *, today: date, street: str | None = None,
+                     community: str | None = None, unit: UnitRef | None = None, status: str | None = None,
+                     light: str | None = None) -> list[SupervisionItem]:
+    query: dict = {"district": district}
+    if street:
+        query["street_id"] = street
+    if community:
+        query["community_id"] = community
+    if status:
+        query["status"] = status
+    items = await uow.items.find(query)
+    if unit is not None:
+        items = [i for i in items if i.responsible == unit or unit in i.co_units]
+    if light is not None:
+        items = [i for i in items if (lt := i.light_for(today)) is not None and lt.value == light]
+    return items
+
+
+async def league(uow: UnitOfWork, district: str, *, by: str, today: date) -> list[dict]:
+    directory = await _directory(uow, district)
+    items = await uow.items.find({"district": district})
+    units = directory.streets if by == "street" else directory.communities
+    return [row.as_dict(f"{by}_id") for row in league_table(items, by=by, today=today, units=units)]

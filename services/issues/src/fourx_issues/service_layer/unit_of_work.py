@@ -1,0 +1,52 @@
+"""What the handlers work through. Each repository write is one single-document write that
+holds the state and its outgoing events (the outbox), so it is the transaction; `published()`
+wakes the relay afterwards. Unit tests substitute an in-memory implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from fourx_issues.adapters.repository import (
+    DirectoryRepository, InspectionRepository, ItemRepository, NoticeCounter,
+)
+from fourx_issues.domain.model import Inspection, SupervisionItem
+
+
+class ItemStore(Protocol):
+    async def get(self, district: str, issue_id: str) -> SupervisionItem | None: ...
+    async def add(self, item: SupervisionItem, correlationid: str | None = None) -> bool: ...
+    async def save(self, item: SupervisionItem, correlationid: str | None = None) -> None: ...
+    async def find(self, query: dict[str, Any]) -> list[SupervisionItem]: ...
+    async def districts_with_open_items(self) -> list[str]: ...
+    async def fill_streets(self, district: str, street_of: dict[str, str]) -> None: ...
+
+
+class InspectionStore(Protocol):
+    async def get(self, district: str, inspection_id: str) -> Inspection | None: ...
+    async def add(self, inspection: Inspection, correlationid: str | None = None) -> bool: ...
+    async def save(self, inspection: Inspection, correlationid: str | None = None) -> None: ...
+    async def find(self, query: dict[str, Any]) -> list[Inspection]: ...
+
+
+class UnitOfWork(Protocol):
+    items: ItemStore
+    inspections: InspectionStore
+    notice_numbers: NoticeCounter
+    directory: DirectoryRepository
+
+    def published(self) -> None: ...
+
+
+class MongoUnitOfWork:
+    def __init__(self, db: AsyncDatabase, after_write: Callable[[], None] = lambda: None):
+        self.items = ItemRepository(db)
+        self.inspections = InspectionRepository(db)
+        self.notice_numbers = NoticeCounter(db)
+        self.directory = DirectoryRepository(db)
+        self._after_write = after_write
+
+    def published(self) -> None:
+        self._after_write()

@@ -1,0 +1,100 @@
+"""In-memory stand-ins for the issues service's store (unit tests only, no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fourx_contracts.envelope import CloudEvent
+from fourx_issues.adapters.integration import inspection_events, item_events
+from fourx_issues.adapters.repository import (
+    ConcurrencyConflict, inspection_from_document, inspection_to_document, item_from_document, item_to_document,
+)
+
+
+class FakeRepository:
+    def __init__(self, id_attr, to_doc, from_doc, to_events, outbox: list[CloudEvent]):
+        self.docs: dict[str, dict] = {}
+        self._id_attr, self._to_doc, self._from_doc, self._to_events = id_attr, to_doc, from_doc, to_events
+        self._outbox = outbox
+        # Set to a callable to simulate another writer changing the document before a save.
+        self.before_save = None
+
+    def _key(self, district, aggregate_id):
+        return f"{district}/{aggregate_id}"
+
+    async def get(self, district, aggregate_id):
+        doc = self.docs.get(self._key(district, aggregate_id))
+        return self._from_doc(doc) if doc else None
+
+    async def add(self, aggregate, correlationid=None):
+        key = self._key(aggregate.district, getattr(aggregate, self._id_attr))
+        if key in self.docs:
+            return False
+        self._outbox.extend(self._to_events(aggregate, correlationid))
+        self.docs[key] = {**self._to_doc(aggregate), "version": 1}
+        aggregate.version = 1
+        aggregate.pending_events.clear()
+        return True
+
+    async def save(self, aggregate, correlationid=None):
+        if self.before_save is not None:
+            hook, self.before_save = self.before_save, None
+            await hook()
+        key = self._key(aggregate.district, getattr(aggregate, self._id_attr))
+        if self.docs[key]["version"] != aggregate.version:
+            raise ConcurrencyConflict(key)
+        self._outbox.extend(self._to_events(aggregate, correlationid))
+        aggregate.version += 1
+        self.docs[key] = {**self._to_doc(aggregate), "version": aggregate.version}
+        aggregate.pending_events.clear()
+
+    async def find(self, query: dict[str, Any]):
+        return [self._from_doc(d) for k, d in sorted(self.docs.items())
+                if all(d.get(f) == v for f, v in query.items())]
+
+    async def districts_with_open_items(self):
+        return sorted({d["district"] for d in self.docs.values() if d["status"] != "closed"})
+
+    async def fill_streets(self, district, street_of):
+        for d in self.docs.values():
+            if d["district"] == district and d.get("street_id") is None and d.get("community_id") in street_of:
+                d["street_id"] = street_of[d["community_id"]]
+
+
+class FakeCounter:
+    def __init__(self):
+        self.holders: dict[str, list[str]] = {}
+
+    async def number_for(self, district, year, issue_id):
+        holders = self.holders.setdefault(f"{district}/{year}", [])
+        if issue_id not in holders:
+            holders.append(issue_id)
+        return holders.index(issue_id) + 1
+
+
+class FakeDirectory:
+    def __init__(self):
+        self.snapshots = {}
+
+    async def put(self, district, snapshot):
+        self.snapshots[district] = snapshot
+
+    async def get(self, district):
+        return self.snapshots.get(district)
+
+
+class FakeUnitOfWork:
+    def __init__(self):
+        self.outbox: list[CloudEvent] = []
+        self.items = FakeRepository("issue_id", item_to_document, item_from_document, item_events, self.outbox)
+        self.inspections = FakeRepository("inspection_id", inspection_to_document, inspection_from_document,
+                                          inspection_events, self.outbox)
+        self.notice_numbers = FakeCounter()
+        self.directory = FakeDirectory()
+        self.kicks = 0
+
+    def published(self):
+        self.kicks += 1
+
+    def events(self, type_: str) -> list[CloudEvent]:
+        return [e for e in self.outbox if e.type == type_]
