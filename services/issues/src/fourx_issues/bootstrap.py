@@ -1,34 +1,65 @@
-"""Composition root of the issues service (the supervision list, "1")."""
+"""Composition root of the issues service (the supervision list, "1"): the only place real
+adapters, the clock and the ladder policy are wired."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fourx_contracts.http import service_app
-from fourx_contracts.kafka import KafkaSettings
+from fourx_contracts.kafka import KafkaSettings, publish_event
 from fourx_contracts.mongo import MongoSettings
+from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fourx_issues.adapters.repository import ItemRepository, collections
+from fourx_issues.domain.model import LadderPolicy
+from fourx_issues.entrypoints import consumers, http, scheduler
+from fourx_issues.service_layer.clock import Clock, SystemClock
+from fourx_issues.service_layer.unit_of_work import MongoUnitOfWork
 
 
 class IssuesSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISSUES_", extra="ignore")
 
     database: str = "fourx_issues"
+    time_zone: str = "Asia/Shanghai"
+    # How often the service runs the daily check by itself; 0 turns it off (tests, demo).
+    check_interval_seconds: float = 3600.0
+    notice_after_days: int = 0
+    respond_within_days: int = 7
+    interview_in_days: int = 3
 
 
 class IssuesService:
     def __init__(self, kafka: KafkaSettings | None = None, mongo: MongoSettings | None = None,
-                 settings: IssuesSettings | None = None):
+                 settings: IssuesSettings | None = None, clock: Clock | None = None):
         self.settings = settings or IssuesSettings()
         self.runtime = ServiceRuntime("issues", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
+        self.clock: Clock = clock or SystemClock(self.settings.time_zone)
+        self.policy = LadderPolicy(notice_after_days=self.settings.notice_after_days,
+                                   respond_within_days=self.settings.respond_within_days,
+                                   interview_in_days=self.settings.interview_in_days)
+        self.relay: OutboxRelay | None = None
+        consumers.register(self)
+
+    def unit_of_work(self) -> MongoUnitOfWork:
+        return MongoUnitOfWork(self.runtime.db, after_write=self.relay.kick if self.relay else lambda: None)
 
     async def start(self) -> None:
+        await self.runtime.open_store()
+        await ItemRepository(self.runtime.db).create_indexes()
+        self.relay = OutboxRelay(collections(self.runtime.db),
+                                 lambda event: publish_event(self.runtime.broker, event))
         await self.runtime.start()
+        self.runtime.spawn(self.relay.run(), "outbox-relay")
+        if self.settings.check_interval_seconds > 0:
+            self.runtime.spawn(scheduler.run_periodically(self, self.settings.check_interval_seconds),
+                               "daily-check")
 
     async def stop(self) -> None:
         await self.runtime.stop()
 
 
 def create_app(service: IssuesService | None = None) -> FastAPI:
-    return service_app(service or IssuesService(), title="fourx issues")
+    return service_app(service or IssuesService(), title="fourx issues", routers=[http.router])

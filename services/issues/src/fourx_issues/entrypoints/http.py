@@ -1,0 +1,312 @@
+"""HTTP API of the issues service. Every route lives under /districts/{district}/ and takes the
+shared bearer token; bad input is a 4xx naming the field, never a 500."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fourx_contracts.auth import Caller, district_caller
+from pydantic import BaseModel, Field
+
+from fourx_issues.adapters.repository import ConcurrencyConflict, item_to_document
+from fourx_issues.domain.model import STATUSES, DomainError, Finding, Inspection, SupervisionItem, Source, UnitRef
+from fourx_issues.service_layer import handlers
+
+router = APIRouter()
+
+OFFICE = ("party_office",)
+UNIT_ROLES = ("community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
+              "dept_main_leader", "dept_responsible_leader", "dept_section_chief", "org_deputy_head",
+              "party_office")
+Anyone = Annotated[Caller, Depends(district_caller())]
+UnitMember = Annotated[Caller, Depends(district_caller(*UNIT_ROLES))]
+Office = Annotated[Caller, Depends(district_caller(*OFFICE))]
+# State errors (the item is in the wrong state for this) are conflicts; the rest is bad input.
+CONFLICT_FIELDS = {"status", "notice", "interview", "ladder"}
+
+
+class UnitIn(BaseModel):
+    kind: Literal["district", "street", "community", "department"]
+    id: str = Field(min_length=1)
+
+    def ref(self) -> UnitRef:
+        return UnitRef(self.kind, self.id)
+
+
+class SourceIn(BaseModel):
+    kind: Literal["meeting_task", "diagnosis", "community", "inspection"] = "community"
+    ref: str = Field(min_length=1)
+
+
+class RaiseItemIn(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+    description: str = ""
+    source: SourceIn
+    responsible: UnitIn
+    co_units: list[UnitIn] = []
+    owner: str | None = None
+    due_date: date
+    raised_on: date | None = Field(None, description="defaults to today")
+    issue_id: str | None = Field(None, min_length=1, max_length=200,
+                                 description="give one to make a retried request idempotent")
+
+
+class ProgressIn(BaseModel):
+    week: str = Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", description="ISO week, e.g. 2026-W48")
+    note: str = Field(min_length=1)
+    percent: int = Field(ge=0, le=100)
+
+
+class ResolutionIn(BaseModel):
+    resolution: str = Field(min_length=1)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1)
+
+
+class NoticeIn(BaseModel):
+    reason: str = Field(min_length=1)
+    respond_by: date | None = None
+
+
+class OutcomeIn(BaseModel):
+    outcome: str = Field(min_length=1)
+
+
+class DailyCheckIn(BaseModel):
+    today: date | None = Field(None, description="the day to check as; defaults to the service clock's today")
+
+
+class PlanInspectionIn(BaseModel):
+    inspection_id: str | None = Field(None, min_length=1, max_length=200)
+    kind: Literal["site_observation", "visit_talk", "field_supervision"]
+    date: date
+    units: list[UnitIn] = Field(min_length=1)
+
+
+class RaisesItemIn(BaseModel):
+    title: str = Field(min_length=1)
+    due_date: date
+    owner: str | None = None
+
+
+class FindingIn(BaseModel):
+    text: str = Field(min_length=1)
+    unit: UnitIn | None = None
+    raise_item: RaisesItemIn | None = None
+
+
+class HoldInspectionIn(BaseModel):
+    held_on: date | None = None
+    findings: list[FindingIn]
+
+
+def _service(request: Request):
+    return request.app.state.service
+
+
+def _today(request: Request, today: date | None = None) -> date:
+    return today or _service(request).clock.today()
+
+
+def _fail(exc: Exception) -> HTTPException:
+    if isinstance(exc, handlers.NotFound):
+        return HTTPException(404, str(exc))
+    if isinstance(exc, PermissionError):
+        return HTTPException(403, str(exc))
+    if isinstance(exc, ConcurrencyConflict):
+        return HTTPException(409, str(exc))
+    message = str(exc)
+    field = message.split(":", 1)[0] if ":" in message else None
+    status = 409 if field in CONFLICT_FIELDS else 422
+    return HTTPException(status, {"field": field, "message": message} if field else message)
+
+
+async def _run(coro):
+    try:
+        return await coro
+    except (DomainError, handlers.NotFound, PermissionError, ConcurrencyConflict) as exc:
+        raise _fail(exc) from exc
+
+
+def item_view(item: SupervisionItem, today: date) -> dict[str, Any]:
+    view = item_to_document(item)
+    light = item.light_for(today)
+    view.update(light=light.value if light else None, light_as_of=today.isoformat(),
+                missing_weeks=item.missing_weeks(today), days_left=(item.due_date - today).days,
+                version=item.version)
+    view.pop("light_on", None)
+    return view
+
+
+def inspection_view(inspection: Inspection) -> dict[str, Any]:
+    from fourx_issues.adapters.repository import inspection_to_document
+    return {**inspection_to_document(inspection), "version": inspection.version}
+
+
+# --- supervision items -------------------------------------------------------------------
+@router.post("/districts/{district}/issues", status_code=201, tags=["supervision items"])
+async def raise_item(request: Request, district: str, body: RaiseItemIn, caller: UnitMember) -> dict:
+    """Raise a supervision item by hand (a community's problem, an inspection finding, ...)."""
+    service, today = _service(request), _today(request)
+    item, created = await _run(handlers.raise_item(handlers.RaiseItem(
+        district=district, title=body.title, description=body.description,
+        source=Source(body.source.kind, body.source.ref), responsible=body.responsible.ref(),
+        co_units=[u.ref() for u in body.co_units], owner=body.owner, due_date=body.due_date,
+        raised_on=body.raised_on or today, issue_id=body.issue_id), service.unit_of_work()))
+    return {**item_view(item, today), "created": created}
+
+
+@router.get("/districts/{district}/issues", tags=["supervision items"])
+async def list_items(
+    request: Request, district: str, caller: Anyone,
+    street: str | None = None, community: str | None = None,
+    unit_kind: Literal["district", "street", "community", "department"] | None = None,
+    unit_id: str | None = None,
+    status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
+    light: Literal["green", "blue", "yellow", "red"] | None = None,
+    today: Annotated[date | None, Query(description="compute the lights as of this day")] = None,
+) -> dict:
+    """The supervision list (督办问题清单), filtered; lights as of `today`."""
+    if (unit_kind is None) != (unit_id is None):
+        raise HTTPException(422, {"field": "unit_id" if unit_id is None else "unit_kind",
+                                  "message": "unit_kind and unit_id go together"})
+    day = _today(request, today)
+    items = await handlers.list_items(
+        _service(request).unit_of_work(), district, today=day, street=street, community=community,
+        unit=UnitRef(unit_kind, unit_id) if unit_kind else None, status=status, light=light)
+    return {"today": day.isoformat(), "count": len(items), "items": [item_view(i, day) for i in items]}
+
+
+@router.get("/districts/{district}/issues/{issue_id}", tags=["supervision items"])
+async def get_item(request: Request, district: str, issue_id: str, caller: Anyone,
+                   today: date | None = None) -> dict:
+    item = await _service(request).unit_of_work().items.get(district, issue_id)
+    if item is None:
+        raise HTTPException(404, f"issue_id: no supervision item {issue_id!r} in district {district}")
+    return item_view(item, _today(request, today))
+
+
+@router.post("/districts/{district}/issues/{issue_id}/start", tags=["supervision items"])
+async def start_item(request: Request, district: str, issue_id: str, caller: UnitMember) -> dict:
+    item = await _run(handlers.start_item(_service(request).unit_of_work(), district, issue_id))
+    return item_view(item, _today(request))
+
+
+@router.post("/districts/{district}/issues/{issue_id}/progress", tags=["supervision items"])
+async def record_progress(request: Request, district: str, issue_id: str, body: ProgressIn,
+                          caller: UnitMember) -> dict:
+    """The weekly work record (写实) of one ISO week → `progress-recorded`."""
+    today = _today(request)
+    item = await _run(handlers.record_progress(_service(request).unit_of_work(), district, issue_id,
+                                               week=body.week, note=body.note, percent=body.percent,
+                                               today=today, by=caller.person_id))
+    return item_view(item, today)
+
+
+@router.post("/districts/{district}/issues/{issue_id}/resolution", tags=["supervision items"])
+async def claim_resolved(request: Request, district: str, issue_id: str, body: ResolutionIn,
+                         caller: UnitMember) -> dict:
+    """The responsible unit reports the item resolved; the office verifies it."""
+    today = _today(request)
+    item = await _run(handlers.claim_resolved(_service(request).unit_of_work(), district, issue_id,
+                                              resolution=body.resolution, today=today))
+    return item_view(item, today)
+
+
+@router.post("/districts/{district}/issues/{issue_id}/verification", tags=["supervision items"])
+async def verify(request: Request, district: str, issue_id: str, caller: Office) -> dict:
+    """The Party-building office verifies and closes the item → `issue-resolved`."""
+    today = _today(request)
+    item = await _run(handlers.verify(_service(request).unit_of_work(), district, issue_id, today=today))
+    return item_view(item, today)
+
+
+@router.post("/districts/{district}/issues/{issue_id}/reopen", tags=["supervision items"])
+async def reopen(request: Request, district: str, issue_id: str, body: ReasonIn, caller: Office) -> dict:
+    item = await _run(handlers.reopen(_service(request).unit_of_work(), district, issue_id, reason=body.reason))
+    return item_view(item, _today(request))
+
+
+# --- escalation -----------------------------------------------------------------------------
+@router.post("/districts/{district}/issues/{issue_id}/notice", tags=["escalation"])
+async def issue_notice(request: Request, district: str, issue_id: str, body: NoticeIn, caller: Office) -> dict:
+    """Issue a supervision notice (督办通知) by hand, e.g. for weak progress → `notice-issued`."""
+    service, today = _service(request), _today(request)
+    item = await _run(handlers.issue_notice(service.unit_of_work(), district, issue_id, today=today,
+                                            reason=body.reason, respond_by=body.respond_by,
+                                            policy=service.policy))
+    return item_view(item, today)
+
+
+@router.post("/districts/{district}/issues/{issue_id}/notice/acknowledgement", tags=["escalation"])
+async def acknowledge_notice(request: Request, district: str, issue_id: str, caller: UnitMember) -> dict:
+    """签收: the addressee confirms receiving the notice (the office may sign for them)."""
+    today = _today(request)
+    item = await _run(handlers.acknowledge_notice(
+        _service(request).unit_of_work(), district, issue_id, person_id=caller.person_id, today=today,
+        as_office=caller.has_any(OFFICE)))
+    return item_view(item, today)
+
+
+@router.post("/districts/{district}/issues/{issue_id}/interview/outcome", tags=["escalation"])
+async def record_interview_outcome(request: Request, district: str, issue_id: str, body: OutcomeIn,
+                                   caller: Office) -> dict:
+    today = _today(request)
+    item = await _run(handlers.record_interview_outcome(_service(request).unit_of_work(), district, issue_id,
+                                                        outcome=body.outcome, today=today))
+    return item_view(item, today)
+
+
+@router.post("/districts/{district}/daily-check", tags=["escalation"])
+async def daily_check(request: Request, district: str, caller: Office,
+                      body: DailyCheckIn | None = None) -> dict:
+    """Run the daily check now (the service also runs it by itself): lights recomputed and
+    the ladder climbed as of `today`. Safe to repeat: no stage fires twice."""
+    service = _service(request)
+    day = (body.today if body else None) or service.clock.today()
+    report = await _run(handlers.daily_check(service.unit_of_work(), district, day, service.policy))
+    return {"today": day.isoformat(), "checked": report.checked, "overdue": report.overdue,
+            "notices": report.notices, "interviews": report.interviews, "lights": report.lights}
+
+
+# --- inspections ----------------------------------------------------------------------------
+@router.post("/districts/{district}/inspections", status_code=201, tags=["inspections"])
+async def plan_inspection(request: Request, district: str, body: PlanInspectionIn, caller: Office) -> dict:
+    inspection, created = await _run(handlers.plan_inspection(
+        _service(request).unit_of_work(), district, inspection_id=body.inspection_id, kind=body.kind,
+        on=body.date, units=[u.ref() for u in body.units]))
+    return {**inspection_view(inspection), "created": created}
+
+
+@router.post("/districts/{district}/inspections/{inspection_id}/findings", tags=["inspections"])
+async def hold_inspection(request: Request, district: str, inspection_id: str, body: HoldInspectionIn,
+                          caller: Office) -> dict:
+    """Record what the inspection found → `inspection-held`; findings with `raise_item` become items."""
+    findings = [Finding(text=f.text, unit=f.unit.ref() if f.unit else None,
+                        item_title=f.raise_item.title if f.raise_item else None,
+                        item_due_date=f.raise_item.due_date if f.raise_item else None,
+                        item_owner=f.raise_item.owner if f.raise_item else None) for f in body.findings]
+    inspection, raised = await _run(handlers.hold_inspection(
+        _service(request).unit_of_work(), district, inspection_id, findings=findings,
+        held_on=body.held_on or _today(request)))
+    return {**inspection_view(inspection), "raised_issue_ids": raised}
+
+
+@router.get("/districts/{district}/inspections", tags=["inspections"])
+async def list_inspections(request: Request, district: str, caller: Anyone) -> dict:
+    inspections = await _service(request).unit_of_work().inspections.find({"district": district})
+    return {"count": len(inspections), "inspections": [inspection_view(i) for i in inspections]}
+
+
+# --- league table ---------------------------------------------------------------------------
+@router.get("/districts/{district}/league", tags=["queries"])
+async def league(request: Request, district: str, caller: Anyone,
+                 by: Literal["street", "community"] = "street", today: date | None = None) -> dict:
+    """排名表: on-time rate, closure rate, overdue count and notices received per street or community."""
+    day = _today(request, today)
+    rows = await handlers.league(_service(request).unit_of_work(), district, by=by, today=day)
+    return {"today": day.isoformat(), "by": by, "rows": rows}
