@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+
+import structlog
 from fastapi import FastAPI
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings, publish_event
@@ -10,33 +14,70 @@ from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fourx_meetings.adapters.repository import COLLECTION
-from fourx_meetings.entrypoints import http
+from fourx_meetings.adapters.clock import SystemClock
+from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
+from fourx_meetings.entrypoints import consumers, http
+from fourx_meetings.service_layer import handlers
 from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
+
+log = structlog.get_logger("fourx.meetings")
 
 
 class MeetingsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MEETINGS_", extra="ignore")
 
     database: str = "fourx_meetings"
+    timezone: str = "Asia/Shanghai"
+    default_venue: str = "区党群服务中心"
+    # How often every replica makes sure this and next month's activity days are scheduled.
+    schedule_every_seconds: float = 3600.0
+    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals.
+    allow_clock_override: bool = True
 
 
 class MeetingsService:
     def __init__(self, kafka: KafkaSettings | None = None, mongo: MongoSettings | None = None,
-                 settings: MeetingsSettings | None = None):
+                 settings: MeetingsSettings | None = None, clock: SystemClock | None = None):
         self.settings = settings or MeetingsSettings()
+        self.clock = clock or SystemClock(self.settings.timezone)
         self.runtime = ServiceRuntime("meetings", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
         self.relay: OutboxRelay | None = None
+        consumers.register(self)
 
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self.runtime.db, after_commit=self.relay.kick if self.relay else lambda: None)
 
+    async def today(self, district: str) -> date:
+        if self.settings.allow_clock_override:
+            override = await self.unit_of_work().clocks.get(district)
+            if override is not None:
+                return override
+        return self.clock.today()
+
+    async def schedule_due(self) -> int:
+        return await handlers.schedule_due_months(self.unit_of_work(), self.clock.today(),
+                                                  self.settings.default_venue)
+
+    async def _scheduler(self) -> None:
+        while True:
+            try:
+                created = await self.schedule_due()
+                if created:
+                    log.info("activity days scheduled", count=created)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is away: try again at the next tick
+                log.exception("scheduling failed; will retry")
+            await asyncio.sleep(self.settings.schedule_every_seconds)
+
     async def start(self) -> None:
-        await self.runtime.start()
-        self.relay = OutboxRelay([self.runtime.db[COLLECTION]],
+        await self.runtime.open_store()
+        self.relay = OutboxRelay([self.runtime.db[name] for name in OUTBOX_COLLECTIONS],
                                  lambda event: publish_event(self.runtime.broker, event))
+        await self.runtime.start()
         self.runtime.spawn(self.relay.run(), "outbox-relay")
+        self.runtime.spawn(self._scheduler(), "scheduler")
 
     async def stop(self) -> None:
         await self.runtime.stop()

@@ -1,14 +1,64 @@
-"""Domain events → integration events (CloudEvents of the contract)."""
+"""Domain events → integration events (CloudEvents of the contract).
+
+Every event id is derived from what caused it (deterministic_id), so a replayed command, a
+relay that publishes twice or a second replica doing the same job yields the same id."""
 
 from __future__ import annotations
 
 from fourx_contracts.envelope import CloudEvent, deterministic_id, new_event
-from fourx_contracts.events import Comment, CommunityReport, MeetingHeld, TaskAssignment, Unit
+from fourx_contracts.events import (
+    ActivityHeld,
+    Comment,
+    CommunityReport,
+    DirectoryUpdated,
+    MeetingHeld,
+    MeetingScheduled,
+    Outcome,
+    TaskAssignment,
+    TopicProposed,
+    TopicSelected,
+    Unit,
+)
 
 from fourx_meetings.domain import events
+from fourx_meetings.domain.activities import Activity
+from fourx_meetings.domain.directory import Directory
 from fourx_meetings.domain.model import ActivityDay
 
 SOURCE = "/services/meetings"
+
+
+def _event(type_: str, district: str, subject: str, data, cause: tuple[str, ...], correlationid: str | None) -> CloudEvent:
+    return new_event(type=type_, source=SOURCE, district=district, subject=subject, data=data,
+                     id=deterministic_id(type_, district, *cause), correlationid=correlationid)
+
+
+def directory_updated(district: str, directory: Directory, version: int, correlationid: str | None) -> CloudEvent:
+    data = DirectoryUpdated(version=version, **directory.to_snapshot())
+    return _event("directory-updated", district, district, data, (str(version),), correlationid)
+
+
+def meeting_scheduled(day: ActivityDay, correlationid: str | None) -> CloudEvent:
+    data = MeetingScheduled(meeting_id=day.meeting_id, kind="activity_day", date=day.date, venue=day.venue,
+                            topic_deadline=day.topic_deadline,
+                            # additive: why the date is what it is
+                            first_friday=day.first_friday.isoformat() if day.first_friday else None,
+                            calendar_confirmed=day.calendar_confirmed)
+    return _event("meeting-scheduled", day.district, day.meeting_id, data, (day.meeting_id,), correlationid)
+
+
+def topic_proposed(day: ActivityDay, topic_id: str, correlationid: str | None) -> CloudEvent:
+    topic = day.topic(topic_id)
+    data = TopicProposed(topic_id=topic.topic_id, meeting_id=day.meeting_id, title=topic.title,
+                         proposed_by=Unit(kind=topic.proposed_by.kind, id=topic.proposed_by.id),
+                         proposer=topic.proposer, proposed_on=topic.proposed_on.isoformat())
+    return _event("topic-proposed", day.district, topic_id, data, (day.meeting_id, topic_id), correlationid)
+
+
+def topic_selected(day: ActivityDay, topic_id: str, correlationid: str | None) -> CloudEvent:
+    topic = day.topic(topic_id)
+    data = TopicSelected(topic_id=topic.topic_id, meeting_id=day.meeting_id, title=topic.title)
+    return _event("topic-selected", day.district, topic_id, data, (day.meeting_id, topic_id), correlationid)
 
 
 def meeting_held(day: ActivityDay, correlationid: str | None) -> CloudEvent:
@@ -16,28 +66,50 @@ def meeting_held(day: ActivityDay, correlationid: str | None) -> CloudEvent:
         meeting_id=day.meeting_id,
         kind="activity_day",
         date=day.date,
+        venue=day.venue,
         attendees=day.attendees,
-        community_reports=[CommunityReport(**vars(r)) for r in day.community_reports],
-        comments=[Comment(**vars(c)) for c in day.comments],
-        tasks=[
-            TaskAssignment(task_id=t.task_id, title=t.title, due_date=t.due_date,
-                           assigned_to=Unit(kind=t.assigned_to.kind, id=t.assigned_to.id))
-            for t in day.tasks
-        ],
+        community_reports=[CommunityReport(community_id=r.community_id, last_month=r.last_month,
+                                           next_month=r.next_month, by=r.by,
+                                           supervision_items=list(r.supervision_items))
+                           for r in day.reports.values()],
+        comments=[Comment(community_id=c.community_id, by=c.by, text=c.text) for c in day.comments.values()],
+        tasks=[TaskAssignment(task_id=t.task_id, title=t.title, due_date=t.due_date, by=t.by,
+                              assigned_to=Unit(kind=t.assigned_to.kind, id=t.assigned_to.id))
+               for t in day.tasks],
         summary=day.summary,
-        topic_ids=day.topic_ids,
+        topic_ids=[t.topic_id for t in day.selected_topics],
     )
-    return new_event(
-        type="meeting-held", source=SOURCE, district=day.district, subject=day.meeting_id, data=data,
-        # Holding a meeting happens once: the id is derived from it, so a replay is dropped.
-        id=deterministic_id("meeting-held", day.district, day.meeting_id),
-        correlationid=correlationid,
-    )
+    # Holding a meeting happens once: the id is derived from it, so a replay is dropped.
+    return _event("meeting-held", day.district, day.meeting_id, data, (day.meeting_id,), correlationid)
 
 
-def to_integration_events(day: ActivityDay, correlationid: str | None) -> list[CloudEvent]:
+def activity_held(activity: Activity, correlationid: str | None) -> CloudEvent:
+    data = ActivityHeld(
+        activity_id=activity.activity_id, meeting_id=activity.meeting_id, kind=activity.kind,
+        date=activity.date, title=activity.title, participants=activity.participants,
+        outcomes=[Outcome(title=o.title, due_date=o.due_date,
+                          responsible=Unit(kind=o.responsible.kind, id=o.responsible.id))
+                  for o in activity.outcomes],
+        record=activity.record,
+    )
+    return _event("activity-held", activity.district, activity.activity_id, data, (activity.activity_id,),
+                  correlationid)
+
+
+def day_events(day: ActivityDay, correlationid: str | None) -> list[CloudEvent]:
     out = []
     for event in day.pending_events:
-        if isinstance(event, events.ActivityDayHeld):
+        if isinstance(event, events.ActivityDayScheduled):
+            out.append(meeting_scheduled(day, correlationid))
+        elif isinstance(event, events.TopicProposed):
+            out.append(topic_proposed(day, event.topic_id, correlationid))
+        elif isinstance(event, events.TopicSelected):
+            out.append(topic_selected(day, event.topic_id, correlationid))
+        elif isinstance(event, events.ActivityDayHeld):
             out.append(meeting_held(day, correlationid))
     return out
+
+
+def activity_events(activity: Activity, correlationid: str | None) -> list[CloudEvent]:
+    return [activity_held(activity, correlationid) for e in activity.pending_events
+            if isinstance(e, events.ActivityHeld)]

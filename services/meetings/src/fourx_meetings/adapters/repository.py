@@ -1,74 +1,244 @@
-"""Activity days in MongoDB, one document each, with their pending events (outbox) inside."""
+"""The meetings service's documents in MongoDB. Each aggregate is one document holding its
+pending events (outbox), written in one single-document update. Concurrent writers are kept
+apart by a revision number (optimistic concurrency): the loser gets ConcurrentChange and the
+use case runs again on fresh state."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
 from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, UnitRef
+from fourx_meetings.domain.activities import Activity, Outcome
+from fourx_meetings.domain.directory import Directory
+from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, Topic, UnitRef
+from fourx_meetings.domain.supervision import SupervisionItem
 
-COLLECTION = "activity_days"
+DIRECTORIES = "directories"
+ACTIVITY_DAYS = "activity_days"
+ACTIVITIES = "activities"
+SUPERVISION = "supervision_items"
+CLOCKS = "district_clocks"
+OUTBOX_COLLECTIONS = (DIRECTORIES, ACTIVITY_DAYS, ACTIVITIES)
 
 
-def _doc_id(district: str, meeting_id: str) -> str:
-    return f"{district}/{meeting_id}"
+class ConcurrentChange(Exception):
+    """Someone else changed the document since it was read."""
 
 
-def to_document(day: ActivityDay) -> dict[str, Any]:
+def _key(district: str, ident: str) -> str:
+    return f"{district}/{ident}"
+
+
+async def _write(collection, doc_id: str, rev: int, state: dict[str, Any], outgoing: list[CloudEvent]) -> int:
+    """Insert (rev 0) or update at the expected revision; returns the new revision."""
+    if rev == 0:
+        try:
+            await collection.insert_one({"_id": doc_id, **state, "_rev": 1,
+                                         OUTBOX_FIELD: [e.model_dump(mode="json") for e in outgoing]})
+        except DuplicateKeyError as exc:
+            raise ConcurrentChange(doc_id) from exc
+        return 1
+    update: dict[str, Any] = {"$set": {**state, "_rev": rev + 1}}
+    if outgoing:
+        update.update(outbox_push(outgoing))
+    result = await collection.update_one({"_id": doc_id, "_rev": rev}, update)
+    if result.matched_count != 1:
+        raise ConcurrentChange(doc_id)
+    return rev + 1
+
+
+# --- directory --------------------------------------------------------------------------------
+class DirectoryRepository:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[DIRECTORIES]
+
+    async def get(self, district: str) -> tuple[Directory | None, int, str | None]:
+        """(directory, version, content hash); version 0 when none was imported yet."""
+        doc = await self._collection.find_one({"_id": district}, {OUTBOX_FIELD: 0})
+        if doc is None:
+            return None, 0, None
+        return Directory.from_snapshot(doc["snapshot"]), doc["_rev"], doc["content_hash"]
+
+    async def snapshot(self, district: str) -> dict[str, Any] | None:
+        doc = await self._collection.find_one({"_id": district}, {OUTBOX_FIELD: 0})
+        return None if doc is None else {"version": doc["_rev"], **doc["snapshot"]}
+
+    async def save(self, district: str, directory: Directory, version: int, outgoing: list[CloudEvent]) -> int:
+        state = {"district": district, "snapshot": directory.to_snapshot(), "content_hash": directory.content_hash()}
+        return await _write(self._collection, district, version, state, outgoing)
+
+    async def districts(self) -> list[str]:
+        return [doc["_id"] async for doc in self._collection.find({}, {"_id": 1})]
+
+
+# --- activity days ---------------------------------------------------------------------------
+def _unit(u: UnitRef) -> dict[str, str]:
+    return {"kind": u.kind, "id": u.id}
+
+
+def day_to_document(day: ActivityDay) -> dict[str, Any]:
     return {
         "district": day.district,
         "meeting_id": day.meeting_id,
         "date": day.date.isoformat(),
+        "topic_deadline": day.topic_deadline.isoformat(),
+        "first_friday": day.first_friday.isoformat() if day.first_friday else None,
+        "calendar_confirmed": day.calendar_confirmed,
         "venue": day.venue,
         "status": day.status,
-        "attendees": day.attendees,
-        "community_reports": [vars(r) for r in day.community_reports],
-        "comments": [vars(c) for c in day.comments],
-        "tasks": [
-            {"task_id": t.task_id, "title": t.title, "due_date": t.due_date.isoformat(),
-             "assigned_to": vars(t.assigned_to)}
-            for t in day.tasks
-        ],
+        "topics": [{"topic_id": t.topic_id, "title": t.title, "proposed_by": _unit(t.proposed_by),
+                    "proposer": t.proposer, "proposed_on": t.proposed_on.isoformat(), "selected": t.selected}
+                   for t in day.topics],
+        "reports": [{"community_id": r.community_id, "last_month": r.last_month, "next_month": r.next_month,
+                     "by": r.by, "supervision_items": list(r.supervision_items)} for r in day.reports.values()],
+        "comments": [vars(c) for c in day.comments.values()],
+        "tasks": [{"task_id": t.task_id, "title": t.title, "due_date": t.due_date.isoformat(),
+                   "assigned_to": _unit(t.assigned_to), "by": t.by} for t in day.tasks],
         "summary": day.summary,
-        "topic_ids": day.topic_ids,
+        "summary_by": day.summary_by,
+        "attendees": day.attendees,
+        "communities": day.communities,
     }
 
 
-def from_document(doc: dict[str, Any]) -> ActivityDay:
+def day_from_document(doc: dict[str, Any]) -> ActivityDay:
+    def d(value: str | None) -> date | None:
+        return date.fromisoformat(value) if value else None
+
     return ActivityDay(
-        district=doc["district"],
-        meeting_id=doc["meeting_id"],
-        date=date.fromisoformat(doc["date"]),
-        venue=doc.get("venue", ""),
+        district=doc["district"], meeting_id=doc["meeting_id"], date=d(doc["date"]),
+        topic_deadline=d(doc["topic_deadline"]), first_friday=d(doc.get("first_friday")),
+        calendar_confirmed=doc.get("calendar_confirmed", True), venue=doc.get("venue", ""),
         status=doc["status"],
-        attendees=doc.get("attendees", []),
-        community_reports=[CommunityReport(**r) for r in doc.get("community_reports", [])],
-        comments=[Comment(**c) for c in doc.get("comments", [])],
-        tasks=[
-            TaskAssignment(task_id=t["task_id"], title=t["title"], due_date=date.fromisoformat(t["due_date"]),
-                           assigned_to=UnitRef(**t["assigned_to"]))
-            for t in doc.get("tasks", [])
-        ],
-        summary=doc.get("summary", ""),
-        topic_ids=doc.get("topic_ids", []),
+        topics=[Topic(t["topic_id"], t["title"], UnitRef(**t["proposed_by"]), t["proposer"],
+                      d(t["proposed_on"]), t["selected"]) for t in doc.get("topics", [])],
+        reports={r["community_id"]: CommunityReport(r["community_id"], r["last_month"], r["next_month"], r["by"],
+                                                    tuple(r.get("supervision_items", [])))
+                 for r in doc.get("reports", [])},
+        comments={c["community_id"]: Comment(**c) for c in doc.get("comments", [])},
+        tasks=[TaskAssignment(t["task_id"], t["title"], UnitRef(**t["assigned_to"]), d(t["due_date"]), t["by"])
+               for t in doc.get("tasks", [])],
+        summary=doc.get("summary", ""), summary_by=doc.get("summary_by", ""),
+        attendees=doc.get("attendees", []), communities=doc.get("communities", []),
     )
 
 
 class ActivityDayRepository:
     def __init__(self, db: AsyncDatabase):
-        self._collection = db[COLLECTION]
+        self._collection = db[ACTIVITY_DAYS]
 
-    async def get(self, district: str, meeting_id: str) -> ActivityDay | None:
-        doc = await self._collection.find_one({"_id": _doc_id(district, meeting_id)}, {OUTBOX_FIELD: 0})
-        return from_document(doc) if doc else None
+    async def get(self, district: str, meeting_id: str) -> tuple[ActivityDay | None, int]:
+        doc = await self._collection.find_one({"_id": _key(district, meeting_id)}, {OUTBOX_FIELD: 0})
+        return (day_from_document(doc), doc["_rev"]) if doc else (None, 0)
 
-    async def save(self, day: ActivityDay, outgoing: list[CloudEvent]) -> None:
-        """State and its events in one single-document write."""
-        update: dict[str, Any] = {"$set": to_document(day)}
-        if outgoing:
-            update.update(outbox_push(outgoing))
-        await self._collection.update_one({"_id": _doc_id(day.district, day.meeting_id)}, update, upsert=True)
+    async def save(self, day: ActivityDay, rev: int, outgoing: list[CloudEvent]) -> int:
+        return await _write(self._collection, _key(day.district, day.meeting_id), rev, day_to_document(day), outgoing)
+
+    async def list(self, district: str) -> list[ActivityDay]:
+        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort("date", 1)
+        return [day_from_document(doc) async for doc in cursor]
+
+    async def previous(self, district: str, before: date) -> ActivityDay | None:
+        cursor = self._collection.find({"district": district, "date": {"$lt": before.isoformat()}},
+                                       {OUTBOX_FIELD: 0}).sort("date", -1).limit(1)
+        docs = await cursor.to_list(None)
+        return day_from_document(docs[0]) if docs else None
+
+
+# --- X activities ----------------------------------------------------------------------------
+class ActivityRepository:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[ACTIVITIES]
+
+    @staticmethod
+    def _from(doc: dict[str, Any]) -> Activity:
+        return Activity(
+            district=doc["district"], activity_id=doc["activity_id"], kind=doc["kind"],
+            date=date.fromisoformat(doc["date"]), title=doc["title"], participants=doc["participants"],
+            outcomes=[Outcome(o["title"], UnitRef(**o["responsible"]), date.fromisoformat(o["due_date"]))
+                      for o in doc["outcomes"]],
+            record=doc["record"], meeting_id=doc.get("meeting_id"))
+
+    async def get(self, district: str, activity_id: str) -> Activity | None:
+        doc = await self._collection.find_one({"_id": _key(district, activity_id)}, {OUTBOX_FIELD: 0})
+        return self._from(doc) if doc else None
+
+    async def list(self, district: str) -> list[Activity]:
+        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort("date", 1)
+        return [self._from(doc) async for doc in cursor]
+
+    async def add(self, activity: Activity, outgoing: list[CloudEvent]) -> None:
+        state = {
+            "district": activity.district, "activity_id": activity.activity_id, "kind": activity.kind,
+            "date": activity.date.isoformat(), "title": activity.title, "participants": activity.participants,
+            "outcomes": [{"title": o.title, "responsible": _unit(o.responsible), "due_date": o.due_date.isoformat()}
+                         for o in activity.outcomes],
+            "record": activity.record, "meeting_id": activity.meeting_id,
+        }
+        await _write(self._collection, _key(activity.district, activity.activity_id), 0, state, outgoing)
+
+
+# --- supervision items (read model of the issues service's events) -------------------------------
+class SupervisionRepository:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[SUPERVISION]
+
+    async def apply(self, district: str, issue_id: str, event_id: str, update: dict[str, Any]) -> bool:
+        """Apply one event's facts once: the event id is remembered in the document, and a
+        document that already saw it is not matched. Returns False for a duplicate."""
+        try:
+            result = await self._collection.update_one(
+                {"_id": _key(district, issue_id), "seen": {"$ne": event_id}},
+                {**update, "$addToSet": {"seen": event_id},
+                 "$setOnInsert": {"district": district, "issue_id": issue_id}},
+                upsert=True)
+        except DuplicateKeyError:
+            return False  # the document exists and has seen this event: the upsert collided
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    async def get(self, district: str, issue_id: str) -> dict[str, Any] | None:
+        return await self._collection.find_one({"_id": _key(district, issue_id)})
+
+    async def for_community(self, district: str, community_id: str) -> list[SupervisionItem]:
+        cursor = self._collection.find({"district": district, "$or": [
+            {"community_id": community_id},
+            {"responsible.kind": "community", "responsible.id": community_id}]})
+        return [_item(doc) async for doc in cursor]
+
+
+def _item(doc: dict[str, Any]) -> SupervisionItem:
+    def d(value: Any) -> date | None:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+
+    # Progress is kept per ISO week, so records arriving out of order still show the latest week.
+    progress = doc.get("progress") or {}
+    week = max(progress) if progress else None
+    return SupervisionItem(
+        issue_id=doc["issue_id"], title=doc.get("title", ""), community_id=doc.get("community_id"),
+        street_id=doc.get("street_id"), responsible=doc.get("responsible"), due_date=d(doc.get("due_date")),
+        progress_week=week, progress_percent=progress[week]["percent"] if week else None,
+        progress_note=progress[week]["note"] if week else None, resolved_on=d(doc.get("resolved_on")),
+        resolution=doc.get("resolution"), days_overdue=doc.get("days_overdue"))
+
+
+# --- the district's clock override (tests, demo, rehearsals) -------------------------------------
+class ClockOverrides:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[CLOCKS]
+
+    async def get(self, district: str) -> date | None:
+        doc = await self._collection.find_one({"_id": district})
+        return date.fromisoformat(doc["today"]) if doc else None
+
+    async def set(self, district: str, today: date | None) -> None:
+        if today is None:
+            await self._collection.delete_one({"_id": district})
+        else:
+            await self._collection.update_one({"_id": district}, {"$set": {"today": today.isoformat(),
+                                                                          "set_at": datetime.now().isoformat()}},
+                                              upsert=True)

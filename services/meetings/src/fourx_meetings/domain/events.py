@@ -7,6 +7,38 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class DirectoryChanged:
+    district: str
+    version: int
+
+
+@dataclass(frozen=True)
+class ActivityDayScheduled:
+    district: str
+    meeting_id: str
+
+
+@dataclass(frozen=True)
+class TopicProposed:
+    district: str
+    meeting_id: str
+    topic_id: str
+
+
+@dataclass(frozen=True)
+class TopicSelected:
+    district: str
+    meeting_id: str
+    topic_id: str
+
+
+@dataclass(frozen=True)
 class ActivityDayHeld:
     district: str
     meeting_id: str
+
+
+@dataclass(frozen=True)
+class ActivityHeld:
+    district: str
+    activity_id: str

@@ -1,15 +1,19 @@
-"""The activity day (集中活动日) aggregate. Pure: no I/O, no framework."""
+"""The activity day (集中活动日) aggregate: its schedule, its topics and its four standing
+items. Pure: no I/O, no framework. Who may record what is checked in domain/roles.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
 
 from fourx_meetings.domain import events
+from fourx_meetings.domain.calendar import ActivityDayDate, meeting_id_for
+from fourx_meetings.domain.directory import Community
+from fourx_meetings.domain.errors import CloseRefused, DomainError, NotFound
 
-
-class DomainError(Exception):
-    """A rule of the method was broken; the message says which, in words a user understands."""
+# Solicitation runs for a week and ends at the topic deadline (7 days before the day).
+SOLICITATION_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -19,10 +23,23 @@ class UnitRef:
 
 
 @dataclass(frozen=True)
+class Topic:
+    topic_id: str
+    title: str
+    proposed_by: UnitRef
+    proposer: str
+    proposed_on: date
+    selected: bool = False
+
+
+@dataclass(frozen=True)
 class CommunityReport:
     community_id: str
     last_month: str
     next_month: str
+    by: str = ""
+    # The community's supervision items as they stood when the report was recorded (closed loop).
+    supervision_items: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,7 @@ class TaskAssignment:
     title: str
     assigned_to: UnitRef
     due_date: date
+    by: str = ""
 
 
 @dataclass
@@ -45,40 +63,136 @@ class ActivityDay:
     district: str
     meeting_id: str
     date: date
+    topic_deadline: date
     venue: str = ""
+    first_friday: date | None = None
+    calendar_confirmed: bool = True
     status: str = "scheduled"
-    attendees: list[str] = field(default_factory=list)
-    community_reports: list[CommunityReport] = field(default_factory=list)
-    comments: list[Comment] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    reports: dict[str, CommunityReport] = field(default_factory=dict)
+    comments: dict[str, Comment] = field(default_factory=dict)
     tasks: list[TaskAssignment] = field(default_factory=list)
     summary: str = ""
-    topic_ids: list[str] = field(default_factory=list)
+    summary_by: str = ""
+    attendees: list[str] = field(default_factory=list)
+    communities: list[str] = field(default_factory=list)  # whom the closed meeting covered
     pending_events: list[object] = field(default_factory=list, repr=False)
+
+    # --- scheduling -----------------------------------------------------------------------
+    @classmethod
+    def schedule(cls, district: str, year: int, month: int, when: ActivityDayDate, venue: str) -> ActivityDay:
+        day = cls(district=district, meeting_id=meeting_id_for(year, month), date=when.date,
+                  topic_deadline=when.topic_deadline, venue=venue, first_friday=when.first_friday,
+                  calendar_confirmed=when.calendar_confirmed)
+        day.pending_events.append(events.ActivityDayScheduled(district, day.meeting_id))
+        return day
 
     @property
     def closed(self) -> bool:
         return self.status == "held"
 
-    def hold(
-        self,
-        *,
-        attendees: list[str],
-        community_reports: list[CommunityReport],
-        comments: list[Comment],
-        tasks: list[TaskAssignment],
-        summary: str,
-        topic_ids: list[str],
-    ) -> None:
-        """Close the activity day with its minutes; once held it is immutable."""
+    @property
+    def solicitation_opens(self) -> date:
+        return self.topic_deadline - timedelta(days=SOLICITATION_DAYS)
+
+    def _open(self) -> None:
         if self.closed:
-            raise DomainError(f"activity day {self.meeting_id} is already held and cannot change")
-        if not summary.strip():
-            raise DomainError("the deputy head's summary (item 4) is missing")
-        self.attendees = list(attendees)
-        self.community_reports = list(community_reports)
-        self.comments = list(comments)
-        self.tasks = list(tasks)
-        self.summary = summary
-        self.topic_ids = list(topic_ids)
+            raise DomainError(f"activity day {self.meeting_id} ({self.date}) is closed and can no longer change")
+
+    # --- topics (X) -----------------------------------------------------------------------
+    def propose_topic(self, topic_id: str, title: str, proposed_by: UnitRef, proposer: str, today: date) -> bool:
+        """Returns False when the same proposal was already recorded (a replay)."""
+        existing = self.topic(topic_id, missing_ok=True)
+        if existing is not None:
+            if (existing.title, existing.proposed_by) == (title, proposed_by):
+                return False
+            raise DomainError(f"topic {topic_id} already exists with other content")
+        self._open()
+        if today > self.topic_deadline:
+            raise DomainError(f"topic solicitation for the activity day of {self.date} closed at the end of "
+                              f"{self.topic_deadline}; it is now {today}, so new topics go to next month's day")
+        if today < self.solicitation_opens:
+            raise DomainError(f"topic solicitation for the activity day of {self.date} opens on "
+                              f"{self.solicitation_opens}; it is now {today}")
+        self.topics.append(Topic(topic_id, title, proposed_by, proposer, today))
+        self.pending_events.append(events.TopicProposed(self.district, self.meeting_id, topic_id))
+        return True
+
+    def select_topic(self, topic_id: str) -> bool:
+        topic = self.topic(topic_id)
+        if topic.selected:
+            return False
+        self._open()
+        self.topics = [replace(t, selected=True) if t.topic_id == topic_id else t for t in self.topics]
+        self.pending_events.append(events.TopicSelected(self.district, self.meeting_id, topic_id))
+        return True
+
+    def topic(self, topic_id: str, missing_ok: bool = False) -> Topic | None:
+        found = next((t for t in self.topics if t.topic_id == topic_id), None)
+        if found is None and not missing_ok:
+            raise NotFound(f"activity day {self.meeting_id} has no topic {topic_id!r}")
+        return found
+
+    @property
+    def selected_topics(self) -> list[Topic]:
+        return [t for t in self.topics if t.selected]
+
+    # --- the four standing items ---------------------------------------------------------
+    def record_report(self, report: CommunityReport) -> bool:
+        if self.reports.get(report.community_id) == report:
+            return False
+        self._open()
+        self.reports[report.community_id] = report
+        return True
+
+    def record_comment(self, comment: Comment) -> bool:
+        if self.comments.get(comment.community_id) == comment:
+            return False
+        self._open()
+        self.comments[comment.community_id] = comment
+        return True
+
+    def assign_task(self, task: TaskAssignment) -> bool:
+        if task in self.tasks:
+            return False
+        self._open()
+        self.tasks = [t for t in self.tasks if t.task_id != task.task_id] + [task]
+        return True
+
+    def record_summary(self, text: str, by: str) -> bool:
+        if (self.summary, self.summary_by) == (text, by):
+            return False
+        self._open()
+        self.summary, self.summary_by = text, by
+        return True
+
+    # --- closing --------------------------------------------------------------------------
+    def missing(self, communities: list[Community]) -> dict:
+        """What still keeps the day from closing, community by community."""
+        def entry(c: Community) -> dict:
+            return {"community_id": c.community_id, "name": c.name, "street_id": c.street_id}
+
+        return {
+            "reports": [entry(c) for c in communities if c.community_id not in self.reports],
+            "comments": [entry(c) for c in communities if c.community_id not in self.comments],
+            "summary": not self.summary.strip(),
+        }
+
+    def close(self, communities: list[Community], attendees: list[str], today: date) -> bool:
+        """Close the day with its minutes; refused while any community lacks its report or
+        comment or the summary is missing. Once held it is immutable. Returns False when it
+        was already held (a replayed close publishes nothing)."""
+        if self.closed:
+            return False
+        if today < self.date:
+            raise DomainError(f"the activity day is on {self.date}; it cannot be closed before it is held (today is {today})")
+        missing = self.missing(communities)
+        if missing["reports"] or missing["comments"] or missing["summary"]:
+            raise CloseRefused(missing)
+        contributors = ([r.by for r in self.reports.values()] + [c.by for c in self.comments.values()]
+                        + [t.by for t in self.tasks] + [self.summary_by])
+        self.attendees = list(dict.fromkeys(a for a in [*attendees, *contributors] if a))
+        self.communities = [c.community_id for c in communities]
         self.status = "held"
-        self.pending_events.append(events.ActivityDayHeld(district=self.district, meeting_id=self.meeting_id))
+        self.pending_events.append(events.ActivityDayHeld(self.district, self.meeting_id))
+        return True

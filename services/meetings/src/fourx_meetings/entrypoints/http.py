@@ -1,73 +1,364 @@
-"""HTTP API of the meetings service."""
+"""HTTP API of the meetings service. Every route is under /districts/{district}/ and checks
+the caller's token (district and role, fourx_contracts.auth); the finer rule — a secretary
+reports only for their own community, ... — is the domain's (domain/roles.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fourx_contracts.auth import PLATFORM_ROLE, Caller, district_caller
+from pydantic import BaseModel, ConfigDict, Field
 
-from fourx_meetings.domain.model import Comment, CommunityReport, DomainError, TaskAssignment, UnitRef
+from fourx_meetings.domain.activities import Outcome
+from fourx_meetings.domain.calendar import parse_month
+from fourx_meetings.domain.directory import DirectoryInvalid
+from fourx_meetings.domain.errors import CloseRefused, DomainError, Invalid, NotAllowed, NotFound
+from fourx_meetings.domain.model import UnitRef
+from fourx_meetings.domain.roles import Actor
+from fourx_meetings.entrypoints import views
 from fourx_meetings.service_layer import handlers
+from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
 
-router = APIRouter()
+router = APIRouter(prefix="/districts/{district}")
+T = TypeVar("T")
+
+ANYONE = district_caller()
+OFFICE = district_caller("party_office")
+SECRETARY = district_caller("community_secretary")
+ORG_MEMBER = district_caller("street_org_member")
+DEPT_LEADER = district_caller("dept_responsible_leader")
+DEPUTY_HEAD = district_caller("org_deputy_head")
+CLOSER = district_caller("org_deputy_head", "party_office")
+OPERATOR = district_caller(PLATFORM_ROLE)
 
 
-class UnitIn(BaseModel):
-    kind: str = Field(pattern="^(district|street|community|department)$")
+def _service(request: Request):
+    return request.app.state.service
+
+
+def _uow(request: Request) -> MongoUnitOfWork:
+    return _service(request).unit_of_work()
+
+
+def _actor(caller: Caller) -> Actor:
+    return Actor(caller.person_id, caller.roles, operator=PLATFORM_ROLE in caller.roles)
+
+
+async def _run(action: Awaitable[T]) -> T:
+    """Domain errors → clear 4xx; the field is named where one is at fault."""
+    try:
+        return await action
+    except DirectoryInvalid as exc:
+        raise HTTPException(422, {"message": "the directory is invalid", "problems": [
+            {"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]}) from exc
+    except CloseRefused as exc:
+        raise HTTPException(409, {"message": str(exc), "missing": exc.missing}) from exc
+    except Invalid as exc:
+        raise HTTPException(422, [{"loc": ["body", *exc.field.split(".")], "msg": str(exc),
+                                   "type": "value_error"}]) from exc
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except DomainError as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitIn(Strict):
+    kind: Literal["district", "street", "community", "department"]
     id: str = Field(min_length=1)
 
 
-class ReportIn(BaseModel):
-    community_id: str = Field(min_length=1)
-    last_month: str
-    next_month: str
+# --- directory --------------------------------------------------------------------------------
+_DIRECTORY_BODY = {"requestBody": {"required": True, "content": {
+    "application/yaml": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "object"}},
+}}}
 
 
-class CommentIn(BaseModel):
-    community_id: str = Field(min_length=1)
-    by: str = Field(min_length=1)
-    text: str
+@router.put("/directory", tags=["directory"], openapi_extra=_DIRECTORY_BODY,
+            summary="Import the organisation directory (YAML or JSON); errors name their line")
+async def import_directory(district: str, request: Request, caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, {"message": "the directory must be UTF-8 text (YAML or JSON)", "problems": []}) from exc
+    directory, version, changed = await _run(handlers.import_directory(
+        handlers.ImportDirectory(district, text), _uow(request)))
+    return {"district": district, "version": version, "changed": changed,
+            "counts": {"streets": len(directory.streets), "communities": len(directory.communities),
+                       "departments": len(directory.departments), "people": len(directory.people)}}
 
 
-class TaskIn(BaseModel):
-    task_id: str = Field(min_length=1)
+@router.get("/directory", tags=["directory"])
+async def get_directory(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+    snapshot = await _uow(request).directories.snapshot(district)
+    if snapshot is None:
+        raise HTTPException(404, f"district {district} has no organisation directory yet")
+    return snapshot
+
+
+# --- activity days ----------------------------------------------------------------------------
+class ScheduleIn(Strict):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+    venue: str | None = None
+
+
+@router.post("/activity-days/schedule", tags=["activity days"],
+             summary="Schedule a month's activity day now (the periodic job does the same)")
+async def schedule(district: str, body: ScheduleIn, request: Request, response: Response,
+                   caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+    year, month = parse_month(body.month)
+    service = _service(request)
+    day, created = await _run(handlers.schedule_activity_day(
+        handlers.ScheduleActivityDay(district, year, month, body.venue), service.unit_of_work(),
+        service.settings.default_venue))
+    response.status_code = 201 if created else 200
+    return {**views.activity_day(day), "created": created}
+
+
+@router.get("/activity-days", tags=["activity days"])
+async def list_activity_days(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> list[dict]:
+    return [views.activity_day(d) for d in await _uow(request).activity_days.list(district)]
+
+
+@router.get("/activity-days/{meeting_id}", tags=["activity days"])
+async def get_activity_day(district: str, meeting_id: str, request: Request,
+                           caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+    uow = _uow(request)
+    day, _ = await uow.activity_days.get(district, meeting_id)
+    if day is None:
+        raise HTTPException(404, f"district {district} has no activity day {meeting_id!r}")
+    directory, _, _ = await uow.directories.get(district)
+    return views.activity_day(day, directory)
+
+
+class TopicIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    topic_id: str | None = Field(default=None, min_length=1)
+
+
+@router.post("/activity-days/{meeting_id}/topics", tags=["topics"], status_code=201,
+             summary="Propose a topic (any unit, inside the solicitation window)")
+async def propose_topic(district: str, meeting_id: str, body: TopicIn, request: Request, response: Response,
+                        caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+    service = _service(request)
+    day, topic_id, changed = await _run(handlers.propose_topic(handlers.ProposeTopic(
+        district, meeting_id, body.title, _actor(caller), await service.today(district), body.topic_id),
+        service.unit_of_work()))
+    if not changed:
+        response.status_code = 200
+    return {"topic_id": topic_id, "meeting_id": meeting_id, "changed": changed}
+
+
+@router.post("/activity-days/{meeting_id}/topics/{topic_id}/select", tags=["topics"],
+             summary="Select a proposed topic for the day's agenda (Party-building office)")
+async def select_topic(district: str, meeting_id: str, topic_id: str, request: Request,
+                       caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+    _, changed = await _run(handlers.select_topic(
+        handlers.SelectTopic(district, meeting_id, topic_id, _actor(caller)), _uow(request)))
+    return {"topic_id": topic_id, "selected": True, "changed": changed}
+
+
+class ReportIn(Strict):
+    last_month: str = Field(min_length=1, description="上月工作")
+    next_month: str = Field(min_length=1, description="下月计划")
+
+
+@router.get("/activity-days/{meeting_id}/reports/{community_id}/form", tags=["four items"],
+            summary="A community's report form, pre-filled with its supervision items")
+async def report_form(district: str, meeting_id: str, community_id: str, request: Request,
+                      caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+    return await _run(handlers.community_report_form(district, meeting_id, community_id, _uow(request)))
+
+
+@router.put("/activity-days/{meeting_id}/reports/{community_id}", tags=["four items"],
+            summary="Item 1: the community secretary's report")
+async def record_report(district: str, meeting_id: str, community_id: str, body: ReportIn, request: Request,
+                        caller: Annotated[Caller, Depends(SECRETARY)]) -> dict:
+    _, changed = await _run(handlers.record_report(handlers.RecordReport(
+        district, meeting_id, community_id, body.last_month, body.next_month, _actor(caller)), _uow(request)))
+    return {"community_id": community_id, "changed": changed}
+
+
+class CommentIn(Strict):
+    text: str = Field(min_length=1)
+
+
+@router.put("/activity-days/{meeting_id}/comments/{community_id}", tags=["four items"],
+            summary="Item 2: a street organisation committee member's comment on a community")
+async def record_comment(district: str, meeting_id: str, community_id: str, body: CommentIn, request: Request,
+                         caller: Annotated[Caller, Depends(ORG_MEMBER)]) -> dict:
+    _, changed = await _run(handlers.record_comment(handlers.RecordComment(
+        district, meeting_id, community_id, body.text, _actor(caller)), _uow(request)))
+    return {"community_id": community_id, "changed": changed}
+
+
+class TaskIn(Strict):
     title: str = Field(min_length=1)
     assigned_to: UnitIn
     due_date: date
+    task_id: str | None = Field(default=None, min_length=1)
 
 
-class HeldActivityDayIn(BaseModel):
+@router.post("/activity-days/{meeting_id}/tasks", tags=["four items"], status_code=201,
+             summary="Item 3: a department responsible leader assigns a task")
+async def assign_task(district: str, meeting_id: str, body: TaskIn, request: Request, response: Response,
+                      caller: Annotated[Caller, Depends(DEPT_LEADER)]) -> dict:
+    _, task_id, changed = await _run(handlers.assign_task(handlers.AssignTask(
+        district, meeting_id, body.title, UnitRef(body.assigned_to.kind, body.assigned_to.id), body.due_date,
+        _actor(caller), body.task_id), _uow(request)))
+    if not changed:
+        response.status_code = 200
+    return {"task_id": task_id, "changed": changed}
+
+
+class SummaryIn(Strict):
+    text: str = Field(min_length=1)
+
+
+@router.put("/activity-days/{meeting_id}/summary", tags=["four items"],
+            summary="Item 4: the organisation department deputy head's summary")
+async def record_summary(district: str, meeting_id: str, body: SummaryIn, request: Request,
+                         caller: Annotated[Caller, Depends(DEPUTY_HEAD)]) -> dict:
+    _, changed = await _run(handlers.record_summary(handlers.RecordSummary(
+        district, meeting_id, body.text, _actor(caller)), _uow(request)))
+    return {"changed": changed}
+
+
+class CloseIn(Strict):
+    attendees: list[str] = Field(default_factory=list)
+
+
+@router.post("/activity-days/{meeting_id}/close", tags=["activity days"],
+             summary="Close the day: refused (409) with what is missing; publishes meeting-held once")
+async def close(district: str, meeting_id: str, request: Request, caller: Annotated[Caller, Depends(CLOSER)],
+                body: Annotated[CloseIn | None, Body()] = None) -> dict:
+    service = _service(request)
+    day, changed = await _run(handlers.close_activity_day(handlers.CloseActivityDay(
+        district, meeting_id, _actor(caller), await service.today(district),
+        (body.attendees if body else [])), service.unit_of_work()))
+    return {**views.activity_day(day), "changed": changed}
+
+
+# --- X activities -----------------------------------------------------------------------------
+class OutcomeIn(Strict):
+    title: str = Field(min_length=1)
+    responsible: UnitIn
+    due_date: date
+
+
+class _ActivityBase(Strict):
     date: date
-    venue: str = ""
-    attendees: list[str] = []
-    community_reports: list[ReportIn]
-    comments: list[CommentIn]
-    tasks: list[TaskIn] = []
-    summary: str = Field(min_length=1)
-    topic_ids: list[str] = []
+    title: str = Field(min_length=1)
+    participants: list[str] = Field(min_length=1)
+    outcomes: list[OutcomeIn] = Field(default_factory=list)
+    meeting_id: str | None = None
+    activity_id: str | None = Field(default=None, min_length=1)
 
 
-def _uow(request: Request):
-    return request.app.state.service.unit_of_work()
+class ExperienceSharingRecord(Strict):
+    presenter: str = Field(min_length=1)
+    lessons: str = Field(min_length=1)
 
 
-@router.put("/districts/{district}/activity-days/{meeting_id}/minutes", status_code=200)
-async def hold_activity_day(
-    district: str, meeting_id: str, body: HeldActivityDayIn, uow: Annotated[object, Depends(_uow)],
-) -> dict:
-    cmd = handlers.HoldActivityDay(
-        district=district, meeting_id=meeting_id, date=body.date, venue=body.venue,
-        attendees=body.attendees,
-        community_reports=[CommunityReport(**r.model_dump()) for r in body.community_reports],
-        comments=[Comment(**c.model_dump()) for c in body.comments],
-        tasks=[TaskAssignment(task_id=t.task_id, title=t.title, due_date=t.due_date,
-                              assigned_to=UnitRef(**t.assigned_to.model_dump())) for t in body.tasks],
-        summary=body.summary, topic_ids=body.topic_ids,
-    )
-    try:
-        day, changed = await handlers.hold_activity_day(cmd, uow)
-    except DomainError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
-    return {"meeting_id": day.meeting_id, "status": day.status, "changed": changed}
+class CollectiveDiagnosisRecord(Strict):
+    problem: str = Field(min_length=1)
+
+
+class CaseTeachingRecord(Strict):
+    teacher: str = Field(min_length=1)
+    cases: list[str] = Field(min_length=1)
+    questions_answered: list[str] = Field(default_factory=list)
+
+
+class StudyVisitRecord(Strict):
+    destination: str = Field(min_length=1)
+    learned: str = Field(min_length=1)
+
+
+class SiteObservationRecord(Strict):
+    community_id: str = Field(min_length=1)
+    comments: str = Field(min_length=1)
+
+
+class ExperienceSharingIn(_ActivityBase):
+    kind: Literal["experience_sharing"]
+    record: ExperienceSharingRecord
+
+
+class CollectiveDiagnosisIn(_ActivityBase):
+    kind: Literal["collective_diagnosis"]
+    record: CollectiveDiagnosisRecord
+    outcomes: list[OutcomeIn] = Field(min_length=1, description="the problems decided, each with a "
+                                                                "responsible unit and a due date")
+
+
+class CaseTeachingIn(_ActivityBase):
+    kind: Literal["case_teaching"]
+    record: CaseTeachingRecord
+
+
+class StudyVisitIn(_ActivityBase):
+    kind: Literal["study_visit"]
+    record: StudyVisitRecord
+
+
+class SiteObservationIn(_ActivityBase):
+    kind: Literal["site_observation"]
+    record: SiteObservationRecord
+
+
+ActivityIn = Annotated[
+    ExperienceSharingIn | CollectiveDiagnosisIn | CaseTeachingIn | StudyVisitIn | SiteObservationIn,
+    Field(discriminator="kind"),
+]
+
+
+@router.post("/activities", tags=["X activities"], status_code=201,
+             summary="Record a typed X activity; publishes activity-held")
+async def record_activity(district: str, body: Annotated[ActivityIn, Body()], request: Request, response: Response,
+                          caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+    outcomes = [Outcome(o.title, UnitRef(o.responsible.kind, o.responsible.id), o.due_date) for o in body.outcomes]
+    activity, changed = await _run(handlers.record_activity(handlers.RecordActivity(
+        district=district, kind=body.kind, date=body.date, title=body.title, participants=body.participants,
+        outcomes=outcomes, record=body.record.model_dump(), actor=_actor(caller), meeting_id=body.meeting_id,
+        activity_id=body.activity_id), _uow(request)))
+    if not changed:
+        response.status_code = 200
+    return {**views.activity(activity), "changed": changed}
+
+
+@router.get("/activities", tags=["X activities"])
+async def list_activities(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> list[dict]:
+    return [views.activity(a) for a in await _uow(request).activities.list(district)]
+
+
+# --- the district's clock (tests, demo, rehearsals) ------------------------------------------------
+class ClockIn(Strict):
+    today: date | None = Field(description="the date the service takes as today for this district; null resets")
+
+
+@router.get("/clock", tags=["ops"])
+async def get_clock(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> dict[str, Any]:
+    service = _service(request)
+    return {"today": (await service.today(district)).isoformat(),
+            "overridden": await service.unit_of_work().clocks.get(district) is not None}
+
+
+@router.put("/clock", tags=["ops"], summary="Set the district's 'today' (operators only; off in production)")
+async def set_clock(district: str, body: ClockIn, request: Request,
+                    caller: Annotated[Caller, Depends(OPERATOR)]) -> dict[str, Any]:
+    service = _service(request)
+    if not service.settings.allow_clock_override:
+        raise HTTPException(403, "the clock override is disabled (MEETINGS_ALLOW_CLOCK_OVERRIDE=false)")
+    await service.unit_of_work().clocks.set(district, body.today)
+    return {"today": (await service.today(district)).isoformat(), "overridden": body.today is not None}

@@ -1,39 +1,374 @@
-"""Use cases of the meetings service: plain async functions over a unit of work."""
+"""Use cases of the meetings service: plain async functions over a unit of work.
+
+Every command is safe to replay: ids are derived from the command when the caller gives
+none, an identical second call changes nothing and publishes nothing, and concurrent writers
+are serialised by the aggregate's revision (the use case runs again on fresh state)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypeVar
 
-from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment
+from fourx_contracts.envelope import deterministic_id
+
+from fourx_meetings.adapters import integration
+from fourx_meetings.adapters.repository import ConcurrentChange
+from fourx_meetings.domain import roles
+from fourx_meetings.domain.activities import Activity, Outcome
+from fourx_meetings.domain.calendar import activity_day_date, meeting_id_for
+from fourx_meetings.domain.directory import Directory, parse_directory
+from fourx_meetings.domain.errors import DomainError, Invalid, NotFound
+from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, UnitRef
+from fourx_meetings.domain.roles import Actor
+from fourx_meetings.domain.supervision import report_form
 from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
 
+T = TypeVar("T")
+_ATTEMPTS = 5
 
+
+async def _retrying(use_case: Callable[[], Awaitable[T]]) -> T:
+    for attempt in range(_ATTEMPTS):
+        try:
+            return await use_case()
+        except ConcurrentChange:
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- directory --------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class HoldActivityDay:
+class ImportDirectory:
     district: str
-    meeting_id: str
-    date: date
-    venue: str
-    attendees: list[str]
-    community_reports: list[CommunityReport]
-    comments: list[Comment]
-    tasks: list[TaskAssignment]
-    summary: str
-    topic_ids: list[str] = field(default_factory=list)
+    text: str
     correlationid: str | None = None
 
 
-async def hold_activity_day(cmd: HoldActivityDay, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
-    """Record the minutes and close the day. Returns (day, changed); holding an already held
-    day again with the same minutes changes nothing and publishes nothing."""
-    day = await uow.activity_days.get(cmd.district, cmd.meeting_id)
-    if day is not None and day.closed:
-        return day, False
-    day = uow.track(day or ActivityDay(district=cmd.district, meeting_id=cmd.meeting_id, date=cmd.date, venue=cmd.venue))
-    day.hold(
-        attendees=cmd.attendees, community_reports=cmd.community_reports, comments=cmd.comments,
-        tasks=cmd.tasks, summary=cmd.summary, topic_ids=cmd.topic_ids,
-    )
-    await uow.commit(cmd.correlationid)
+async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[Directory, int, bool]:
+    """Validate (DirectoryInvalid with lines), store, publish the whole snapshot. Importing
+    content identical to what is stored publishes nothing. Returns (directory, version, changed)."""
+    directory = parse_directory(cmd.text)
+
+    async def run() -> tuple[Directory, int, bool]:
+        _, version, stored_hash = await uow.directories.get(cmd.district)
+        if stored_hash == directory.content_hash():
+            return directory, version, False
+        event = integration.directory_updated(cmd.district, directory, version + 1, cmd.correlationid)
+        new_version = await uow.directories.save(cmd.district, directory, version, [event])
+        return directory, new_version, True
+
+    result = await _retrying(run)
+    if result[2]:
+        uow.committed()
+    return result
+
+
+async def _directory(uow: MongoUnitOfWork, district: str) -> Directory:
+    directory, _, _ = await uow.directories.get(district)
+    if directory is None:
+        raise DomainError(f"district {district} has no organisation directory yet; import it first")
+    return directory
+
+
+# --- scheduling -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScheduleActivityDay:
+    district: str
+    year: int
+    month: int
+    venue: str | None = None
+    correlationid: str | None = None
+
+
+async def schedule_activity_day(cmd: ScheduleActivityDay, uow: MongoUnitOfWork,
+                                default_venue: str = "") -> tuple[ActivityDay, bool]:
+    """Schedule the month's activity day once. The meeting id is derived from the month, so
+    replicas and repeated triggers find it already there (insert-if-absent); returns (day, created)."""
+    meeting_id = meeting_id_for(cmd.year, cmd.month)
+    existing, _ = await uow.activity_days.get(cmd.district, meeting_id)
+    if existing is not None:
+        return existing, False
+    directory, _, _ = await uow.directories.get(cmd.district)
+    venue = cmd.venue or (directory.venue if directory else "") or default_venue
+    day = ActivityDay.schedule(cmd.district, cmd.year, cmd.month, activity_day_date(cmd.year, cmd.month), venue)
+    try:
+        await uow.activity_days.save(day, 0, integration.day_events(day, cmd.correlationid))
+    except ConcurrentChange:  # another replica (or request) scheduled it a moment ago
+        existing, _ = await uow.activity_days.get(cmd.district, meeting_id)
+        return existing, False
+    day.pending_events.clear()
+    uow.committed()
     return day, True
+
+
+async def schedule_due_months(uow: MongoUnitOfWork, today: date, default_venue: str = "") -> int:
+    """The periodic job: this month's and next month's activity day for every district with a
+    directory. Safe to run on every replica at once. Returns how many it created."""
+    months = [(today.year, today.month), (today.year + today.month // 12, today.month % 12 + 1)]
+    created = 0
+    for district in await uow.directories.districts():
+        for year, month in months:
+            _, new = await schedule_activity_day(ScheduleActivityDay(district, year, month), uow, default_venue)
+            created += new
+    return created
+
+
+# --- changes to one activity day ---------------------------------------------------------------
+async def _change_day(uow: MongoUnitOfWork, district: str, meeting_id: str, correlationid: str | None,
+                      change: Callable[[ActivityDay, Directory], bool]) -> tuple[ActivityDay, bool]:
+    """Load, apply, save with the events it raised; nothing saved when nothing changed."""
+    directory = await _directory(uow, district)
+
+    async def run() -> tuple[ActivityDay, bool]:
+        day, rev = await uow.activity_days.get(district, meeting_id)
+        if day is None:
+            raise NotFound(f"district {district} has no activity day {meeting_id!r}")
+        if not change(day, directory):
+            return day, False
+        await uow.activity_days.save(day, rev, integration.day_events(day, correlationid))
+        day.pending_events.clear()
+        return day, True
+
+    day, changed = await _retrying(run)
+    if changed:
+        uow.committed()
+    return day, changed
+
+
+@dataclass(frozen=True)
+class ProposeTopic:
+    district: str
+    meeting_id: str
+    title: str
+    actor: Actor
+    today: date
+    topic_id: str | None = None
+    correlationid: str | None = None
+
+
+async def propose_topic(cmd: ProposeTopic, uow: MongoUnitOfWork) -> tuple[ActivityDay, str, bool]:
+    topic_id_holder: list[str] = []
+
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        kind, unit_id = roles.proposer_unit(directory, cmd.actor)
+        topic_id = cmd.topic_id or "tp-" + deterministic_id("topic", cmd.district, cmd.meeting_id,
+                                                              kind, unit_id, cmd.title)[:13]
+        topic_id_holder[:] = [topic_id]
+        return day.propose_topic(topic_id, cmd.title, UnitRef(kind, unit_id), cmd.actor.person_id, cmd.today)
+
+    day, changed = await _change_day(uow, cmd.district, cmd.meeting_id, cmd.correlationid, change)
+    return day, topic_id_holder[0], changed
+
+
+@dataclass(frozen=True)
+class SelectTopic:
+    district: str
+    meeting_id: str
+    topic_id: str
+    actor: Actor
+    correlationid: str | None = None
+
+
+async def select_topic(cmd: SelectTopic, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        roles.check_office(directory, cmd.actor)
+        return day.select_topic(cmd.topic_id)
+
+    return await _change_day(uow, cmd.district, cmd.meeting_id, cmd.correlationid, change)
+
+
+@dataclass(frozen=True)
+class RecordReport:
+    district: str
+    meeting_id: str
+    community_id: str
+    last_month: str
+    next_month: str
+    actor: Actor
+
+
+async def record_report(cmd: RecordReport, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+    """Item 1. The report keeps the community's supervision items as they stood (closed loop)."""
+    day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
+    form = await community_report_form(cmd.district, cmd.meeting_id, cmd.community_id, uow) if day else None
+    items = tuple(form["supervision_items"]) if form else ()
+
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        roles.check_report(directory, cmd.actor, cmd.community_id)
+        return day.record_report(CommunityReport(cmd.community_id, cmd.last_month, cmd.next_month,
+                                                 cmd.actor.person_id, items))
+
+    return await _change_day(uow, cmd.district, cmd.meeting_id, None, change)
+
+
+@dataclass(frozen=True)
+class RecordComment:
+    district: str
+    meeting_id: str
+    community_id: str
+    text: str
+    actor: Actor
+
+
+async def record_comment(cmd: RecordComment, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+    """Item 2."""
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        roles.check_comment(directory, cmd.actor, cmd.community_id)
+        return day.record_comment(Comment(cmd.community_id, cmd.actor.person_id, cmd.text))
+
+    return await _change_day(uow, cmd.district, cmd.meeting_id, None, change)
+
+
+@dataclass(frozen=True)
+class AssignTask:
+    district: str
+    meeting_id: str
+    title: str
+    assigned_to: UnitRef
+    due_date: date
+    actor: Actor
+    task_id: str | None = None
+
+
+async def assign_task(cmd: AssignTask, uow: MongoUnitOfWork) -> tuple[ActivityDay, str, bool]:
+    """Item 3."""
+    task_id = cmd.task_id or "tk-" + deterministic_id("task", cmd.district, cmd.meeting_id, cmd.title,
+                                                      cmd.assigned_to.kind, cmd.assigned_to.id)[:13]
+
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        roles.check_task(directory, cmd.actor, cmd.assigned_to.kind, cmd.assigned_to.id)
+        if cmd.due_date < day.date:
+            raise Invalid("due_date", f"{cmd.due_date} is before the activity day {day.date}")
+        return day.assign_task(TaskAssignment(task_id, cmd.title, cmd.assigned_to, cmd.due_date, cmd.actor.person_id))
+
+    day, changed = await _change_day(uow, cmd.district, cmd.meeting_id, None, change)
+    return day, task_id, changed
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    district: str
+    meeting_id: str
+    text: str
+    actor: Actor
+
+
+async def record_summary(cmd: RecordSummary, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+    """Item 4."""
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        roles.check_summary(directory, cmd.actor)
+        return day.record_summary(cmd.text, cmd.actor.person_id)
+
+    return await _change_day(uow, cmd.district, cmd.meeting_id, None, change)
+
+
+@dataclass(frozen=True)
+class CloseActivityDay:
+    district: str
+    meeting_id: str
+    actor: Actor
+    today: date
+    attendees: list[str] = field(default_factory=list)
+    correlationid: str | None = None
+
+
+async def close_activity_day(cmd: CloseActivityDay, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+    """Refused (CloseRefused) while anything is missing; publishes `meeting-held` once."""
+    def change(day: ActivityDay, directory: Directory) -> bool:
+        roles.check_close(directory, cmd.actor)
+        return day.close(list(directory.communities), cmd.attendees, cmd.today)
+
+    return await _change_day(uow, cmd.district, cmd.meeting_id, cmd.correlationid, change)
+
+
+# --- the closed loop --------------------------------------------------------------------------
+async def community_report_form(district: str, meeting_id: str, community_id: str,
+                                uow: MongoUnitOfWork) -> dict[str, Any]:
+    day, _ = await uow.activity_days.get(district, meeting_id)
+    if day is None:
+        raise NotFound(f"district {district} has no activity day {meeting_id!r}")
+    directory = await _directory(uow, district)
+    community = directory.community(community_id)
+    if community is None:
+        raise NotFound(f"there is no community {community_id!r} in the directory")
+    previous = await uow.activity_days.previous(district, day.date)
+    items = await uow.supervision.for_community(district, community_id)
+    form = report_form(items, community_id, previous.date if previous else None)
+    recorded = day.reports.get(community_id)
+    return {**form, "meeting_id": meeting_id, "community_name": community.name,
+            "recorded": None if recorded is None else
+            {"last_month": recorded.last_month, "next_month": recorded.next_month, "by": recorded.by}}
+
+
+SUPERVISION_TOPICS = ("issue-raised", "progress-recorded", "issue-resolved", "issue-overdue")
+
+
+def supervision_update(topic: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The facts one issues-service event adds to a supervision item, written so that any
+    order of arrival gives the same document."""
+    if topic == "issue-raised":
+        return {"$set": {k: data.get(k) for k in ("title", "community_id", "street_id", "responsible", "due_date",
+                                                  "owner")}}
+    if topic == "progress-recorded":
+        return {"$set": {f"progress.{data['week']}": {"percent": data["percent"], "note": data["note"]}}}
+    if topic == "issue-resolved":
+        return {"$set": {"resolved_on": data["resolved_on"], "resolution": data["resolution"]}}
+    if topic == "issue-overdue":
+        return {"$max": {"days_overdue": data["days_overdue"]}, "$set": {"due_date_overdue": data["due_date"]}}
+    raise ValueError(f"not a supervision event: {topic}")
+
+
+async def apply_supervision_event(district: str, topic: str, event_id: str, data: dict[str, Any],
+                                  uow: MongoUnitOfWork) -> bool:
+    """Idempotent by event id; returns False for a duplicate."""
+    return await uow.supervision.apply(district, data["issue_id"], event_id, supervision_update(topic, data))
+
+
+# --- X activities -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordActivity:
+    district: str
+    kind: str
+    date: date
+    title: str
+    participants: list[str]
+    outcomes: list[Outcome]
+    record: dict[str, Any]
+    actor: Actor
+    meeting_id: str | None = None
+    activity_id: str | None = None
+    correlationid: str | None = None
+
+
+async def record_activity(cmd: RecordActivity, uow: MongoUnitOfWork) -> tuple[Activity, bool]:
+    directory = await _directory(uow, cmd.district)
+    roles.check_office(directory, cmd.actor)
+    if cmd.meeting_id is not None:
+        day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
+        if day is None:
+            raise NotFound(f"district {cmd.district} has no activity day {cmd.meeting_id!r}")
+    for i, outcome in enumerate(cmd.outcomes):
+        if not directory.has_unit(outcome.responsible.kind, outcome.responsible.id):
+            raise Invalid(f"outcomes.{i}.responsible", f"there is no {outcome.responsible.kind} "
+                                                        f"{outcome.responsible.id!r} in the directory")
+    activity_id = cmd.activity_id or "act-" + deterministic_id("activity", cmd.district, cmd.kind,
+                                                               cmd.date.isoformat(), cmd.title)[:13]
+    activity = Activity.hold(district=cmd.district, activity_id=activity_id, kind=cmd.kind, date=cmd.date,
+                             title=cmd.title, participants=cmd.participants, outcomes=cmd.outcomes,
+                             record=cmd.record, meeting_id=cmd.meeting_id)
+    existing = await uow.activities.get(cmd.district, activity_id)
+    if existing is not None:
+        existing.ensure_replay_of(activity)
+        return existing, False
+    try:
+        await uow.activities.add(activity, integration.activity_events(activity, cmd.correlationid))
+    except ConcurrentChange:
+        existing = await uow.activities.get(cmd.district, activity_id)
+        existing.ensure_replay_of(activity)
+        return existing, False
+    activity.pending_events.clear()
+    uow.committed()
+    return activity, True

@@ -1,0 +1,3 @@
+from fourx_meetings.entrypoints.cli import main
+
+main()

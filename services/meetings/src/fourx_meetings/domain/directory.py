@@ -1,0 +1,334 @@
+"""A district's organisation directory: streets, communities, departments, people.
+
+Imported from a YAML or JSON file (the shape of the `directory-updated` snapshot without its
+version) and validated with errors that name the line they come from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+ROLES = (
+    "community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
+    "dept_main_leader", "dept_responsible_leader", "dept_section_chief", "org_deputy_head",
+    "party_office",
+)
+# Which kind of unit a person holding the role belongs to.
+ROLE_UNIT_KIND = {
+    "community_secretary": "community",
+    "street_secretary": "street", "street_deputy_secretary": "street", "street_org_member": "street",
+    "dept_main_leader": "department", "dept_responsible_leader": "department",
+    "dept_section_chief": "department",
+    "org_deputy_head": "district", "party_office": "district",
+}
+UNIT_KINDS = ("district", "street", "community", "department")
+CHANNEL_KINDS = ("email", "webhook", "in_app", "sms")
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "(no line)"
+        return f"{where}: {self.path}: {self.message}"
+
+
+class DirectoryInvalid(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class Street:
+    street_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Community:
+    community_id: str
+    street_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Department:
+    department_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    name: str
+    roles: tuple[str, ...]
+    unit_kind: str
+    unit_id: str
+    channels: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Directory:
+    streets: tuple[Street, ...]
+    communities: tuple[Community, ...]
+    departments: tuple[Department, ...]
+    people: tuple[Person, ...]
+    venue: str = ""
+    _people_by_id: dict[str, Person] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._people_by_id.update({p.person_id: p for p in self.people})
+
+    def person(self, person_id: str) -> Person | None:
+        return self._people_by_id.get(person_id)
+
+    def community(self, community_id: str) -> Community | None:
+        return next((c for c in self.communities if c.community_id == community_id), None)
+
+    def has_unit(self, kind: str, unit_id: str) -> bool:
+        return unit_id in self._ids(kind) if kind != "district" else True
+
+    def _ids(self, kind: str) -> set[str]:
+        if kind == "street":
+            return {s.street_id for s in self.streets}
+        if kind == "community":
+            return {c.community_id for c in self.communities}
+        if kind == "department":
+            return {d.department_id for d in self.departments}
+        return set()
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """The contract's shape (without `version`)."""
+        return {
+            "venue": self.venue,
+            "streets": [{"street_id": s.street_id, "name": s.name} for s in self.streets],
+            "communities": [{"community_id": c.community_id, "street_id": c.street_id, "name": c.name}
+                            for c in self.communities],
+            "departments": [{"department_id": d.department_id, "name": d.name} for d in self.departments],
+            "people": [{"person_id": p.person_id, "name": p.name, "roles": list(p.roles),
+                        "unit": {"kind": p.unit_kind, "id": p.unit_id}, "channels": [dict(c) for c in p.channels]}
+                       for p in self.people],
+        }
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.to_snapshot(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> Directory:
+        """From a stored snapshot that was validated when it was imported."""
+        return cls(
+            venue=data.get("venue", ""),
+            streets=tuple(Street(s["street_id"], s["name"]) for s in data.get("streets", [])),
+            communities=tuple(Community(c["community_id"], c["street_id"], c["name"])
+                              for c in data.get("communities", [])),
+            departments=tuple(Department(d["department_id"], d["name"]) for d in data.get("departments", [])),
+            people=tuple(Person(p["person_id"], p["name"], tuple(p["roles"]), p["unit"]["kind"], p["unit"]["id"],
+                                tuple(p.get("channels", []))) for p in data.get("people", [])),
+        )
+
+
+# --- parsing ------------------------------------------------------------------------------
+def _line_index(node: yaml.Node | None, path: tuple[Any, ...] = (), out: dict | None = None) -> dict:
+    """Path (keys and list indexes) → 1-based line of the value, from PyYAML's node tree."""
+    out = {} if out is None else out
+    if node is None:
+        return out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            _line_index(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, path + (i,), out)
+    return out
+
+
+def load_document(text: str) -> tuple[Any, dict]:
+    """Data and its line index from YAML or JSON text (JSON is read by json, lines by YAML,
+    which reads JSON too). Syntax errors become a DirectoryInvalid with the line."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DirectoryInvalid([Problem(exc.lineno, "(file)", f"not valid JSON: {exc.msg}")]) from None
+        try:
+            lines = _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
+        except yaml.YAMLError:
+            lines = {}
+        return data, lines
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DirectoryInvalid([Problem(line, "(file)", f"not valid YAML: {problem}")]) from None
+    return data, _line_index(node)
+
+
+def parse_directory(text: str) -> Directory:
+    data, lines = load_document(text)
+    return validate_directory(data, lines)
+
+
+class _Checker:
+    def __init__(self, lines: dict):
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def line(self, path: tuple[Any, ...]) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def fail(self, path: tuple[Any, ...], message: str) -> None:
+        self.problems.append(Problem(self.line(path), _dotted(path), message))
+
+    def text(self, item: dict, key: str, path: tuple[Any, ...]) -> str | None:
+        value = item.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path + (key,) if key in item else path, f"{key} is missing or empty")
+            return None
+        return value.strip()
+
+    def items(self, data: dict, key: str, required: bool = True) -> Iterable[tuple[tuple, dict]]:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail((), f"{key}: the list is missing")
+            return
+        if not isinstance(value, list):
+            self.fail((key,), f"{key} must be a list")
+            return
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.fail((key, i), "each entry must be a mapping")
+                continue
+            yield (key, i), item
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+def validate_directory(data: Any, lines: dict | None = None) -> Directory:
+    """Every problem at once (not just the first), each with its line."""
+    check = _Checker(lines or {})
+    if not isinstance(data, dict):
+        raise DirectoryInvalid([Problem(check.line(()), "(root)", "the directory must be a mapping")])
+
+    venue = data.get("venue", "")
+    if not isinstance(venue, str):
+        check.fail(("venue",), "venue must be text")
+        venue = ""
+
+    def unique(seen: dict[str, tuple], ident: str | None, path: tuple, what: str) -> bool:
+        if ident is None:
+            return False
+        if ident in seen:
+            check.fail(path, f"duplicate {what} id {ident!r} (first at line {check.line(seen[ident])})")
+            return False
+        seen[ident] = path
+        return True
+
+    streets: dict[str, Street] = {}
+    seen: dict[str, tuple] = {}
+    for path, item in check.items(data, "streets"):
+        sid, name = check.text(item, "street_id", path), check.text(item, "name", path)
+        if unique(seen, sid, path + ("street_id",), "street") and name:
+            streets[sid] = Street(sid, name)
+
+    communities: dict[str, Community] = {}
+    seen = {}
+    for path, item in check.items(data, "communities"):
+        cid, sid, name = (check.text(item, k, path) for k in ("community_id", "street_id", "name"))
+        if sid is not None and sid not in streets:
+            check.fail(path + ("street_id",), f"unknown street {sid!r}")
+            sid = None
+        if unique(seen, cid, path + ("community_id",), "community") and sid and name:
+            communities[cid] = Community(cid, sid, name)
+
+    departments: dict[str, Department] = {}
+    seen = {}
+    for path, item in check.items(data, "departments", required=False):
+        did, name = check.text(item, "department_id", path), check.text(item, "name", path)
+        if unique(seen, did, path + ("department_id",), "department") and name:
+            departments[did] = Department(did, name)
+
+    known = {"street": streets, "community": communities, "department": departments}
+    people: dict[str, Person] = {}
+    seen = {}
+    for path, item in check.items(data, "people"):
+        pid, name = check.text(item, "person_id", path), check.text(item, "name", path)
+        roles = item.get("roles")
+        if not isinstance(roles, list) or not roles:
+            check.fail(path + ("roles",) if "roles" in item else path, "a person needs at least one role")
+            roles = []
+        good_roles = []
+        for j, role in enumerate(roles):
+            if role not in ROLES:
+                check.fail(path + ("roles", j), f"unknown role {role!r}; known roles: {', '.join(ROLES)}")
+            else:
+                good_roles.append(role)
+        unit = item.get("unit")
+        kind = unit_id = None
+        if not isinstance(unit, dict):
+            check.fail(path + ("unit",) if "unit" in item else path, "unit is missing (kind and id)")
+        else:
+            kind, unit_id = unit.get("kind"), unit.get("id")
+            if kind not in UNIT_KINDS:
+                check.fail(path + ("unit", "kind"), f"unit kind must be one of {', '.join(UNIT_KINDS)}")
+                kind = None
+            elif not isinstance(unit_id, str) or not unit_id:
+                check.fail(path + ("unit",), "unit id is missing")
+                kind = None
+            elif kind != "district" and unit_id not in known[kind]:
+                check.fail(path + ("unit", "id"), f"unknown {kind} {unit_id!r}")
+                kind = None
+        if kind:
+            for role in good_roles:
+                if ROLE_UNIT_KIND[role] != kind:
+                    check.fail(path + ("roles",), f"role {role} belongs to a {ROLE_UNIT_KIND[role]}, "
+                                                  f"but this person's unit is a {kind}")
+        channels = item.get("channels", [])
+        if not isinstance(channels, list):
+            check.fail(path + ("channels",), "channels must be a list")
+            channels = []
+        for j, channel in enumerate(channels):
+            cpath = path + ("channels", j)
+            if not isinstance(channel, dict) or channel.get("kind") not in CHANNEL_KINDS:
+                check.fail(cpath, f"a channel needs kind: one of {', '.join(CHANNEL_KINDS)}")
+            elif channel["kind"] == "email" and "@" not in str(channel.get("address", "")):
+                check.fail(cpath, "an email channel needs an address like name@example.org")
+            elif channel["kind"] == "webhook" and not str(channel.get("url", "")).startswith(("http://", "https://")):
+                check.fail(cpath, "a webhook channel needs an http(s) url")
+            elif channel["kind"] == "sms" and not str(channel.get("number", "")).strip():
+                check.fail(cpath, "an sms channel needs a number")
+        if unique(seen, pid, path + ("person_id",), "person") and name and good_roles and kind:
+            people[pid] = Person(pid, name, tuple(good_roles), kind, unit_id,
+                                 tuple(dict(c) for c in channels if isinstance(c, dict)))
+
+    if check.problems:
+        raise DirectoryInvalid(check.problems)
+    return Directory(streets=tuple(streets.values()), communities=tuple(communities.values()),
+                     departments=tuple(departments.values()), people=tuple(people.values()), venue=venue)

@@ -1,0 +1,77 @@
+"""The closed loop: supervision items (督办事项) as the issues service reports them, folded
+into what a community's report form shows, so last month's tasks reappear until done.
+
+Events may arrive in any order and more than once: each fact is kept in its own field and the
+status is derived from all of them, so any order of the same facts gives the same status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SupervisionItem:
+    issue_id: str
+    title: str = ""
+    community_id: str | None = None
+    street_id: str | None = None
+    responsible: dict[str, str] | None = None
+    due_date: date | None = None
+    progress_week: str | None = None
+    progress_percent: int | None = None
+    progress_note: str | None = None
+    resolved_on: date | None = None
+    resolution: str | None = None
+    days_overdue: int | None = None
+
+    @property
+    def status(self) -> str:
+        if self.resolved_on is not None:
+            return "resolved"
+        if self.days_overdue is not None:
+            return "overdue"
+        if self.progress_week is not None:
+            return "in_progress"
+        return "open"
+
+    def concerns(self, community_id: str) -> bool:
+        return self.community_id == community_id or (
+            self.responsible is not None and self.responsible == {"kind": "community", "id": community_id})
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "issue_id": self.issue_id, "title": self.title, "status": self.status,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "responsible": self.responsible,
+            "progress": None if self.progress_week is None else
+            {"week": self.progress_week, "percent": self.progress_percent, "note": self.progress_note},
+            "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,
+            "days_overdue": self.days_overdue,
+        }
+
+
+_STATUS_TEXT = {"open": "未开始", "in_progress": "推进中", "overdue": "已逾期", "resolved": "已办结"}
+
+
+def report_form(items: list[SupervisionItem], community_id: str, previous_day: date | None) -> dict[str, Any]:
+    """The pre-filled report of a community: every unfinished supervision item, plus those
+    finished since the previous activity day, and a draft of "last month's work" from them."""
+    shown = [i for i in items if i.concerns(community_id) and (
+        i.status != "resolved" or previous_day is None or (i.resolved_on and i.resolved_on >= previous_day))]
+    shown.sort(key=lambda i: (i.status == "resolved", i.due_date or date.max, i.issue_id))
+    lines = []
+    for item in shown:
+        detail = _STATUS_TEXT[item.status]
+        if item.progress_percent is not None and item.status != "resolved":
+            detail += f"，进度 {item.progress_percent}%"
+        if item.days_overdue:
+            detail += f"，逾期 {item.days_overdue} 天"
+        lines.append(f"{item.title}（{detail}）")
+    return {
+        "community_id": community_id,
+        "supervision_items": [i.view() for i in shown],
+        "last_month_draft": "；".join(lines),
+        "next_month_draft": "；".join(i.title for i in shown if i.status != "resolved"),
+    }
