@@ -106,6 +106,58 @@ def subscribe_events(
     )(on_record)
 
 
+BatchHandler = Callable[[list[ReceivedEvent]], Awaitable[None]]
+
+
+def subscribe_event_batches(
+    broker: KafkaBroker,
+    topics: Iterable[str],
+    *,
+    group_id: str,
+    handler: BatchHandler,
+    max_records: int = 500,
+    batch_timeout_ms: int = 200,
+) -> None:
+    """The batch variant of `subscribe_events`, for consumers that write in bulk.
+
+    `handler` gets every valid event of a poll (up to `max_records`, any mix of topics and
+    partitions) at once. Same guarantees: offsets are committed only after it returned; an
+    exception rewinds every partition of the batch to its first record and the whole batch
+    is tried again (so the handler must be idempotent by event id); invalid records go to
+    `<topic>.dlq` once the valid ones are handled, and never block their partition.
+    """
+    topics = tuple(topics)
+
+    async def on_batch(body: list[bytes], msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        valid: list[ReceivedEvent] = []
+        invalid: list[tuple[Any, str]] = []
+        for record in records:
+            try:
+                envelope, payload = decode_record(record.topic, record.value)
+            except InvalidEvent as exc:
+                invalid.append((record, str(exc)))
+                continue
+            valid.append(ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset))
+        if valid:
+            await handler(valid)
+        for record, error in invalid:
+            await send_to_dlq(broker, record, error, group_id)
+
+    on_batch.__name__ = f"{group_id}_event_batches"
+    broker.subscriber(
+        *topics,
+        group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_body,
+        max_poll_interval_ms=600_000,
+    )(on_batch)
+
+
 async def send_to_dlq(broker: KafkaBroker, record: Any, error: str, group_id: str) -> None:
     headers = {
         "dlq-error": error[:4000],

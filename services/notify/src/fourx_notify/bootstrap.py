@@ -10,13 +10,18 @@ from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fourx_notify.adapters import reports
+from fourx_notify.adapters import deliveries, reports
+from fourx_notify.adapters.channels import EmailSender, WebhookSender
 from fourx_notify.adapters.consumer_progress import ConsumerProgress
 from fourx_notify.adapters.event_store import EventStore
-from fourx_notify.entrypoints import consumers, http
+from fourx_notify.domain.stats import DEFAULT_TZ
+from fourx_notify.entrypoints import consumers, http, scheduler
+from fourx_notify.service_layer.delivery import DeliveryWorker
 
 
 class NotifySettings(BaseSettings):
+    """Env vars with the NOTIFY_ prefix, e.g. NOTIFY_SMTP_HOST, NOTIFY_SMTP_PORT."""
+
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
 
     database: str = "fourx_notify"
@@ -24,6 +29,28 @@ class NotifySettings(BaseSettings):
     public_url: str | None = None
     # How long a report waits for the read model to reach the events sent before it.
     catch_up_seconds: float = 30.0
+    batch_max_records: int = 500
+    timezone: str = DEFAULT_TZ
+
+    # Email: a plain SMTP relay (the demo starts one on 127.0.0.1:8025).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_sender: str = "fourx-notify@localhost"
+    send_timeout_seconds: float = 10.0
+    # Retries: base, 2·base, 4·base, ... (≤ retry_max_seconds) until max_attempts in all.
+    max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    lease_seconds: float = 60.0
+    send_concurrency: int = 10
+    delivery_poll_seconds: float = 1.0
+    # Notices older than this (a replayed history) are stored but not sent again.
+    immediate_max_age_hours: float = 72.0
+
+    # The Monday 08:00 run.
+    schedule_enabled: bool = True
+    schedule_check_seconds: float = 60.0
+    schedule_grace_hours: float = 24.0
 
 
 class NotifyService:
@@ -35,6 +62,9 @@ class NotifyService:
         self.progress = ConsumerProgress(self.runtime.kafka_settings.bootstrap, consumers.EVENTS_GROUP,
                                          consumers.READ_MODEL_TOPICS)
         self.relay: OutboxRelay | None = None
+        self.webhooks = WebhookSender(self.settings)
+        self.senders = {"email": EmailSender(self.settings), "webhook": self.webhooks}
+        self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay)
         consumers.register(self)
 
     def event_store(self) -> EventStore:
@@ -43,21 +73,37 @@ class NotifyService:
     def bulletins(self) -> reports.BulletinRepository:
         return reports.BulletinRepository(self.runtime.db)
 
+    def deliveries(self) -> deliveries.DeliveryRepository:
+        return deliveries.DeliveryRepository(self.runtime.db)
+
     def kick_relay(self) -> None:
         if self.relay is not None:
             self.relay.kick()
 
+    def kick_delivery(self) -> None:
+        self.worker.kick()
+
+    def after_bulletin(self) -> None:
+        self.kick_relay()
+        self.kick_delivery()
+
     async def start(self) -> None:
         await self.runtime.open_store()
         await self.event_store().create_indexes()
-        self.relay = OutboxRelay([self.runtime.db[reports.COLLECTION]],
+        await self.deliveries().create_indexes()
+        db = self.runtime.db
+        self.relay = OutboxRelay([db[reports.COLLECTION], db[reports.CLAIMS], db[deliveries.COLLECTION]],
                                  lambda event: publish_event(self.runtime.broker, event))
         await self.progress.start()
         await self.runtime.start()
         self.runtime.spawn(self.relay.run(), "outbox-relay")
+        self.runtime.spawn(self.worker.run(), "delivery")
+        if self.settings.schedule_enabled:
+            self.runtime.spawn(scheduler.run_forever(self), "weekly-schedule")
 
     async def stop(self) -> None:
         await self.runtime.stop()
+        await self.webhooks.close()
         await self.progress.stop()
 
 

@@ -45,6 +45,14 @@ class EventStore:
         cursor = self._collection.find({"district": district, "occurred_on": {"$lte": last_day.isoformat()}})
         return [_from_doc(d) async for d in cursor]
 
+    async def districts_with(self, event_type: str) -> list[str]:
+        return sorted(await self._collection.distinct("district", {"type": event_type}))
+
+    async def find_first(self, district: str, event_type: str, match: dict[str, Any]) -> StoredEvent | None:
+        query = {"district": district, "type": event_type, **{f"data.{k}": v for k, v in match.items()}}
+        docs = await self._collection.find(query).sort("time", 1).limit(1).to_list(None)
+        return _from_doc(docs[0]) if docs else None
+
     async def latest(self, district: str, event_type: str) -> StoredEvent | None:
         cursor = self._collection.find({"district": district, "type": event_type}).sort("time", -1).limit(1)
         docs = await cursor.to_list(None)

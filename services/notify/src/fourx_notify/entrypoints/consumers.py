@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 from fourx_contracts.events import TOPICS, ReportRequested
-from fourx_contracts.kafka import ReceivedEvent, subscribe_events
+from fourx_contracts.kafka import ReceivedEvent, subscribe_event_batches, subscribe_events
 
 from fourx_notify.service_layer import handlers
 
@@ -21,8 +22,16 @@ READ_MODEL_TOPICS = tuple(t for t in TOPICS if t != "report-requested")
 
 
 def register(service: "NotifyService") -> None:
-    async def on_event(received: ReceivedEvent) -> None:
-        await handlers.record_events([received], service.event_store())
+    async def on_events(batch: list[ReceivedEvent]) -> None:
+        # Stored first (one bulk write), then the immediate notices: a failure in between
+        # redelivers the batch, the store skips what it has, the deliveries are keyed.
+        await handlers.record_events(batch, service.event_store())
+        created = await handlers.notify_at_once(
+            batch, service.event_store(), service.deliveries(),
+            max_age=timedelta(hours=service.settings.immediate_max_age_hours))
+        if created:
+            service.kick_delivery()
+            service.kick_relay()
 
     async def on_report_requested(received: ReceivedEvent) -> None:
         request: ReportRequested = received.payload  # type: ignore[assignment]
@@ -35,9 +44,11 @@ def register(service: "NotifyService") -> None:
             handlers.PublishBulletin(district=received.envelope.district, week=request.week,
                                      request_id=received.envelope.id,
                                      correlationid=received.envelope.correlationid),
-            service.event_store(), service.bulletins(), service.kick_relay, service.settings.public_url,
+            service.event_store(), service.bulletins(), service.deliveries(), service.after_bulletin,
+            service.settings.public_url,
         )
 
-    subscribe_events(service.runtime.broker, READ_MODEL_TOPICS, group_id=EVENTS_GROUP, handler=on_event)
+    subscribe_event_batches(service.runtime.broker, READ_MODEL_TOPICS, group_id=EVENTS_GROUP, handler=on_events,
+                            max_records=service.settings.batch_max_records)
     subscribe_events(service.runtime.broker, ["report-requested"], group_id=REPORTS_GROUP,
                      handler=on_report_requested)

@@ -1,12 +1,28 @@
-"""HTTP API of the notify service: the bulletins."""
+"""HTTP API of the notify service: the bulletin (JSON, HTML page, Markdown and .docx
+downloads), the in-app inbox and acknowledgement (签收), and the office's view of who has
+not signed. Every route is scoped to its district with the shared token scheme."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Path, Request
-from fastapi.responses import PlainTextResponse
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fourx_contracts.auth import Caller, district_caller
+
+from fourx_notify.adapters.render import render_docx, render_html
+from fourx_notify.domain.distribution import BULLETIN_ROLES
 
 router = APIRouter()
 WEEK = Path(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W48")
+READERS = tuple(sorted(BULLETIN_ROLES | {"org_deputy_head"}))
+OFFICE = ("party_office", "org_deputy_head")
+Reader = Annotated[Caller, Depends(district_caller(*READERS))]
+Office = Annotated[Caller, Depends(district_caller(*OFFICE))]
+Anyone = Annotated[Caller, Depends(district_caller())]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 async def _bulletin(request: Request, district: str, week: str) -> dict:
@@ -16,14 +32,85 @@ async def _bulletin(request: Request, district: str, week: str) -> dict:
     return bulletin
 
 
-@router.get("/districts/{district}/bulletins/{week}")
-async def get_bulletin(request: Request, district: str, week: str = WEEK) -> dict:
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+
+
+@router.get("/districts/{district}/bulletins/{week}", tags=["bulletins"])
+async def get_bulletin(request: Request, district: str, caller: Reader, week: str = WEEK) -> dict:
     bulletin = await _bulletin(request, district, week)
     bulletin.pop("_id", None)
+    bulletin.pop("view", None)
     return bulletin
 
 
-@router.get("/districts/{district}/bulletins/{week}/markdown", response_class=PlainTextResponse)
-async def get_bulletin_markdown(request: Request, district: str, week: str = WEEK) -> PlainTextResponse:
+@router.get("/districts/{district}/bulletins/{week}/html", response_class=HTMLResponse, tags=["bulletins"])
+async def get_bulletin_html(request: Request, district: str, caller: Reader, week: str = WEEK) -> HTMLResponse:
     bulletin = await _bulletin(request, district, week)
-    return PlainTextResponse(bulletin["markdown"], media_type="text/markdown; charset=utf-8")
+    return HTMLResponse(render_html(bulletin["view"], bulletin["stats"]))
+
+
+@router.get("/districts/{district}/bulletins/{week}/markdown", response_class=PlainTextResponse, tags=["bulletins"])
+async def get_bulletin_markdown(request: Request, district: str, caller: Reader, week: str = WEEK) -> Response:
+    bulletin = await _bulletin(request, district, week)
+    return PlainTextResponse(bulletin["markdown"], media_type="text/markdown; charset=utf-8",
+                             headers=_attachment(f"{bulletin['title']}-{week}.md"))
+
+
+@router.get("/districts/{district}/bulletins/{week}/docx", tags=["bulletins"])
+async def get_bulletin_docx(request: Request, district: str, caller: Reader, week: str = WEEK) -> Response:
+    bulletin = await _bulletin(request, district, week)
+    return Response(render_docx(bulletin["view"], bulletin["stats"]), media_type=DOCX,
+                    headers=_attachment(f"{bulletin['title']}-{week}.docx"))
+
+
+@router.get("/districts/{district}/bulletins/{week}/deliveries", tags=["bulletins"])
+async def get_deliveries(request: Request, district: str, caller: Office, week: str = WEEK) -> dict:
+    """How many recipients got the bulletin on which channel (channel → status → count)."""
+    report_id = f"{district}:{week}"
+    await _bulletin(request, district, week)
+    repo = request.app.state.service.deliveries()
+    return {"report_id": report_id, "channels": await repo.outcome_counts(district, report_id)}
+
+
+@router.get("/districts/{district}/bulletins/{week}/acknowledgements", tags=["inbox"])
+async def get_acknowledgements(request: Request, district: str, caller: Office, week: str = WEEK) -> dict:
+    """The office's view: every recipient of the week's bulletin, signed or not."""
+    bulletin = await _bulletin(request, district, week)
+    items = await request.app.state.service.deliveries().for_ref(district, bulletin["report_id"])
+    latest: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item["channel"] == "inbox" and item.get("version") == bulletin["content_hash"]:
+            latest[item["recipient_id"]] = item
+    signed = [_ack_row(i) for i in latest.values() if i.get("acknowledged_at")]
+    unsigned = [_ack_row(i) for i in latest.values() if not i.get("acknowledged_at")]
+    return {"report_id": bulletin["report_id"], "recipients": len(latest), "acknowledged": signed,
+            "not_acknowledged": unsigned}
+
+
+def _ack_row(item: dict[str, Any]) -> dict[str, Any]:
+    return {"person_id": item["recipient_id"], "name": item.get("recipient_name"), "item_id": item["_id"],
+            "acknowledged_at": item.get("acknowledged_at")}
+
+
+@router.get("/districts/{district}/inbox", tags=["inbox"])
+async def get_inbox(request: Request, district: str, caller: Anyone,
+                    unacknowledged: Annotated[bool, Query(description="only items not yet signed")] = False) -> dict:
+    items = await request.app.state.service.deliveries().inbox(district, caller.person_id, unacknowledged)
+    return {"person_id": caller.person_id, "items": [_inbox_row(i) for i in items]}
+
+
+@router.post("/districts/{district}/inbox/{item_id}/acknowledge", tags=["inbox"])
+async def acknowledge(request: Request, district: str, item_id: str, caller: Anyone) -> dict:
+    """签收: idempotent; the first acknowledgement's time is kept."""
+    item = await request.app.state.service.deliveries().acknowledge(district, caller.person_id, item_id,
+                                                                    datetime.now(UTC))
+    if item is None:
+        raise HTTPException(404, f"item_id {item_id!r} is not in the inbox of {caller.person_id!r} in {district!r}")
+    return _inbox_row(item)
+
+
+def _inbox_row(item: dict[str, Any]) -> dict[str, Any]:
+    return {"item_id": item["_id"], "kind": item["kind"], "ref": item["ref"], "subject": item["subject"],
+            "body": item.get("body"), "week": item.get("week"), "received_at": item.get("delivered_at"),
+            "acknowledged_at": item.get("acknowledged_at")}

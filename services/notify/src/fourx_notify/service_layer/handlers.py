@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fourx_contracts.envelope import deterministic_id, new_event
-from fourx_contracts.events import ReportPublished, ReportStats
+from fourx_contracts.events import NotificationSent, ReportPublished, ReportRequested, ReportStats
 from fourx_contracts.kafka import ReceivedEvent
 
+from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
 from fourx_notify.adapters.event_store import EventStore
-from fourx_notify.adapters.render import content_hash, render_markdown
+from fourx_notify.adapters.render import content_hash, render_html, render_markdown
 from fourx_notify.adapters.reports import BulletinRepository
+from fourx_notify.domain.bulletin import build_bulletin, street_section
+from fourx_notify.domain.distribution import (
+    INBOX,
+    addressed,
+    bulletin_recipients,
+    channels_of,
+    delivery_key,
+    due_bulletin,
+    street_of,
+)
 from fourx_notify.domain.stats import DEFAULT_TZ, StoredEvent, compute_stats, dating, week_bounds
 
 SOURCE = "/services/notify"
-
-# Who receives the weekly bulletin (domain.md, "1": weekly work-record bulletin).
-BULLETIN_ROLES = frozenset({
-    "street_secretary", "street_deputy_secretary", "street_org_member",
-    "dept_main_leader", "dept_responsible_leader", "dept_section_chief", "party_office",
-})
+FORMATS = ["markdown", "html", "docx"]
+IMMEDIATE = ("notice-issued", "interview-scheduled")
 
 
 def to_stored(received: ReceivedEvent, tz: str = DEFAULT_TZ) -> StoredEvent:
@@ -37,6 +45,74 @@ async def record_events(received: Sequence[ReceivedEvent], store: EventStore) ->
     return await store.add_many([to_stored(r) for r in received])
 
 
+# --- deliveries ------------------------------------------------------------------------------
+def delivery_docs(*, district: str, person: dict[str, Any], ref: str, version: str, kind: str, subject: str,
+                  body: str, html: str | None, correlationid: str | None, now: datetime,
+                  extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One delivery per channel of the person. The inbox is written at once (it is the store
+    itself), so it is born delivered with its `notification-sent` in its outbox."""
+    docs = []
+    for channel in channels_of(person):
+        key = delivery_key(person["person_id"], channel.kind, f"{ref}#{version}")
+        doc: dict[str, Any] = {
+            "_id": key, "district": district, "recipient_id": person["person_id"],
+            "recipient_name": person.get("name", person["person_id"]), "channel": channel.kind,
+            "target": channel.target, "ref": ref, "version": version, "kind": kind, "subject": subject,
+            "body": body, "html": html if channel.kind == "email" else None, "correlationid": correlationid,
+            "created_at": now, "status": PENDING, "attempts": 0, "next_attempt_at": now,
+            "lease_until": now, "last_error": None, **(extra or {}),
+        }
+        if channel.kind == INBOX:
+            doc.update(status=DELIVERED, attempts=1, delivered_at=now, acknowledged_at=None,
+                       _outbox=[outcome_event(doc, DELIVERED, 1).model_dump(mode="json")])
+        docs.append(doc)
+    return docs
+
+
+def outcome_event(delivery: dict[str, Any], status: str, attempts: int):
+    return new_event(
+        type="notification-sent", source=SOURCE, district=delivery["district"], subject=delivery["_id"],
+        id=deterministic_id("notification-sent", delivery["_id"], status),
+        correlationid=delivery.get("correlationid"),
+        data=NotificationSent(notification_id=delivery["_id"], recipient_id=delivery["recipient_id"],
+                              channel=delivery["channel"], ref=delivery["ref"], status=status, attempts=attempts),
+    )
+
+
+async def notify_at_once(received: Sequence[ReceivedEvent], store: EventStore, deliveries: DeliveryRepository,
+                         max_age: timedelta, now: datetime | None = None) -> int:
+    """`notice-issued` and `interview-scheduled` go at once to the addressed person and their
+    unit's leaders. Idempotent: the deliveries' ids derive from the event id. Events older
+    than `max_age` (a replayed history) are not sent again."""
+    now = now or datetime.now(UTC)
+    docs: list[dict[str, Any]] = []
+    for r in received:
+        event = r.envelope
+        if event.type not in IMMEDIATE or now - event.time > max_age:
+            continue
+        data = r.payload.model_dump(mode="json")
+        directory_event = await store.latest(event.district, "directory-updated")
+        directory = directory_event.data if directory_event else None
+        issue = await store.find_first(event.district, "issue-raised", {"issue_id": data["issue_id"]})
+        issue_title = issue.data["title"] if issue else data["issue_id"]
+        if event.type == "notice-issued":
+            people = addressed([data.get("to_person")], data["to"], directory)
+            subject = f"督办通知：{issue_title}"
+            body = (f"# 督办通知\n\n事由：{data['reason']}\n\n督办问题：{issue_title}\n\n"
+                    f"下发日期：{data['issued_on']}，请于 {data['respond_by']} 前回复办理情况。\n")
+        else:
+            people = addressed([data["person_id"]], None, directory)
+            subject = f"约谈通知：{issue_title}"
+            when = str(data["scheduled_for"])[:16].replace("T", " ")
+            body = (f"# 约谈通知\n\n事由：{data['reason']}\n\n督办问题：{issue_title}\n\n约谈时间：{when}\n")
+        for person in people:
+            docs.extend(delivery_docs(district=event.district, person=person, ref=event.id, version="1",
+                                      kind=event.type, subject=subject, body=body, html=None,
+                                      correlationid=event.correlationid, now=now))
+    return await deliveries.create_many(docs)
+
+
+# --- the weekly bulletin -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class PublishBulletin:
     district: str
@@ -45,48 +121,66 @@ class PublishBulletin:
     correlationid: str | None = None
 
 
-def bulletin_recipients(directory: StoredEvent | None) -> list[dict]:
-    if directory is None:
-        return []
-    return [p for p in directory.data.get("people", []) if BULLETIN_ROLES.intersection(p.get("roles", []))]
-
-
 async def publish_bulletin(
     cmd: PublishBulletin,
     store: EventStore,
     bulletins: BulletinRepository,
+    deliveries: DeliveryRepository | None = None,
     after_commit: Callable[[], None] = lambda: None,
     public_url: str | None = None,
 ) -> dict:
-    """Regenerate the district's bulletin for the week from stored events and publish
-    `report-published`. Same stored events → same stats and same content hash."""
+    """Regenerate the district's bulletin for the week from stored events, publish
+    `report-published` and hand it to every recipient. Same stored events → same stats, same
+    text, same content hash — and no second delivery (the keys include the content hash)."""
     _, week_end = week_bounds(cmd.week)
     events = await store.up_to(cmd.district, week_end)
     stats = compute_stats(events, cmd.week)
-    meetings = sorted((e.data for e in events if e.type == "meeting-held" and e.week == cmd.week),
-                      key=lambda m: (m["date"], m["meeting_id"]))
-    directory = await store.latest(cmd.district, "directory-updated")
+    directory_event = await store.latest(cmd.district, "directory-updated")
+    directory = directory_event.data if directory_event else None
     recipients = bulletin_recipients(directory)
     report_id = f"{cmd.district}:{cmd.week}"
-    markdown = render_markdown(
-        report_id=report_id, district_name=(directory.data.get("district_name") if directory else None) or cmd.district,
-        week=cmd.week, stats=stats, meetings=meetings,
-    )
-    url = f"{public_url.rstrip('/')}/districts/{cmd.district}/bulletins/{cmd.week}" if public_url else None
+    number = await bulletins.number_for(cmd.district, cmd.week)
+    view = build_bulletin(events, district=cmd.district, week=cmd.week, number=number, directory=directory)
+    markdown = render_markdown(view, stats)
+    digest = content_hash(markdown)
+    base = f"{public_url.rstrip('/')}/districts/{cmd.district}/bulletins/{cmd.week}" if public_url else None
     event = new_event(
         type="report-published", source=SOURCE, district=cmd.district, subject=report_id,
         # One request, one publication: a redelivered request yields the same event id.
         id=deterministic_id("report-published", cmd.district, cmd.request_id),
         correlationid=cmd.correlationid,
         data=ReportPublished(report_id=report_id, week=cmd.week, stats=ReportStats(**stats),
-                             recipients=len(recipients), formats=["markdown"], url=url),
+                             recipients=len(recipients), formats=FORMATS, url=base and f"{base}/html",
+                             number=number, title=view["title"], content_hash=digest),
     )
+    now = datetime.now(UTC)
     bulletin = {
-        "report_id": report_id, "district": cmd.district, "week": cmd.week, "stats": stats,
-        "markdown": markdown, "content_hash": content_hash(markdown),
-        "recipients": [p["person_id"] for p in recipients],
-        "generated_at": datetime.now(UTC), "request_id": cmd.request_id,
+        "report_id": report_id, "district": cmd.district, "week": cmd.week, "number": number,
+        "title": view["title"], "stats": stats, "view": view, "markdown": markdown, "content_hash": digest,
+        "recipients": [p["person_id"] for p in recipients], "generated_at": now, "request_id": cmd.request_id,
     }
     await bulletins.save(bulletin, [event])
+    if deliveries is not None and recipients:
+        html = render_html(view, stats)
+        subject = f"{view['title']}（{view['issue_label']}）"
+        docs = []
+        for person in recipients:
+            # A street's people read their own street first.
+            focus = street_section(view, street_of(person, directory))
+            body = render_markdown(view, stats, focus) if focus else markdown
+            docs.extend(delivery_docs(district=cmd.district, person=person, ref=report_id, version=digest,
+                                      kind="bulletin", subject=subject, body=body, html=html,
+                                      correlationid=cmd.correlationid, now=now, extra={"week": cmd.week}))
+        await deliveries.create_many(docs)
     after_commit()
     return bulletin
+
+
+def scheduled_request(district: str, now: datetime, tz: str = DEFAULT_TZ):
+    """The `report-requested` the Monday 08:00 run sends for a district, with an id every
+    replica derives alike (so the claim decides who sends it), or None before the first run."""
+    run_at, week = due_bulletin(now, tz)
+    request_id = deterministic_id("weekly-bulletin", district, week)
+    return request_id, run_at, new_event(type="report-requested", source=SOURCE, district=district,
+                                         subject=f"{district}:{week}", id=request_id, time=run_at,
+                                         data=ReportRequested(week=week))

@@ -1,0 +1,90 @@
+"""Deliveries: one document per (recipient, channel, source), `_id` = the idempotency key.
+
+Creating one is an upsert with `$setOnInsert`, so a redelivered event or a regenerated
+bulletin finds the document already there and sends nothing again. The document carries its
+own outbox: the `notification-sent` of its outcome is written in the same update that records
+the outcome. In-app inbox deliveries are the inbox items themselves; acknowledgement (签收)
+is stamped on them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from fourx_contracts.envelope import CloudEvent
+from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+COLLECTION = "deliveries"
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+_HIDDEN = {OUTBOX_FIELD: 0, "body": 0, "html": 0}
+
+
+class DeliveryRepository:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[COLLECTION]
+
+    async def create_indexes(self) -> None:
+        await self._collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await self._collection.create_index([("district", ASCENDING), ("recipient_id", ASCENDING),
+                                             ("channel", ASCENDING)])
+        await self._collection.create_index([("district", ASCENDING), ("ref", ASCENDING)])
+
+    async def create_many(self, docs: list[dict[str, Any]]) -> int:
+        """Add the deliveries not yet known; returns how many were new."""
+        if not docs:
+            return 0
+        result = await self._collection.bulk_write(
+            [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": {k: v for k, v in d.items() if k != "_id"}}, upsert=True)
+             for d in docs], ordered=False)
+        return result.upserted_count
+
+    async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        cursor = self._collection.find(
+            {"status": PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
+            {OUTBOX_FIELD: 0}).sort("next_attempt_at", ASCENDING).limit(limit)
+        return await cursor.to_list(None)
+
+    async def lease(self, key: str, now: datetime, until: datetime) -> dict[str, Any] | None:
+        """Take a delivery for one attempt; None when another replica took it first."""
+        return await self._collection.find_one_and_update(
+            {"_id": key, "status": PENDING, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": until}}, projection={OUTBOX_FIELD: 0}, return_document=ReturnDocument.AFTER)
+
+    async def record_attempt(self, key: str, fields: dict[str, Any], outgoing: list[CloudEvent]) -> None:
+        update: dict[str, Any] = {"$set": fields}
+        if outgoing:
+            update.update(outbox_push(outgoing))
+        await self._collection.update_one({"_id": key, "status": PENDING}, update)
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        return await self._collection.find_one({"_id": key}, {OUTBOX_FIELD: 0})
+
+    async def for_ref(self, district: str, ref: str) -> list[dict[str, Any]]:
+        cursor = self._collection.find({"district": district, "ref": ref}, _HIDDEN).sort(
+            [("recipient_id", ASCENDING), ("channel", ASCENDING)])
+        return await cursor.to_list(None)
+
+    async def outcome_counts(self, district: str, ref: str) -> dict[str, dict[str, int]]:
+        """channel → status → count, e.g. {"email": {"delivered": 5}}."""
+        counts: dict[str, Counter] = {}
+        for d in await self.for_ref(district, ref):
+            counts.setdefault(d["channel"], Counter())[d["status"]] += 1
+        return {channel: dict(c) for channel, c in sorted(counts.items())}
+
+    async def inbox(self, district: str, person_id: str, unacknowledged_only: bool = False) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"district": district, "recipient_id": person_id, "channel": "inbox"}
+        if unacknowledged_only:
+            query["acknowledged_at"] = None
+        cursor = self._collection.find(query, {OUTBOX_FIELD: 0, "html": 0}).sort("created_at", -1)
+        return await cursor.to_list(None)
+
+    async def acknowledge(self, district: str, person_id: str, key: str, at: datetime) -> dict[str, Any] | None:
+        """签收: stamps the first acknowledgement; asking again keeps it. None when the item
+        is not this person's."""
+        query = {"_id": key, "district": district, "recipient_id": person_id, "channel": "inbox"}
+        await self._collection.update_one({**query, "acknowledged_at": None}, {"$set": {"acknowledged_at": at}})
+        return await self._collection.find_one(query, _HIDDEN)

@@ -1,0 +1,50 @@
+"""The Monday 08:00 run: a bulletin for the week before, for every district notify knows.
+
+Safe with several replicas: each run is claimed with a document whose id every replica
+derives alike (district + week); only the one whose insert succeeds sends the
+`report-requested` (through the claim's outbox), so one bulletin goes out, not three. A
+replica that was down at 08:00 catches up within the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from fourx_notify.service_layer.handlers import scheduled_request
+
+if TYPE_CHECKING:
+    from fourx_notify.bootstrap import NotifyService
+
+log = structlog.get_logger("fourx.notify.schedule")
+
+
+async def run_due(service: "NotifyService", now: datetime | None = None) -> list[str]:
+    """Claim and request every due weekly bulletin; returns the districts this replica claimed."""
+    now = now or datetime.now(UTC)
+    grace = timedelta(hours=service.settings.schedule_grace_hours)
+    claimed = []
+    for district in await service.event_store().districts_with("directory-updated"):
+        request_id, run_at, request = scheduled_request(district, now, service.settings.timezone)
+        if now - run_at > grace:
+            continue
+        if await service.bulletins().claim_scheduled_run(request_id, district, request.data["week"], request):
+            claimed.append(district)
+    if claimed:
+        log.info("weekly bulletins requested", districts=len(claimed))
+        service.kick_relay()
+    return claimed
+
+
+async def run_forever(service: "NotifyService") -> None:
+    while True:
+        try:
+            await run_due(service)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the store is away: try at the next check
+            log.exception("weekly schedule check failed")
+        await asyncio.sleep(service.settings.schedule_check_seconds)

@@ -1,0 +1,103 @@
+"""Sending what is due: one attempt per leased delivery, exponential backoff, a bound.
+
+Safe with several replicas: a delivery is leased (conditional update) before its attempt,
+so only one replica tries it at a time; a replica that dies mid-attempt loses its lease and
+another tries again after it expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from fourx_notify.adapters.channels import SendFailed, Sender
+from fourx_notify.adapters.deliveries import DELIVERED, FAILED, DeliveryRepository
+from fourx_notify.domain.distribution import backoff_seconds
+from fourx_notify.service_layer.handlers import outcome_event
+
+log = structlog.get_logger("fourx.notify.delivery")
+
+
+async def attempt(delivery: dict[str, Any], senders: Mapping[str, Sender], repo: DeliveryRepository,
+                  settings: Any, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
+    """One try; records the outcome (and its `notification-sent` when final). Returns the status."""
+    attempts = int(delivery.get("attempts", 0)) + 1
+    sender = senders.get(delivery["channel"])
+    error: str | None = None
+    try:
+        if sender is None:
+            raise SendFailed(f"no sender for channel {delivery['channel']!r}")
+        await sender.send(delivery)
+    except SendFailed as exc:
+        error = str(exc)
+    except Exception as exc:  # a bug in a sender must not stop the others
+        log.exception("sender crashed", channel=delivery["channel"])
+        error = f"{type(exc).__name__}: {exc}"
+    if error is None:
+        await repo.record_attempt(delivery["_id"], {"status": DELIVERED, "attempts": attempts,
+                                                    "delivered_at": now(), "last_error": None},
+                                  [outcome_event(delivery, DELIVERED, attempts)])
+        return DELIVERED
+    if attempts >= settings.max_attempts:
+        log.warning("delivery failed for good", key=delivery["_id"], channel=delivery["channel"],
+                    attempts=attempts, error=error)
+        await repo.record_attempt(delivery["_id"], {"status": FAILED, "attempts": attempts, "last_error": error,
+                                                    "failed_at": now()},
+                                  [outcome_event(delivery, FAILED, attempts)])
+        return FAILED
+    delay = backoff_seconds(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    retry_at = now() + timedelta(seconds=delay)
+    await repo.record_attempt(delivery["_id"], {"attempts": attempts, "last_error": error,
+                                                "next_attempt_at": retry_at, "lease_until": retry_at}, [])
+    return "retry"
+
+
+async def deliver_due(repo: DeliveryRepository, senders: Mapping[str, Sender], settings: Any,
+                      after_commit: Callable[[], None]) -> int:
+    """Attempt every due delivery (concurrently, bounded); returns how many were tried."""
+    now = datetime.now(UTC)
+    due = await repo.due(now, limit=200)
+    if not due:
+        return 0
+    gate = asyncio.Semaphore(settings.send_concurrency)
+
+    async def one(doc: dict[str, Any]) -> None:
+        async with gate:
+            leased = await repo.lease(doc["_id"], now, now + timedelta(seconds=settings.lease_seconds))
+            if leased is not None:
+                await attempt(leased, senders, repo, settings)
+
+    await asyncio.gather(*(one(d) for d in due))
+    after_commit()
+    return len(due)
+
+
+class DeliveryWorker:
+    def __init__(self, repo_factory: Callable[[], DeliveryRepository], senders: Mapping[str, Sender],
+                 settings: Any, after_commit: Callable[[], None]):
+        self._repo_factory = repo_factory
+        self._senders = senders
+        self._settings = settings
+        self._after_commit = after_commit
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await deliver_due(self._repo_factory(), self._senders, self._settings, self._after_commit)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is away: try again at the next tick
+                log.exception("delivery round failed; will retry")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._settings.delivery_poll_seconds)
+            except TimeoutError:
+                pass

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from fourx_notify.adapters.render import content_hash, render_docx, render_html, render_markdown
+from fourx_notify.domain.bulletin import build_bulletin, street_section
+from fourx_notify.domain.stats import compute_stats
+
+from tests.unit.notify.sample import DIRECTORY, WEEK, events
+
+
+def view():
+    return build_bulletin(events(), district="d", week=WEEK, number=7, directory=DIRECTORY)
+
+
+def test_supervision_list_by_street_and_community_with_lights():
+    v = view()
+    sup = v["supervision"]
+    assert (sup["new"], sup["in_progress"], sup["resolved"], sup["overdue"]) == (2, 2, 1, 1)
+    by_id = {i["issue_id"]: i for s in sup["streets"] for c in s["communities"] for i in c["items"]}
+    by_id |= {i["issue_id"]: i for s in sup["streets"] for i in s["street_items"]}
+    assert by_id["old"]["light"] == "red" and by_id["old"]["status"] == "逾期"
+    assert by_id["done"]["light"] is None and by_id["done"]["status"] == "本周办结"
+    assert by_id["new"]["status"] == "本周新增"
+    assert [s["name"] for s in sup["streets"]] == ["华林街道", "东街街道", "区直及部门"]
+
+
+def test_league_table_rates():
+    rows = {r["unit_id"]: r for r in view()["league"]["streets"]}
+    assert rows["s2"]["closure_rate"] == "100.0%" and rows["s2"]["on_time_rate"] == "100.0%"
+    assert rows["s1"]["closure_rate"] == "0.0%" and rows["s1"]["on_time_rate"] == "0.0%"
+    assert rows["s2"]["rank"] == 1
+
+
+def test_next_weeks_deadlines():
+    whats = [d["what"] for d in view()["deadlines"]]
+    assert whats == ["督办问题：问题new", "交办任务：加装电梯摸底", "督办通知回复：逾期未办"]
+
+
+def test_markdown_has_every_section_in_chinese_and_is_stable():
+    v, stats = view(), compute_stats(events(), WEEK)
+    md = render_markdown(v, stats)
+    for heading in ("鼓楼区周工作记实通报", "2026年第7期", "一、集中活动日与议题", "二、“X”灵活活动", "三、督办问题清单",
+                    "四、督办通知与约谈", "五、督查情况", "六、排名表", "七、下周到期事项", "停车难会诊", "台账不全"):
+        assert heading in md
+    assert content_hash(md) == content_hash(render_markdown(view(), compute_stats(events(), WEEK)))
+
+
+def test_a_streets_people_read_their_street_first():
+    v, stats = view(), compute_stats(events(), WEEK)
+    md = render_markdown(v, stats, street_section(v, "s1"))
+    assert md.index("本街道情况：华林街道") < md.index("本周工作数据")
+
+
+def test_html_escapes_and_docx_holds_title_and_stats_table():
+    v, stats = view(), compute_stats(events(), WEEK)
+    assert "<h1>鼓楼区周工作记实通报</h1>" in render_html(v, stats)
+    doc = Document(io.BytesIO(render_docx(v, stats)))
+    assert doc.paragraphs[0].text == "鼓楼区周工作记实通报"
+    table = doc.tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["项目", "数量"]
+    assert [r.cells[1].text for r in table.rows[1:]][:2] == [str(stats["meetings_held"]), str(stats["activities_held"])]
