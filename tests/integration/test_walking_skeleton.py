@@ -10,23 +10,10 @@ import pytest
 from fourx_contracts.envelope import new_event
 from fourx_contracts.kafka import ensure_topics
 
+from tests.integration.meetings.flow import hold_activity_day
 from tests.support.kafka import EventTap, produce, sleep_until
 
 pytestmark = pytest.mark.integration
-
-MINUTES = {
-    "date": "2026-11-06",
-    "venue": "区党群服务中心",
-    "attendees": ["p-sec-1", "p-org-1", "p-head"],
-    "community_reports": [{"community_id": "c1", "last_month": "完成垃圾分类宣传", "next_month": "推进加装电梯"}],
-    "comments": [{"community_id": "c1", "by": "p-org-1", "text": "宣传到位"}],
-    "tasks": [
-        {"task_id": "t1", "title": "老旧小区加装电梯摸底", "assigned_to": {"kind": "department", "id": "zhujian"}, "due_date": "2026-12-04"},
-        {"task_id": "t2", "title": "社区养老服务站建设", "assigned_to": {"kind": "department", "id": "minzheng"}, "due_date": "2026-12-18"},
-    ],
-    "summary": "各社区要把问题清单落实到人。",
-}
-
 
 async def request_report(kafka_settings, district: str, week: str) -> dict:
     request = new_event(type="report-requested", source="/tests", district=district, data={"week": week})
@@ -41,13 +28,13 @@ async def request_report(kafka_settings, district: str, week: str) -> dict:
 
 async def test_activity_day_flows_to_weekly_report(kafka_settings, meetings_http, notify, district):
     async with EventTap(kafka_settings.bootstrap, ["meeting-held"]) as tap:
-        response = await meetings_http.put(f"/districts/{district}/activity-days/m-2026-11/minutes", json=MINUTES)
-        assert response.status_code == 200, response.text
+        # directory, schedule November 2026 (6 November), the four items for every community, close
+        meeting_id = await hold_activity_day(meetings_http, district)
         held = await tap.wait_for(lambda t: t.events("meeting-held", district))
     assert len(held) == 1
     event = held[0]
     assert event["specversion"] == "1.0" and event["type"] == "meeting-held"
-    assert event["district"] == district and event["subject"] == "m-2026-11"
+    assert event["district"] == district and event["subject"] == meeting_id == "ad-2026-11"
     assert [t["task_id"] for t in event["data"]["tasks"]] == ["t1", "t2"]
 
     report = await request_report(kafka_settings, district, "2026-W45")
@@ -60,9 +47,8 @@ async def test_activity_day_flows_to_weekly_report(kafka_settings, meetings_http
 
 async def test_replaying_minutes_publishes_once(kafka_settings, meetings_http, district):
     async with EventTap(kafka_settings.bootstrap, ["meeting-held"]) as tap:
-        for _ in range(2):
-            response = await meetings_http.put(f"/districts/{district}/activity-days/m1/minutes", json=MINUTES)
-            assert response.status_code == 200
+        for _ in range(2):  # every command of the day replayed, the close included
+            await hold_activity_day(meetings_http, district)
         await tap.wait_for(lambda t: t.events("meeting-held", district))
         await tap.settle(2.0)
         assert len(tap.events("meeting-held", district)) == 1
@@ -70,7 +56,7 @@ async def test_replaying_minutes_publishes_once(kafka_settings, meetings_http, d
 
 async def test_record_is_keyed_by_district_with_cloudevents_content_type(kafka_settings, meetings_http, district):
     async with EventTap(kafka_settings.bootstrap, ["meeting-held"]) as tap:
-        await meetings_http.put(f"/districts/{district}/activity-days/m1/minutes", json=MINUTES)
+        await hold_activity_day(meetings_http, district)
         await tap.wait_for(lambda t: t.events("meeting-held", district))
         record = next(r for r in tap.records if json.loads(r.value)["district"] == district)
     assert record.key == district.encode()

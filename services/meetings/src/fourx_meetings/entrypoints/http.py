@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fourx_contracts.auth import PLATFORM_ROLE, Caller, district_caller
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -323,10 +324,24 @@ ActivityIn = Annotated[
 ]
 
 
+async def _activity_caller(request: Request, caller: Annotated[Caller, Depends(OFFICE)]) -> Caller:
+    """Pydantic reports an unknown discriminator without a location; name the field `kind`
+    (after the token check, so another district still gets its 403)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return caller  # not JSON: FastAPI's own 422 follows
+    kinds = ("experience_sharing", "collective_diagnosis", "case_teaching", "study_visit", "site_observation")
+    if isinstance(body, dict) and body.get("kind") not in kinds:
+        raise RequestValidationError([{"type": "literal_error", "loc": ("body", "kind"), "input": body.get("kind"),
+                                       "msg": f"kind must be one of {', '.join(kinds)}"}])
+    return caller
+
+
 @router.post("/activities", tags=["X activities"], status_code=201,
              summary="Record a typed X activity; publishes activity-held")
 async def record_activity(district: str, body: Annotated[ActivityIn, Body()], request: Request, response: Response,
-                          caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+                          caller: Annotated[Caller, Depends(_activity_caller)]) -> dict:
     outcomes = [Outcome(o.title, UnitRef(o.responsible.kind, o.responsible.id), o.due_date) for o in body.outcomes]
     activity, changed = await _run(handlers.record_activity(handlers.RecordActivity(
         district=district, kind=body.kind, date=body.date, title=body.title, participants=body.participants,
