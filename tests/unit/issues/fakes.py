@@ -55,10 +55,17 @@ class FakeRepository:
     async def districts_with_open_items(self):
         return sorted({d["district"] for d in self.docs.values() if d["status"] != "closed"})
 
-    async def fill_streets(self, district, street_of):
+    async def fill_from_directory(self, district, street_of, owner_of):
         for d in self.docs.values():
-            if d["district"] == district and d.get("street_id") is None and d.get("community_id") in street_of:
+            if d["district"] != district:
+                continue
+            if d.get("street_id") is None and d.get("community_id") in street_of:
                 d["street_id"] = street_of[d["community_id"]]
+                d["version"] += 1
+            unit = (d["responsible"]["kind"], d["responsible"]["id"])
+            if d.get("owner") is None and unit in owner_of:
+                d["owner"] = owner_of[unit]
+                d["version"] += 1
 
 
 class FakeCounter:

@@ -62,7 +62,13 @@ async def test_every_outcome_becomes_an_item_and_a_late_directory_fills_the_stre
     assert raised.data["source"] == {"kind": "diagnosis", "ref": "a1/0"} and raised.data["street_id"] is None
     await handlers.on_directory_updated(D, DIRECTORY, uow)
     [item] = await handlers.list_items(uow, D, today=date(2026, 11, 10), street="s2")
-    assert item.title == "错时共享停车"
+    assert item.title == "错时共享停车" and item.owner is None  # c2 has no secretary in the directory
+    await handlers.on_meeting_held(D, MEETING, None, uow)
+    late = FakeUnitOfWork()
+    await handlers.on_meeting_held(D, MEETING, None, late)
+    await handlers.on_directory_updated(D, DIRECTORY, late)
+    owners = {i.title: i.owner for i in await handlers.list_items(late, D, today=date(2026, 11, 10))}
+    assert owners == {"加装电梯摸底": "p-sec-1", "养老服务站": "p-zj", "垃圾分类": None}
 
 
 async def test_lifecycle_open_in_progress_resolved_closed_with_one_issue_resolved():

@@ -175,12 +175,19 @@ class ItemRepository(_VersionedRepository):
     async def districts_with_open_items(self) -> list[str]:
         return sorted(await self.collection.distinct("district", {"status": {"$ne": "closed"}}))
 
-    async def fill_streets(self, district: str, street_of: dict[str, str]) -> None:
-        """A directory that arrived after the items: fill in the street of community items."""
+    async def fill_from_directory(self, district: str, street_of: dict[str, str],
+                                  owner_of: dict[tuple[str, str], str]) -> None:
+        """A directory that arrived after the items (topics are not ordered among each other):
+        fill in the street of community items and the owner of items that have none. The
+        version moves on, so a save based on the older state reloads instead of undoing this."""
         for community_id, street_id in street_of.items():
             await self.collection.update_many(
                 {"district": district, "community_id": community_id, "street_id": None},
-                {"$set": {"street_id": street_id}})
+                {"$set": {"street_id": street_id}, "$inc": {"version": 1}})
+        for (kind, unit_id), person_id in owner_of.items():
+            await self.collection.update_many(
+                {"district": district, "responsible.kind": kind, "responsible.id": unit_id, "owner": None},
+                {"$set": {"owner": person_id}, "$inc": {"version": 1}})
 
 
 class InspectionRepository(_VersionedRepository):

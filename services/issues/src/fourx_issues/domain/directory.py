@@ -51,3 +51,9 @@ class Directory:
                         and (unit.kind == "district" or person_unit.get("id") == unit.id):
                     return person["person_id"]
         return None
+
+    def owners(self) -> dict[tuple[str, str], str]:
+        """(unit kind, unit id) → the person who answers for that unit's items."""
+        units = {(p["unit"]["kind"], p["unit"]["id"]) for p in self.people if p.get("unit")}
+        found = {unit: self.responsible_person(UnitRef(*unit)) for unit in units}
+        return {unit: person for unit, person in found.items() if person}

@@ -119,7 +119,7 @@ async def on_activity_held(district: str, activity: ActivityHeld, correlationid:
 async def on_directory_updated(district: str, snapshot: DirectoryUpdated, uow: UnitOfWork) -> None:
     await uow.directory.put(district, snapshot.model_dump(mode="json"))
     directory = Directory.from_snapshot(snapshot.model_dump(mode="json"))
-    await uow.items.fill_streets(district, directory.street_of)
+    await uow.items.fill_from_directory(district, directory.street_of, directory.owners())
 
 
 # --- changing an item ------------------------------------------------------------------
