@@ -208,3 +208,17 @@ async def test_lifecycle_progress_and_inspection_events(kafka_settings, issues_a
     league = await issues_app.get(f"/districts/{district}/league", params={"by": "community"}, headers=office)
     [row] = [r for r in league.json()["rows"] if r["community_id"] == "c1"]
     assert row["items"] == 2 and row["closed"] == 1 and row["closure_rate"] == 0.5
+
+
+async def test_notice_counter_on_the_store_is_idempotent_per_item_and_hands_back_only_the_latest(issues, district):
+    from fourx_issues.adapters.repository import NoticeCounter
+
+    counter = NoticeCounter(issues.runtime.db)
+    got = await asyncio.gather(*(counter.number_for(district, 2027, f"i{n % 5}") for n in range(15)))
+    assert sorted(set(got)) == [1, 2, 3, 4, 5]
+    assert [await counter.number_for(district, 2027, f"i{n}") for n in range(5)] == got[:5]
+    last = next(f"i{n}" for n in range(5) if got[n] == 5)
+    first = next(f"i{n}" for n in range(5) if got[n] == 1)
+    assert await counter.release(district, 2027, first) is False
+    assert await counter.release(district, 2027, last) is True
+    assert await counter.number_for(district, 2027, "new") == 5

@@ -16,8 +16,10 @@ class FakeRepository:
         self.docs: dict[str, dict] = {}
         self._id_attr, self._to_doc, self._from_doc, self._to_events = id_attr, to_doc, from_doc, to_events
         self._outbox = outbox
-        # Set to a callable to simulate another writer changing the document before a save.
+        # Set to a callable to simulate another writer changing the document before a save
+        # (of any aggregate, or only of the one whose id is in `before_save_of`).
         self.before_save = None
+        self.before_save_of: dict[str, object] = {}
 
     def _key(self, district, aggregate_id):
         return f"{district}/{aggregate_id}"
@@ -37,6 +39,9 @@ class FakeRepository:
         return True
 
     async def save(self, aggregate, correlationid=None):
+        own_hook = self.before_save_of.pop(getattr(aggregate, self._id_attr), None)
+        if own_hook is not None:
+            await own_hook()
         if self.before_save is not None:
             hook, self.before_save = self.before_save, None
             await hook()
@@ -77,6 +82,15 @@ class FakeCounter:
         if issue_id not in holders:
             holders.append(issue_id)
         return holders.index(issue_id) + 1
+
+    async def release(self, district, year, issue_id):
+        holders = self.holders.get(f"{district}/{year}", [])
+        if issue_id not in holders:
+            return True
+        if holders[-1] == issue_id:
+            holders.pop()
+            return True
+        return False
 
 
 class FakeDirectory:

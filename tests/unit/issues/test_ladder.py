@@ -211,3 +211,22 @@ async def test_domain_refuses_each_stage_twice():
 
 def test_stage_order():
     assert [s.value for s in Stage] == ["overdue", "notice", "interview"]
+
+
+async def test_a_number_taken_for_an_item_resolved_meanwhile_is_handed_back():
+    uow = FakeUnitOfWork()
+    first = await raise_one(uow, ref="a")
+    await handlers.daily_check(uow, D, DUE + timedelta(days=1), POLICY)     # first gets 第1号
+    late = await raise_one(uow, ref="b", due=DUE + timedelta(days=5))
+
+    async def unit_resolves_it_meanwhile():
+        await handlers.claim_resolved(uow, D, late, resolution="刚刚办结", today=DUE + timedelta(days=7))
+
+    uow.items.before_save_of[late] = unit_resolves_it_meanwhile
+    report = await handlers.daily_check(uow, D, DUE + timedelta(days=7), POLICY)
+    assert report.notices == [] and not uow.items.before_save_of
+    assert uow.notice_numbers.holders[f"{D}/2026"] == [first]   # 第2号 is free again
+    third = await raise_one(uow, ref="c", due=DUE + timedelta(days=5))
+    await handlers.daily_check(uow, D, DUE + timedelta(days=8), POLICY)
+    numbers = {e.data["issue_id"]: e.data["number"] for e in uow.events("notice-issued")}
+    assert numbers == {first: "督办〔2026〕第1号", third: "督办〔2026〕第2号"}

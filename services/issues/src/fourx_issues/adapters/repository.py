@@ -228,6 +228,19 @@ class NoticeCounter:
             return doc["seq"]
         raise RuntimeError(f"notice counter {key} kept changing; giving up")
 
+    async def release(self, district: str, year: int, issue_id: str) -> bool:
+        """Hand back the number this item holds if it is still the latest one; True if the
+        item holds no number afterwards."""
+        key = f"notice/{district}/{year}"
+        doc = await self._collection.find_one({"_id": key, "holders": issue_id}, {"seq": 1, "holders": 1})
+        if doc is None:
+            return True
+        n = doc["holders"].index(issue_id) + 1
+        released = await self._collection.find_one_and_update(
+            {"_id": key, "seq": n, f"holders.{n - 1}": issue_id},
+            {"$inc": {"seq": -1}, "$pop": {"holders": 1}})
+        return released is not None
+
 
 class DirectoryRepository:
     """The latest `directory-updated` snapshot per district (streets, communities, people)."""

@@ -195,23 +195,38 @@ async def _notice(uow: UnitOfWork, item: SupervisionItem, today: date, respond_b
                       reason=reason, to_person=_addressee(item, directory))
 
 
+async def _release_unused(uow: UnitOfWork, item: SupervisionItem, year: int) -> None:
+    """A number was reserved for this item, but a concurrent change (say, the unit claimed
+    it resolved) means no notice goes out after all: hand the number back so the sequence
+    keeps no gap. Only the latest number can be handed back; an earlier one stays a gap."""
+    if item.notice is None and not await uow.notice_numbers.release(item.district, year, item.issue_id):
+        log.warning("notice number left unused", district=item.district, issue_id=item.issue_id, year=year)
+
+
 async def issue_notice(uow: UnitOfWork, district: str, issue_id: str, *, today: date, reason: str,
                        respond_by: date | None, policy: LadderPolicy, correlationid: str | None = None
                        ) -> SupervisionItem:
     """The office issues a notice by hand (weak progress, before the ladder would)."""
     directory = await _directory(uow, district)
     respond_by = respond_by or today + timedelta(days=policy.respond_within_days)
+    reserved = False
     for _ in range(SAVE_ATTEMPTS):
         item = await uow.items.get(district, issue_id)
         if item is None:
             raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
-        if item.notice is not None:
-            raise DomainError(f"notice: {item.notice.number} was already issued for this item")
-        if not item.unresolved:
-            raise DomainError(f"status: the item is {item.status}; no notice is needed")
-        if respond_by <= today:
-            raise DomainError("respond_by: must be after the day the notice is issued")
+        try:
+            if item.notice is not None:
+                raise DomainError(f"notice: {item.notice.number} was already issued for this item")
+            if not item.unresolved:
+                raise DomainError(f"status: the item is {item.status}; no notice is needed")
+            if respond_by <= today:
+                raise DomainError("respond_by: must be after the day the notice is issued")
+        except DomainError:
+            if reserved:
+                await _release_unused(uow, item, today.year)
+            raise
         await _notice(uow, item, today, respond_by, reason, directory)
+        reserved = True
         try:
             await uow.items.save(item, correlationid)
         except ConcurrencyConflict:
@@ -237,9 +252,12 @@ async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: dat
     """Refresh one item's light and fire the ladder stages due today. Several replicas may
     run this at once: the versioned save lets one win, the other reloads and finds the stage
     done; event ids and notice numbers are derived from the item, so nothing doubles."""
+    reserved: int | None = None   # the year a notice number was taken in, if any
     for _ in range(SAVE_ATTEMPTS):
         item = await uow.items.get(district, issue_id)
         if item is None or item.status == CLOSED:
+            if reserved is not None and item is not None:
+                await _release_unused(uow, item, reserved)
             return [], None
         fired: list[Stage] = []
         light_changed = item.refresh_light(today)
@@ -250,6 +268,7 @@ async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: dat
                 await _notice(uow, item, today, today + timedelta(days=policy.respond_within_days),
                               f"《{item.title}》已超过办理时限（{item.due_date.isoformat()}），"
                               f"逾期{(today - item.due_date).days}天仍未办结", directory)
+                reserved = today.year
             else:
                 notice = item.notice
                 item.schedule_interview(
@@ -259,6 +278,9 @@ async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: dat
                     reason=f"督办通知{notice.number}要求于{notice.respond_by.isoformat()}前办结，逾期仍未办结",
                     scheduled_for=today + timedelta(days=policy.interview_in_days))
             fired.append(stage)
+        if reserved is not None and Stage.NOTICE not in fired:
+            await _release_unused(uow, item, reserved)
+            reserved = None
         if not fired and not light_changed:
             return [], item.light
         try:
