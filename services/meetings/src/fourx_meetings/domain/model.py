@@ -107,13 +107,13 @@ class ActivityDay:
             if (existing.title, existing.proposed_by) == (title, proposed_by):
                 return False
             raise DomainError(f"topic {topic_id} already exists with other content")
-        self._open()
         if today > self.topic_deadline:
             raise DomainError(f"topic solicitation for the activity day of {self.date} closed at the end of "
                               f"{self.topic_deadline}; it is now {today}, so new topics go to next month's day")
         if today < self.solicitation_opens:
             raise DomainError(f"topic solicitation for the activity day of {self.date} opens on "
                               f"{self.solicitation_opens}; it is now {today}")
+        self._open()
         self.topics.append(Topic(topic_id, title, proposed_by, proposer, today))
         self.pending_events.append(events.TopicProposed(self.district, self.meeting_id, topic_id))
         return True
