@@ -222,3 +222,18 @@ async def test_notice_counter_on_the_store_is_idempotent_per_item_and_hands_back
     assert await counter.release(district, 2027, first) is False
     assert await counter.release(district, 2027, last) is True
     assert await counter.number_for(district, 2027, "new") == 5
+
+
+async def test_cli_daily_check_with_an_explicit_today(monkeypatch, kafka_settings, mongo_settings, issues_app,
+                                                      as_person, district):
+    from fourx_issues.entrypoints import cli
+
+    created = await issues_app.post(f"/districts/{district}/issues", json=item_body(), headers=as_person())
+    issue_id = created.json()["issue_id"]
+    monkeypatch.setenv("MONGO_URI", mongo_settings.uri)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", kafka_settings.bootstrap)
+    monkeypatch.setenv("ISSUES_DATABASE", "it_issues")
+    result = await cli.daily_check(date(2026, 12, 5), district, publish=False)
+    assert result[district]["overdue"] == [issue_id] and result[district]["notices"] == [issue_id]
+    again = await cli.daily_check(date(2026, 12, 5), district, publish=False)
+    assert again[district]["overdue"] == [] and again[district]["notices"] == []
