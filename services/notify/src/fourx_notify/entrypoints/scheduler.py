@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 log = structlog.get_logger("fourx.notify.schedule")
 
 
-async def run_due(service: "NotifyService", now: datetime | None = None) -> list[str]:
-    """Claim and request every due weekly bulletin; returns the districts this replica claimed."""
+async def run_due(service: "NotifyService", now: datetime | None = None,
+                  districts: list[str] | None = None) -> list[str]:
+    """Claim and request every due weekly bulletin (of every district with a directory, or
+    of `districts`); returns the districts this replica claimed."""
     now = now or datetime.now(UTC)
     grace = timedelta(hours=service.settings.schedule_grace_hours)
     claimed = []
-    for district in await service.event_store().districts_with("directory-updated"):
+    for district in districts or await service.event_store().districts_with("directory-updated"):
         request_id, run_at, request = scheduled_request(district, now, service.settings.timezone)
         if now - run_at > grace:
             continue
