@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import uvicorn
 from fourx_contracts.envelope import new_event
 from fourx_issues.bootstrap import create_app
 from fourx_local.demo import issues as demo_issues
+from fourx_local.demo import meetings as demo_meetings
+from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_local.demo.context import DemoContext
 from rich.console import Console
 
@@ -37,6 +41,21 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@asynccontextmanager
+async def serving(app) -> AsyncIterator[str]:
+    """Serve an app whose service is already started (the session fixture) over real HTTP."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def test_demo_step_runs_the_whole_story(kafka_settings, issues, district):
@@ -81,3 +100,15 @@ async def test_demo_step_runs_the_whole_story(kafka_settings, issues, district):
     chain_item = await issues.unit_of_work().items.get(district, facts["chain_issue_id"])
     assert chain_item.interview is not None and chain_item.notice.acknowledged_by == "p-sec-1"
     assert (await issues.unit_of_work().items.get(district, facts["resolved_issue_id"])).status == "closed"
+
+
+async def test_demo_step_goes_on_from_the_meetings_step(kafka_settings, meetings, issues, district):
+    async with serving(meetings_app(meetings)) as meetings_url, serving(create_app(issues)) as issues_url:
+        ctx = DemoContext(district=district, urls={"meetings": meetings_url, "issues": issues_url},
+                          kafka_bootstrap=kafka_settings.bootstrap, console=Console(record=True, width=160))
+        await demo_meetings.run(ctx)
+        await demo_issues.run(ctx)
+    output = ctx.console.export_text()
+    assert "督办通知 督办〔" in output and "inspection-held 1 条" in output
+    chain_item = await issues.unit_of_work().items.get(district, ctx.facts["issues"]["chain_issue_id"])
+    assert chain_item.overdue_on and chain_item.notice and chain_item.interview
