@@ -53,6 +53,12 @@ class EventStore:
         docs = await self._collection.find(query).sort("time", 1).limit(1).to_list(None)
         return _from_doc(docs[0]) if docs else None
 
+    async def titles(self, district: str, event_types: list[str], key: str) -> dict[str, str]:
+        """id → title of the district's aggregates named in events of these types."""
+        cursor = self._collection.find({"district": district, "type": {"$in": event_types}},
+                                       {f"data.{key}": 1, "data.title": 1})
+        return {str(d["data"][key]): d["data"]["title"] async for d in cursor if key in d.get("data", {})}
+
     async def latest(self, district: str, event_type: str) -> StoredEvent | None:
         cursor = self._collection.find({"district": district, "type": event_type}).sort("time", -1).limit(1)
         docs = await cursor.to_list(None)

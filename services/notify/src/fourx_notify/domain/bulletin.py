@@ -88,8 +88,10 @@ def _rate(part: int, whole: int) -> str:
 
 
 def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, number: int,
-                   directory: dict[str, Any] | None) -> dict[str, Any]:
-    """The bulletin's content for `week`; `events` are the district's up to the week's end."""
+                   directory: dict[str, Any] | None, topic_titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """The bulletin's content for `week`; `events` are the district's up to the week's end.
+    `topic_titles` names topics whose own events are dated later (a topic is dated by its
+    event time, the activity day that discussed it by its date)."""
     monday, end = week_bounds(week)
     next_monday, next_sunday = end + timedelta(days=1), end + timedelta(days=7)
     names = Names(directory, district)
@@ -99,7 +101,8 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
     def of(kind: str, in_week: bool = True) -> list[dict[str, Any]]:
         return [e.data for e in (this_week if in_week else events) if e.type == kind]
 
-    topic_titles = {t["topic_id"]: t["title"] for t in of("topic-proposed", False) + of("topic-selected", False)}
+    topic_titles = {**(topic_titles or {}),
+                    **{t["topic_id"]: t["title"] for t in of("topic-proposed", False) + of("topic-selected", False)}}
     activity_days = []
     for m in _unique(of("meeting-held"), "meeting_id"):
         activity_days.append({

@@ -140,7 +140,9 @@ async def publish_bulletin(
     recipients = bulletin_recipients(directory)
     report_id = f"{cmd.district}:{cmd.week}"
     number = await bulletins.number_for(cmd.district, cmd.week)
-    view = build_bulletin(events, district=cmd.district, week=cmd.week, number=number, directory=directory)
+    titles = await store.titles(cmd.district, ["topic-proposed", "topic-selected"], "topic_id")
+    view = build_bulletin(events, district=cmd.district, week=cmd.week, number=number, directory=directory,
+                          topic_titles=titles)
     markdown = render_markdown(view, stats)
     digest = content_hash(markdown)
     base = f"{public_url.rstrip('/')}/districts/{cmd.district}/bulletins/{cmd.week}" if public_url else None
