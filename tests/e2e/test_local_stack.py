@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import date, datetime
+
+from chinese_calendar import is_workday
 
 from fourx_contracts.envelope import new_event
+from fourx_contracts.events import TOPICS
 from fourx_local.process import pid_alive
+from fourx_notify.domain.stats import StoredEvent, compute_stats, dating
 
-from tests.integration.test_report_stats import EXPECTED, STREAM
+from tests.integration.test_report_stats import (
+    DERIVED_ISSUES, EXPECTED_WITH_SUPERVISION, derived_issues, publish_stream)
 from tests.support.kafka import EventTap, produce
 
 
 async def test_report_from_the_running_stack_within_ten_seconds(local_stack, district):
     bootstrap = local_stack.value("KAFKA_BOOTSTRAP")
     assert local_stack.value("MONGO_URI").startswith("mongodb://")
-    for topic, when, data in STREAM:
-        event = new_event(type=topic, source="/tests/e2e", district=district, data=data, time=when)
-        await produce(bootstrap, topic, event.to_json_bytes(), district.encode())
+    async with EventTap(bootstrap, ["issue-raised"]) as tap:
+        await publish_stream(bootstrap, district)
+        await tap.wait_for(lambda t: len(derived_issues(t, district)) == DERIVED_ISSUES)
     request = new_event(type="report-requested", source="/tests/e2e", district=district, data={"week": "2026-W48"})
     async with EventTap(bootstrap, ["report-published"]) as tap:
         started = time.monotonic()
@@ -24,7 +31,64 @@ async def test_report_from_the_running_stack_within_ten_seconds(local_stack, dis
         published = await tap.wait_for(lambda t: t.events("report-published", district), timeout=10)
         elapsed = time.monotonic() - started
     assert elapsed < 10
-    assert published[0]["data"]["stats"] == EXPECTED
+    assert published[0]["data"]["stats"] == EXPECTED_WITH_SUPERVISION
+
+
+CATALOG_TOPICS = [t for t in TOPICS if t != "report-requested"]
+
+
+async def test_demo_month_leaves_the_whole_method_on_the_stream(local_stack, district):
+    """`make demo` (the README's main job, less set-up): its output ends with the bulletin,
+    and the event stream holds what issues 3, 4 and 5 ask of the demo."""
+    demo = local_stack.cli("demo", "--district", district, timeout=600)
+    assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
+    bulletin = demo.stdout[demo.stdout.rindex("周工作记实通报（Markdown）"):]
+    held = re.search(r"\| `meetings_held` \| (\d+) \|", bulletin)
+    assert held and int(held.group(1)) >= 1, bulletin[:2000]
+
+    bootstrap = local_stack.value("KAFKA_BOOTSTRAP")
+    async with EventTap(bootstrap, CATALOG_TOPICS) as tap:
+        await tap.wait_for(lambda t: t.events("report-published", district), timeout=30)
+        await tap.settle(3.0)
+    on = lambda topic: tap.events(topic, district)  # noqa: E731
+
+    # meetings (issue 3)
+    communities = {c["community_id"] for c in on("directory-updated")[-1]["data"]["communities"]}
+    assert len(communities) >= 6
+    scheduled = on("meeting-scheduled")[0]["data"]
+    day = date.fromisoformat(scheduled["date"])
+    first_friday = next(date(day.year, day.month, d) for d in range(1, 8) if date(day.year, day.month, d).weekday() == 4)
+    assert day == first_friday or (day > first_friday and not is_workday(first_friday))
+    assert on("topic-proposed") and on("topic-selected")
+    meetings = [e["data"] for e in on("meeting-held")]
+    assert any({r["community_id"] for r in m["community_reports"]} == communities
+               and {c["community_id"] for c in m["comments"]} == communities for m in meetings)
+    activities = [e["data"] for e in on("activity-held")]
+    assert any(a["kind"] == "collective_diagnosis" and len(a["outcomes"]) >= 2 for a in activities)
+
+    # issues (issue 4): one item per task and per outcome, one full escalation chain, an inspection
+    raised = on("issue-raised")
+    sources = {(e["data"]["source"]["kind"], e["data"]["title"]) for e in raised}
+    assert all(("meeting_task", t["title"]) in sources for m in meetings for t in m["tasks"])
+    # The contract has one source kind for what an X activity decided: "diagnosis".
+    assert all(("diagnosis", o["title"]) in sources for a in activities for o in a["outcomes"])
+    overdue = {e["data"]["issue_id"] for e in on("issue-overdue")}
+    noticed = {e["data"]["issue_id"] for e in on("notice-issued")}
+    interviewed = {e["data"]["issue_id"] for e in on("interview-scheduled")}
+    assert overdue & noticed & interviewed
+    assert on("inspection-held")
+
+    # notify (issue 5): the published stats are the stream's counts, every recipient got it
+    report = on("report-published")[-1]
+    week = report["data"]["week"]
+    stored = []
+    for e in (ev for topic in CATALOG_TOPICS for ev in on(topic)):
+        occurred_on, in_week = dating(e["type"], e["data"], datetime.fromisoformat(e["time"].replace("Z", "+00:00")))
+        stored.append(StoredEvent(e["id"], e["type"], district, datetime.now(), occurred_on, in_week, e["data"]))
+    assert report["data"]["stats"] == compute_stats(stored, week)
+    delivered = {e["data"]["recipient_id"] for e in on("notification-sent")
+                 if e["data"]["ref"] == report["data"]["report_id"] and e["data"]["status"] == "delivered"}
+    assert report["data"]["recipients"] > 0 and len(delivered) == report["data"]["recipients"]
 
 
 def test_status_then_down_leaves_nothing_running(local_stack):

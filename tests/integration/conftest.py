@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
@@ -9,9 +10,14 @@ from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
 from fourx_meetings.bootstrap import MeetingsService, MeetingsSettings
 from fourx_meetings.bootstrap import create_app as meetings_app
+from fourx_issues.bootstrap import IssuesService, IssuesSettings
+from fourx_issues.service_layer.clock import FixedClock
 from fourx_notify.bootstrap import NotifyService, NotifySettings
 
 pytestmark = pytest.mark.integration
+
+# The issues service's own clock stands still; its daily check is driven with an explicit "today".
+CLOCK_DAY = date(2026, 11, 10)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -35,3 +41,13 @@ async def meetings_http(meetings: MeetingsService) -> AsyncIterator[httpx.AsyncC
     transport = httpx.ASGITransport(app=meetings_app(meetings))
     async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as client:
         yield client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def issues(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[IssuesService]:
+    service = IssuesService(kafka_settings, mongo_settings,
+                            IssuesSettings(database="it_issues", check_interval_seconds=0),
+                            clock=FixedClock(CLOCK_DAY))
+    await service.start()
+    yield service
+    await service.stop()

@@ -9,7 +9,7 @@ import pytest
 from fourx_contracts.envelope import new_event
 
 from tests.integration.test_walking_skeleton import request_report
-from tests.support.kafka import produce
+from tests.support.kafka import EventTap, produce
 
 pytestmark = pytest.mark.integration
 
@@ -55,26 +55,42 @@ STREAM = [
                                       "reason": "逾期未办", "scheduled_for": "2026-12-04T02:00:00Z"}),
 ]
 
+# What the stream above says by itself.
 EXPECTED = {
     "meetings_held": 1, "activities_held": 1, "topics_proposed": 2, "topics_selected": 1,
     "tasks_assigned": 3, "issues_raised": 2, "issues_resolved": 1, "issues_overdue": 1,
     "open_issues": 3, "progress_records": 2, "inspections_held": 1, "notices_issued": 1,
     "interviews_scheduled": 1,
 }
+# With the issues service running, every task of a meeting becomes a supervision item raised
+# on the meeting's day: m1's 3 tasks in this week, m0's 5 in W45 (still open at week's end).
+DERIVED_ISSUES = 8
+EXPECTED_WITH_SUPERVISION = EXPECTED | {"issues_raised": 2 + 3, "open_issues": 3 + 3 + 5}
 
 
-async def test_every_counter_follows_the_contract(kafka_settings, notify, district):
+async def publish_stream(bootstrap: str, district: str) -> None:
     for topic, time, data in STREAM:
         event = new_event(type=topic, source="/tests/other-system", district=district, data=data, time=time)
-        await produce(kafka_settings.bootstrap, topic, event.to_json_bytes(), district.encode())
+        await produce(bootstrap, topic, event.to_json_bytes(), district.encode())
+
+
+def derived_issues(tap: EventTap, district: str) -> list[dict]:
+    return [e for e in tap.events("issue-raised", district) if e["source"] == "/services/issues"]
+
+
+async def test_every_counter_follows_the_contract(kafka_settings, notify, issues, district):
+    async with EventTap(kafka_settings.bootstrap, ["issue-raised"]) as tap:
+        await publish_stream(kafka_settings.bootstrap, district)
+        # Wait for the issues service, so the count does not depend on who is faster.
+        await tap.wait_for(lambda t: len(derived_issues(t, district)) == DERIVED_ISSUES)
     report = await request_report(kafka_settings, district, "2026-W48")
-    assert report["data"]["stats"] == EXPECTED
+    assert report["data"]["stats"] == EXPECTED_WITH_SUPERVISION
     assert report["data"]["week"] == "2026-W48"
     assert report["data"]["report_id"]
 
 
 async def test_asking_again_gives_the_same_numbers_as_a_new_event(kafka_settings, notify, district):
-    for topic, time, data in STREAM[:3]:
+    for topic, time, data in STREAM[2:6]:  # none of them causes events elsewhere
         event = new_event(type=topic, source="/tests", district=district, data=data, time=time)
         await produce(kafka_settings.bootstrap, topic, event.to_json_bytes(), district.encode())
     first = await request_report(kafka_settings, district, "2026-W48")

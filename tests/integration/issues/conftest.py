@@ -1,31 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import date
 
 import httpx
 import pytest
 import pytest_asyncio
 from fourx_contracts.auth import issue_token
-from fourx_contracts.kafka import KafkaSettings
-from fourx_contracts.mongo import MongoSettings
-from fourx_issues.bootstrap import IssuesService, IssuesSettings, create_app
-from fourx_issues.service_layer.clock import FixedClock
+from fourx_issues.bootstrap import IssuesService, create_app
 
 pytestmark = pytest.mark.integration
-
-# The service's own clock stands still; the daily check is driven with an explicit "today".
-CLOCK_DAY = date(2026, 11, 10)
-
-
-@pytest_asyncio.fixture(scope="session")
-async def issues(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[IssuesService]:
-    service = IssuesService(kafka_settings, mongo_settings,
-                            IssuesSettings(database="it_issues", check_interval_seconds=0),
-                            clock=FixedClock(CLOCK_DAY))
-    await service.start()
-    yield service
-    await service.stop()
 
 
 @pytest_asyncio.fixture(scope="session")

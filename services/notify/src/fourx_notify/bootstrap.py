@@ -29,6 +29,9 @@ class NotifySettings(BaseSettings):
     public_url: str | None = None
     # How long a report waits for the read model to reach the events sent before it.
     catch_up_seconds: float = 30.0
+    # Then how long the district's stream must stay quiet: events that earlier events cause
+    # in other services (an activity day's tasks become supervision items) follow moments later.
+    settle_seconds: float = 1.0
     batch_max_records: int = 500
     timezone: str = DEFAULT_TZ
 

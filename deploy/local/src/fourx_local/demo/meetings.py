@@ -93,6 +93,7 @@ def build_directory(ctx: DemoContext) -> dict[str, Any]:
                        "unit": {"kind": kind, "id": ctx.district if kind == "district" else unit_id},
                        "channels": channels})
     return {
+        "district_name": "鼓楼区",
         "venue": "鼓楼区党群服务中心三楼报告厅",
         "streets": [{"street_id": s, "name": n} for s, n in STREETS],
         "communities": [{"community_id": c, "street_id": s, "name": n} for c, s, n in COMMUNITIES],

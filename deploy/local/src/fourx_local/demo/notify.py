@@ -23,7 +23,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fourx_contracts.envelope import new_event
-from rich.markdown import Markdown
 from rich.table import Table
 
 from fourx_local.demo.context import DemoContext
@@ -165,10 +164,6 @@ async def run(ctx: DemoContext) -> None:
     async with ctx.client("notify", *OFFICE) as office:
         md = await office.get(f"/districts/{ctx.district}/bulletins/{week}/markdown")
         md.raise_for_status()
-        ctx.console.rule("周工作记实通报（Markdown）")
-        ctx.console.print(Markdown(md.text))
-        ctx.console.rule()
-
         base = f"{ctx.urls['notify']}/districts/{ctx.district}/bulletins/{week}"
         docx = await office.get(f"/districts/{ctx.district}/bulletins/{week}/docx")
         docx.raise_for_status()
@@ -210,3 +205,6 @@ async def run(ctx: DemoContext) -> None:
         ctx.done(f"签收情况：{len(acks['acknowledged'])}/{acks['recipients']} 已签收；未签收：{pending}")
     receivers.stop()
     ctx.facts.pop("notify_receivers", None)
+    # Last, the bulletin itself, as the Markdown the offices receive (plain, to copy or pipe).
+    ctx.console.rule(f"周工作记实通报（Markdown）· {ctx.district} · {week}")
+    print(md.text, flush=True)

@@ -15,6 +15,9 @@ STEPS = (
 
 async def run_demo(ctx: DemoContext) -> None:
     ctx.console.rule(f"[bold]fourx 演示：{ctx.district}")
+    # The outside parties (SMTP server, webhook receiver) first, so that the directory's
+    # webhook channels point at them and the notices of every step are delivered.
+    notify.start_receivers(ctx)
     for title, step in STEPS:
         ctx.console.rule(title)
         await step(ctx)

@@ -211,7 +211,8 @@ class NoticeCounter:
 
     async def number_for(self, district: str, year: int, issue_id: str) -> int:
         key = f"notice/{district}/{year}"
-        for _ in range(10):
+        # Every failed round means another caller got a number: bounded by the callers at once.
+        for _ in range(100):
             held = await self._collection.find_one({"_id": key, "holders": issue_id}, {"holders": 1})
             if held is not None:
                 return held["holders"].index(issue_id) + 1
@@ -223,6 +224,10 @@ class NoticeCounter:
                 )
             except DuplicateKeyError:
                 continue  # created concurrently, or this item got its number meanwhile: look again
+            if doc is None:
+                # SecantusDB can answer an upserting find_one_and_update with no document;
+                # the write happened, so the look-up above finds the number.
+                continue
             if doc["holders"][doc["seq"] - 1] != issue_id:
                 raise RuntimeError(f"notice counter {key} is inconsistent")
             return doc["seq"]

@@ -84,6 +84,8 @@ class Directory:
     departments: tuple[Department, ...]
     people: tuple[Person, ...]
     venue: str = ""
+    # The district's own name (e.g. 鼓楼区), for bulletin titles; an addition to the contract.
+    district_name: str = ""
     _people_by_id: dict[str, Person] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +113,7 @@ class Directory:
         """The contract's shape (without `version`)."""
         return {
             "venue": self.venue,
+            "district_name": self.district_name,
             "streets": [{"street_id": s.street_id, "name": s.name} for s in self.streets],
             "communities": [{"community_id": c.community_id, "street_id": c.street_id, "name": c.name}
                             for c in self.communities],
@@ -129,6 +132,7 @@ class Directory:
         """From a stored snapshot that was validated when it was imported."""
         return cls(
             venue=data.get("venue", ""),
+            district_name=data.get("district_name", ""),
             streets=tuple(Street(s["street_id"], s["name"]) for s in data.get("streets", [])),
             communities=tuple(Community(c["community_id"], c["street_id"], c["name"])
                               for c in data.get("communities", [])),
@@ -237,10 +241,13 @@ def validate_directory(data: Any, lines: dict | None = None) -> Directory:
     if not isinstance(data, dict):
         raise DirectoryInvalid([Problem(check.line(()), "(root)", "the directory must be a mapping")])
 
-    venue = data.get("venue", "")
+    venue, district_name = data.get("venue", ""), data.get("district_name", "")
     if not isinstance(venue, str):
         check.fail(("venue",), "venue must be text")
         venue = ""
+    if not isinstance(district_name, str):
+        check.fail(("district_name",), "district_name must be text")
+        district_name = ""
 
     def unique(seen: dict[str, tuple], ident: str | None, path: tuple, what: str) -> bool:
         if ident is None:
@@ -331,4 +338,5 @@ def validate_directory(data: Any, lines: dict | None = None) -> Directory:
     if check.problems:
         raise DirectoryInvalid(check.problems)
     return Directory(streets=tuple(streets.values()), communities=tuple(communities.values()),
-                     departments=tuple(departments.values()), people=tuple(people.values()), venue=venue)
+                     departments=tuple(departments.values()), people=tuple(people.values()), venue=venue,
+                     district_name=district_name)

@@ -26,14 +26,24 @@ class ConsumerProgress:
         await self._consumer.stop()
         await self._admin.close()
 
+    async def partitions(self) -> list[TopicPartition]:
+        """Every partition of the watched topics, asked of the cluster now. (The consumer's own
+        metadata only knows topics that existed when it started, and it has no subscription
+        to refresh it: relying on it saw no partitions at all on a fresh broker.)"""
+        described = await self._admin.describe_topics(list(self._topics))
+        found = [
+            TopicPartition(topic["topic"], p["partition"])
+            for topic in described
+            for p in topic["partitions"]
+        ]
+        missing = set(self._topics) - {tp.topic for tp in found}
+        if missing:
+            raise RuntimeError(f"topics without partitions in the cluster: {sorted(missing)}")
+        return found
+
     async def caught_up(self, timeout: float) -> bool:
         """Wait until the group has committed past every record that existed when called."""
-        await self._consumer.topics()  # refresh metadata
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await self.partitions()
         ends = {tp: end for tp, end in (await self._consumer.end_offsets(partitions)).items() if end > 0}
         deadline = time.monotonic() + timeout
         while True:
@@ -44,4 +54,4 @@ class ConsumerProgress:
                 return True
             if time.monotonic() > deadline:
                 return False
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.1)

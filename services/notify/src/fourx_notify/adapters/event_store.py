@@ -41,6 +41,9 @@ class EventStore:
                 raise
             return exc.details.get("nInserted", 0)
 
+    async def count(self, district: str) -> int:
+        return await self._collection.count_documents({"district": district})
+
     async def up_to(self, district: str, last_day: date) -> list[StoredEvent]:
         cursor = self._collection.find({"district": district, "occurred_on": {"$lte": last_day.isoformat()}})
         return [_from_doc(d) async for d in cursor]

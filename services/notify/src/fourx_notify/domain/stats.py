@@ -2,8 +2,9 @@
 
 Each event counts in the ISO week of its own date: the payload's date field where the event
 has one that says when the thing happened (`date`, `resolved_on`, `issued_on`; `week` for a
-progress record), otherwise the event `time` converted to the district's local date. A
-fact is counted once per aggregate (meeting, topic, issue, ...), however many events repeat it.
+progress record; `raised_on` where an `issue-raised` carries it), otherwise the event `time`
+converted to the district's local date. A fact is counted once per aggregate (meeting,
+topic, issue, ...), however many events repeat it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ DEFAULT_TZ = "Asia/Shanghai"
 
 # The payload field that dates each kind of event; the rest are dated by their `time`.
 DATE_FIELDS: dict[str, str] = {
+    # Not in the v1 contract; the issues service adds it (an activity day's tasks are raised
+    # on that day). Producers without it fall back to `time`.
+    "issue-raised": "raised_on",
     "meeting-held": "date",
     "activity-held": "date",
     "issue-resolved": "resolved_on",

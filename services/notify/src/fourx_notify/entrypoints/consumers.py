@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,28 @@ REPORTS_GROUP = "fourx-notify-reports"
 READ_MODEL_TOPICS = tuple(t for t in TOPICS if t != "report-requested")
 
 
+async def wait_for_read_model(service: "NotifyService", district: str, week: str) -> None:
+    """A report counts every event sent before it was asked for, whatever topic it travelled
+    on, and what those events caused in other services moments later: wait until the read
+    model's consumer has passed every record that existed, then until the district's stored
+    events stop changing for `settle_seconds`. Bounded by `catch_up_seconds` in all."""
+    settings = service.settings
+    deadline = time.monotonic() + settings.catch_up_seconds
+    store = service.event_store()
+    if not await service.progress.caught_up(settings.catch_up_seconds):
+        log.warning("read model still behind; publishing the bulletin with what is stored",
+                    district=district, week=week)
+        return
+    stored = await store.count(district)
+    while time.monotonic() + settings.settle_seconds < deadline:
+        await asyncio.sleep(settings.settle_seconds)
+        await service.progress.caught_up(max(deadline - time.monotonic(), 0))
+        now_stored = await store.count(district)
+        if now_stored == stored:
+            return
+        stored = now_stored
+
+
 def register(service: "NotifyService") -> None:
     async def on_events(batch: list[ReceivedEvent]) -> None:
         # Stored first (one bulk write), then the immediate notices: a failure in between
@@ -35,11 +59,7 @@ def register(service: "NotifyService") -> None:
 
     async def on_report_requested(received: ReceivedEvent) -> None:
         request: ReportRequested = received.payload  # type: ignore[assignment]
-        # The report must count every event sent before it was asked for, whatever topic
-        # it travelled on: wait until the read model's consumer has passed them.
-        if not await service.progress.caught_up(service.settings.catch_up_seconds):
-            log.warning("read model still behind; publishing the bulletin with what is stored",
-                        district=received.envelope.district, week=request.week)
+        await wait_for_read_model(service, received.envelope.district, request.week)
         await handlers.publish_bulletin(
             handlers.PublishBulletin(district=received.envelope.district, week=request.week,
                                      request_id=received.envelope.id,
