@@ -70,6 +70,20 @@ async def _raw_body(message: StreamMessage[Any]) -> bytes:
     return message.body
 
 
+def _at_least_once(group_id: str) -> dict[str, Any]:
+    """Subscriber options that replace FastStream's unsafe Kafka defaults (auto-commit before
+    handling, `latest`): commit after the handler returned, start a new group at the beginning,
+    and decode bodies ourselves so bad records can be moved to the DLQ."""
+    return {
+        "group_id": group_id,
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "decoder": _raw_body,
+        # A bulletin or a bulk write may take a while; don't drop out of the group for it.
+        "max_poll_interval_ms": 600_000,
+    }
+
+
 def subscribe_events(
     broker: KafkaBroker,
     topics: Iterable[str],
@@ -96,14 +110,7 @@ def subscribe_events(
         await handler(ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset))
 
     on_record.__name__ = f"{group_id}_events"
-    broker.subscriber(
-        *topics,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_body,
-        max_poll_interval_ms=600_000,
-    )(on_record)
+    broker.subscriber(*topics, **_at_least_once(group_id))(on_record)
 
 
 BatchHandler = Callable[[list[ReceivedEvent]], Awaitable[None]]
@@ -145,17 +152,8 @@ def subscribe_event_batches(
             await send_to_dlq(broker, record, error, group_id)
 
     on_batch.__name__ = f"{group_id}_event_batches"
-    broker.subscriber(
-        *topics,
-        group_id=group_id,
-        batch=True,
-        max_records=max_records,
-        batch_timeout_ms=batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_body,
-        max_poll_interval_ms=600_000,
-    )(on_batch)
+    broker.subscriber(*topics, batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
+                      **_at_least_once(group_id))(on_batch)
 
 
 async def send_to_dlq(broker: KafkaBroker, record: Any, error: str, group_id: str) -> None:
