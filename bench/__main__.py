@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import tempfile
 import time
 import uuid
@@ -20,6 +21,7 @@ from fourx_contracts.envelope import new_event
 from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
 from fourx_contracts.mongo import MongoSettings, open_client
 from fourx_local.infra import provide
+from pymongo.errors import BulkWriteError
 from rich.console import Console
 from rich.table import Table
 
@@ -64,9 +66,12 @@ async def fourx_produce(settings: KafkaSettings, batch: list) -> float:
 
 
 async def raw_consume_store(bootstrap: str, mongo: MongoSettings, topic: str, n: int) -> float:
-    """Baseline: a raw consumer group that bulk-inserts each fetched batch and commits."""
+    """Baseline: the same job with raw clients — a consumer group that decodes each record,
+    bulk-inserts each fetched batch (same indexes as notify's read model) and commits."""
     client = open_client(mongo)
     collection = client["bench_raw"][f"events_{uuid.uuid4().hex[:6]}"]
+    await collection.create_index([("district", 1), ("occurred_on", 1)])
+    await collection.create_index([("district", 1), ("type", 1)])
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
@@ -75,9 +80,17 @@ async def raw_consume_store(bootstrap: str, mongo: MongoSettings, topic: str, n:
         stored = 0
         while stored < n:
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
-            docs = [{"_id": str(r.offset) + ":" + str(r.partition), "v": r.value} for rs in batches.values() for r in rs]
+            docs = []
+            for records in batches.values():
+                for record in records:
+                    body = json.loads(record.value)
+                    docs.append({"_id": body["id"], "type": body["type"], "district": body["district"],
+                                 "time": body["time"], "occurred_on": body["time"][:10], "data": body["data"]})
             if docs:
-                await collection.insert_many(docs, ordered=False)
+                try:
+                    await collection.insert_many(docs, ordered=False)
+                except BulkWriteError:
+                    pass  # duplicates of a redelivery
                 await consumer.commit()
                 stored += len(docs)
         return time.perf_counter() - started
@@ -112,11 +125,15 @@ async def main(n: int) -> None:
         rows = []
         warm = events(district, 50)
         await raw_produce(infra.kafka_bootstrap, warm, "topic-proposed", pipelined=True)
-        raw_seq = await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed", pipelined=False)
-        ours_seq = await fourx_produce(kafka, events(district, n))
+        # Alternate the two and keep the best of two runs each: the broker warms up as it goes.
+        raw_seq, ours_seq = float("inf"), float("inf")
+        for _ in range(2):
+            raw_seq = min(raw_seq, await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed",
+                                                     pipelined=False))
+            ours_seq = min(ours_seq, await fourx_produce(kafka, events(district, n)))
         raw_pipe = await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed", pipelined=True)
         rows.append(("publish, one at a time (acks=all)", raw_seq, ours_seq))
-        total = 50 + 3 * n
+        total = 50 + 5 * n
         raw_cs = await raw_consume_store(infra.kafka_bootstrap, mongo, "topic-proposed", total)
         ours_cs = await notify_consume_store(kafka, mongo, district, total)
         rows.append((f"consume + store {total} (raw: bulk per fetch; fourx: notify read model)", raw_cs, ours_cs))
