@@ -74,7 +74,9 @@ def run(district: Annotated[str, typer.Option(help="id of the demo district")] =
         up()
         demo(district)
     finally:
-        down()
+        # Quietly, on stderr: the output ends with the bulletin.
+        stopped = stack.down(say=lambda _m: None)
+        Console(stderr=True).print(f"[dim]stack stopped ({stopped} processes)[/]")
 
 
 @app.command()
