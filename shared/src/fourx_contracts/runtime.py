@@ -11,8 +11,9 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics
+from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
 from fourx_contracts.mongo import MongoSettings, open_client
+from fourx_contracts.outbox import OutboxRelay
 
 log = structlog.get_logger("fourx.runtime")
 
@@ -29,6 +30,7 @@ class ServiceRuntime:
         self.broker: KafkaBroker = create_broker(kafka, client_id=f"fourx-{service}")
         self._client: AsyncMongoClient | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._relay: OutboxRelay | None = None
 
     @property
     def db(self) -> AsyncDatabase:
@@ -46,6 +48,20 @@ class ServiceRuntime:
         await self.open_store()
         await self.broker.start()
         log.info("service started", service=self.service, kafka=self.kafka_settings.bootstrap)
+
+    def outbox_relay(self, collections: list[str]) -> OutboxRelay:
+        """A relay that publishes the pending events of these collections on this broker."""
+        return OutboxRelay([self.db[name] for name in collections], lambda event: publish_event(self.broker, event))
+
+    def run_outbox(self, collections: list[str]) -> None:
+        """Relay the outbox of these collections in the background (after `start()`)."""
+        self._relay = self.outbox_relay(collections)
+        self.spawn(self._relay.run(), "outbox-relay")
+
+    def kick_outbox(self) -> None:
+        """Publish what was just written now, not at the next poll; nothing before the relay runs."""
+        if self._relay is not None:
+            self._relay.kick()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=f"{self.service}:{name}")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fourx_contracts.http import service_app
-from fourx_contracts.kafka import KafkaSettings, publish_event
+from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
-from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fourx_issues.adapters.repository import ItemRepository, collections
+from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS, ItemRepository
 from fourx_issues.domain.model import LadderPolicy
 from fourx_issues.entrypoints import consumers, http, scheduler
 from fourx_issues.service_layer.clock import Clock, SystemClock
@@ -40,19 +39,16 @@ class IssuesService:
         self.policy = LadderPolicy(notice_after_days=self.settings.notice_after_days,
                                    respond_within_days=self.settings.respond_within_days,
                                    interview_in_days=self.settings.interview_in_days)
-        self.relay: OutboxRelay | None = None
         consumers.register(self)
 
     def unit_of_work(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.runtime.db, after_write=self.relay.kick if self.relay else lambda: None)
+        return MongoUnitOfWork(self.runtime.db, after_write=self.runtime.kick_outbox)
 
     async def start(self) -> None:
         await self.runtime.open_store()
         await ItemRepository(self.runtime.db).create_indexes()
-        self.relay = OutboxRelay(collections(self.runtime.db),
-                                 lambda event: publish_event(self.runtime.broker, event))
         await self.runtime.start()
-        self.runtime.spawn(self.relay.run(), "outbox-relay")
+        self.runtime.run_outbox(OUTBOX_COLLECTIONS)
         if self.settings.check_interval_seconds > 0:
             self.runtime.spawn(scheduler.run_periodically(self, self.settings.check_interval_seconds),
                                "daily-check")

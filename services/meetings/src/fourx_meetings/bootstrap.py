@@ -8,9 +8,8 @@ from datetime import date
 import structlog
 from fastapi import FastAPI
 from fourx_contracts.http import service_app
-from fourx_contracts.kafka import KafkaSettings, publish_event
+from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
-from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,11 +41,10 @@ class MeetingsService:
         self.clock = clock or SystemClock(self.settings.timezone)
         self.runtime = ServiceRuntime("meetings", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
-        self.relay: OutboxRelay | None = None
         consumers.register(self)
 
     def unit_of_work(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.runtime.db, after_commit=self.relay.kick if self.relay else lambda: None)
+        return MongoUnitOfWork(self.runtime.db, after_commit=self.runtime.kick_outbox)
 
     async def today(self, district: str) -> date:
         if self.settings.allow_clock_override:
@@ -73,10 +71,8 @@ class MeetingsService:
 
     async def start(self) -> None:
         await self.runtime.open_store()
-        self.relay = OutboxRelay([self.runtime.db[name] for name in OUTBOX_COLLECTIONS],
-                                 lambda event: publish_event(self.runtime.broker, event))
         await self.runtime.start()
-        self.runtime.spawn(self.relay.run(), "outbox-relay")
+        self.runtime.run_outbox(OUTBOX_COLLECTIONS)
         self.runtime.spawn(self._scheduler(), "scheduler")
 
     async def stop(self) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fourx_contracts.http import service_app
-from fourx_contracts.kafka import KafkaSettings, publish_event
+from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
-from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -64,7 +63,6 @@ class NotifyService:
                                       self.settings.database)
         self.progress = ConsumerProgress(self.runtime.kafka_settings.bootstrap, consumers.EVENTS_GROUP,
                                          consumers.READ_MODEL_TOPICS)
-        self.relay: OutboxRelay | None = None
         self.webhooks = WebhookSender(self.settings)
         self.senders = {"email": EmailSender(self.settings), "webhook": self.webhooks}
         self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay)
@@ -80,8 +78,7 @@ class NotifyService:
         return deliveries.DeliveryRepository(self.runtime.db)
 
     def kick_relay(self) -> None:
-        if self.relay is not None:
-            self.relay.kick()
+        self.runtime.kick_outbox()
 
     def kick_delivery(self) -> None:
         self.worker.kick()
@@ -94,12 +91,9 @@ class NotifyService:
         await self.runtime.open_store()
         await self.event_store().create_indexes()
         await self.deliveries().create_indexes()
-        db = self.runtime.db
-        self.relay = OutboxRelay([db[reports.COLLECTION], db[reports.CLAIMS], db[deliveries.COLLECTION]],
-                                 lambda event: publish_event(self.runtime.broker, event))
         await self.progress.start()
         await self.runtime.start()
-        self.runtime.spawn(self.relay.run(), "outbox-relay")
+        self.runtime.run_outbox([reports.COLLECTION, reports.CLAIMS, deliveries.COLLECTION])
         self.runtime.spawn(self.worker.run(), "delivery")
         if self.settings.schedule_enabled:
             self.runtime.spawn(scheduler.run_forever(self), "weekly-schedule")

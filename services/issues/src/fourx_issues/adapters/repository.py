@@ -7,7 +7,7 @@ or two requests that change the same item at once cannot both win — the loser 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -261,6 +261,5 @@ class DirectoryRepository:
         return doc["snapshot"] if doc else None
 
 
-def collections(db: AsyncDatabase) -> Sequence[Any]:
-    """The collections whose documents carry an outbox (for the relay)."""
-    return [db[ITEMS], db[INSPECTIONS]]
+# The collections whose documents carry an outbox (for the relay).
+OUTBOX_COLLECTIONS = (ITEMS, INSPECTIONS)

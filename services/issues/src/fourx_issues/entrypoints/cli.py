@@ -13,10 +13,8 @@ import asyncio
 import json
 from datetime import date
 
-from fourx_contracts.kafka import publish_event
-from fourx_contracts.outbox import OutboxRelay
 
-from fourx_issues.adapters.repository import collections
+from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS
 from fourx_issues.bootstrap import IssuesService
 from fourx_issues.service_layer import handlers
 
@@ -33,9 +31,7 @@ async def daily_check(today: date | None, district: str | None, publish: bool) -
             reports = await handlers.daily_check_all(uow, day, service.policy)
         if publish:
             await service.runtime.broker.start()
-            relay = OutboxRelay(collections(service.runtime.db),
-                                lambda event: publish_event(service.runtime.broker, event))
-            await relay.publish_pending()
+            await service.runtime.outbox_relay(OUTBOX_COLLECTIONS).publish_pending()
         return {d: {"today": r.today.isoformat(), "checked": r.checked, "overdue": r.overdue,
                     "notices": r.notices, "interviews": r.interviews, "lights": r.lights}
                 for d, r in reports.items()}

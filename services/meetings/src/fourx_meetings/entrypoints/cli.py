@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from fourx_contracts.kafka import KafkaSettings, publish_event
+from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
-from fourx_contracts.outbox import OutboxRelay
 from fourx_contracts.runtime import ServiceRuntime
 
 from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
@@ -59,9 +58,7 @@ async def _with_store(action: Callable[[MongoUnitOfWork], Awaitable[Any]]) -> An
     await runtime.start()
     try:
         result = await action(MongoUnitOfWork(runtime.db))
-        relay = OutboxRelay([runtime.db[name] for name in OUTBOX_COLLECTIONS],
-                            lambda event: publish_event(runtime.broker, event))
-        await relay.publish_pending()
+        await runtime.outbox_relay(OUTBOX_COLLECTIONS).publish_pending()
         return result
     finally:
         await runtime.stop()
