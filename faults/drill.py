@@ -46,6 +46,7 @@ async def drill(case: str, stack: Stack, workload: Workload, fault: Callable[[],
             await asyncio.sleep(2.0)
         if extra_check is not None:
             await extra_check(result)
+        result.log()
     worst = delays(workload.ledger, applied, bystanders)
     stalled = sorted(d for d in bystanders if worst[d] > stall_bound or d in workload.failures)
     finite = [v for d, v in worst.items() if math.isfinite(v)]

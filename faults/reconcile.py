@@ -156,6 +156,12 @@ class Reconciliation:
         self.doubled.add(fact)
         self.notes.append(f"doubled {'/'.join(fact)}: {where}")
 
+    def log(self, limit: int = 40) -> None:
+        for note in self.notes[:limit]:
+            log.warning("%s", note)
+        if len(self.notes) > limit:
+            log.warning("… and %d more", len(self.notes) - limit)
+
 
 async def reconcile(stack: Stack, ledger: Ledger, districts: Iterable[str],
                     records: list[KafkaRecord] | None = None) -> Reconciliation:
@@ -189,10 +195,6 @@ async def reconcile(stack: Stack, ledger: Ledger, districts: Iterable[str],
         await _check_meetings(client, ledger, ids_by_fact, result)
     finally:
         await client.close()
-    for note in result.notes[:40]:
-        log.warning("%s", note)
-    if len(result.notes) > 40:
-        log.warning("… and %d more", len(result.notes) - 40)
     return result
 
 

@@ -23,7 +23,7 @@ CASE = "c1 kill -9 each service, restart"
 async def run(workdir: Path) -> CaseResult:
     async with Stack(workdir) as stack:
         await stack.start()
-        workload = Workload(stack, districts("c1", 6), days=3)
+        workload = Workload(stack, districts("c1", 6), days=3, pace=0.05)
 
         async def fault() -> None:
             for fraction, service in ((0.15, "meetings"), (0.4, "issues"), (0.65, "notify")):
