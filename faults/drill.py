@@ -25,10 +25,13 @@ log = logging.getLogger("faults")
 async def drill(case: str, stack: Stack, workload: Workload, fault: Callable[[], Awaitable[None]], *,
                 bystanders: Iterable[str] | None = None, stall_bound: float = 60.0,
                 settle_timeout: float = 120.0, extra_check: Callable[[Reconciliation], Awaitable[None]] | None = None,
-                ) -> CaseResult:
+                also: Iterable[str] = ()) -> CaseResult:
+    """`also`: districts the workload does not drive but the fault feeds (events produced
+    straight to Kafka, written into the same ledger); reconciled like the others."""
     bystanders = list(workload.districts if bystanders is None else bystanders)
+    watched = [*workload.districts, *also]
     started = time.monotonic()
-    async with Applied(stack, workload.districts) as applied:
+    async with Applied(stack, watched) as applied:
         work = asyncio.create_task(workload.run())
         try:
             await fault()
@@ -39,7 +42,7 @@ async def drill(case: str, stack: Stack, workload: Workload, fault: Callable[[],
         missing = await applied.wait_for(facts, settle_timeout)
         deadline = time.monotonic() + 30.0
         while True:
-            result = await reconcile(stack, workload.ledger, workload.districts)
+            result = await reconcile(stack, workload.ledger, watched)
             # meetings' read model or the issues service may trail notify by a moment.
             if not result.lost or time.monotonic() > deadline:
                 break
