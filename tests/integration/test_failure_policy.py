@@ -14,7 +14,7 @@ import pytest_asyncio
 from aiokafka.partitioner import DefaultPartitioner
 from fourx_contracts.envelope import new_event
 from fourx_contracts.failures import FailurePolicy
-from fourx_contracts.kafka import ReceivedEvent, create_broker, subscribe_event_batches, subscribe_events
+from fourx_contracts.kafka import ReceivedEvent, create_broker, ensure_topics, subscribe_event_batches, subscribe_events
 from pymongo.errors import AutoReconnect
 
 from tests.support.kafka import EventTap, produce, sleep_until
@@ -113,6 +113,7 @@ class Probe:
 @pytest_asyncio.fixture
 async def probe_factory(kafka_settings) -> AsyncIterator:
     probes: list[Probe] = []
+    await ensure_topics(kafka_settings)
 
     async def start(*args, **kwargs) -> Probe:
         probe = Probe(kafka_settings, *args, **kwargs)
@@ -182,3 +183,21 @@ async def test_tombstones_are_skipped_and_foreign_keys_are_parked(kafka_settings
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@pytest.mark.parametrize("batch", [False, True])
+async def test_a_record_near_the_size_limit_is_parked_whole(kafka_settings, probe_factory, batch):
+    district = f"big-{uuid.uuid4().hex[:8]}"
+    topic = "report-requested"
+    # ~1 MB: just under the broker's default message.max.bytes (1,048,588), so a DLQ copy
+    # with its headers would not fit a topic with the default limit.
+    huge = b'{"padding": "' + b"x" * 1_040_000 + b'"}'
+    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+        probe = await probe_factory([topic], batch=batch, fail_for="nobody")
+        await produce(kafka_settings.bootstrap, topic, huge, district.encode())
+        await produce(kafka_settings.bootstrap, topic, report(district), district.encode())
+        await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
+        dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group
+                                             and r.key == district.encode()])
+    assert dead[0].value == huge and dead[0].key == district.encode()
+    assert "not a valid CloudEvent" in headers_of(dead[0])["dlq-error"]
