@@ -36,7 +36,7 @@ def item_events(item: SupervisionItem, correlationid: str | None = None) -> list
                 source=contract.IssueSource(kind=item.source.kind, ref=item.source.ref),
                 responsible=_unit(item.responsible), owner=item.owner, due_date=item.due_date,
                 street_id=item.street_id, community_id=item.community_id,
-                co_units=[_unit(u).model_dump() for u in item.co_units], raised_on=item.raised_on.isoformat(),
+                co_units=[_unit(u) for u in item.co_units], raised_on=item.raised_on,
             )
             out.append(_event("issue-raised", d, iid, data, (iid,), correlationid))
         elif isinstance(event, events.ProgressRecorded):
@@ -46,7 +46,7 @@ def item_events(item: SupervisionItem, correlationid: str | None = None) -> list
         elif isinstance(event, events.ItemVerified):
             data = contract.IssueResolved(issue_id=iid, resolved_on=event.verified_on,
                                           resolution=item.resolution or "",
-                                          claimed_on=item.resolved_on.isoformat() if item.resolved_on else None)
+                                          claimed_on=item.resolved_on)
             out.append(_event("issue-resolved", d, iid, data, (iid,), correlationid))
         elif isinstance(event, events.ItemOverdue):
             data = contract.IssueOverdue(issue_id=iid, due_date=item.due_date, days_overdue=event.days_overdue)

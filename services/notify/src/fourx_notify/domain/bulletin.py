@@ -40,7 +40,7 @@ class Names:
 
     def __init__(self, directory: dict[str, Any] | None, district: str):
         d = directory or {}
-        self.district = str(d.get("district_name") or d.get("name") or district)
+        self.district = str(d.get("district_name") or district)
         self.streets = {s["street_id"]: s["name"] for s in d.get("streets", [])}
         self.communities = {c["community_id"]: c["name"] for c in d.get("communities", [])}
         self.street_of_community = {c["community_id"]: c["street_id"] for c in d.get("communities", [])}
