@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fourx_local import stack
+from fourx_local.process import ProcessStartError
 
 app = typer.Typer(help="Run fourx locally: Kafka, SecantusDB and the three services, and the demo.",
                   no_args_is_help=True, add_completion=False)
@@ -24,7 +25,12 @@ def _say(message: str) -> None:
 @app.command()
 def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6) -> None:
     """Start Kafka, the store and the services in the background."""
-    state = stack.up(partitions, say=_say)
+    try:
+        state = stack.up(partitions, say=_say)
+    except ProcessStartError as exc:
+        # The component's log tail (in the message) is the diagnosis; a traceback only hides it.
+        print(f"启动失败：{exc}", file=sys.stderr, flush=True)
+        raise typer.Exit(1) from None
     # Plain lines, for `eval`/scripts and for people.
     print(f"KAFKA_BOOTSTRAP={state.kafka_bootstrap}")
     print(f"MONGO_URI={state.mongo_uri}")
