@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
@@ -26,6 +27,9 @@ def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6
     state = stack.up(partitions, say=_say)
     # Plain lines, for `eval`/scripts and for people.
     print(f"KAFKA_BOOTSTRAP={state.kafka_bootstrap}")
+    if stack.kafka_credentials_file().exists() and not os.environ.get("KAFKA_BOOTSTRAP"):
+        # SASL/SCRAM: each principal's password (admin, meetings, issues, notify, ops) is in here.
+        print(f"KAFKA_CREDENTIALS={stack.kafka_credentials_file()}")
     print(f"MONGO_URI={state.mongo_uri}")
     for name, url in state.urls.items():
         print(f"{name.upper()}_URL={url}")
@@ -63,7 +67,9 @@ def demo(district: Annotated[str, typer.Option(help="id of the demo district")] 
     if state is None:
         console.print("[red]the stack is not running: run `make up` first[/]")
         raise typer.Exit(2)
-    ctx = DemoContext(district=district, urls=state.urls, kafka_bootstrap=state.kafka_bootstrap, console=console)
+    # The demo asks for its bulletin as an operator would: the `ops` principal.
+    ctx = DemoContext(district=district, urls=state.urls, kafka_bootstrap=state.kafka_bootstrap, console=console,
+                      kafka=stack.kafka_settings(state.kafka_bootstrap, "ops"))
     asyncio.run(run_demo(ctx))
 
 
