@@ -5,6 +5,7 @@ implausible time — is parked in the DLQ by the real service, never acted on.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from aiokafka.errors import (
 )
 from fourx_contracts.envelope import new_event
 from fourx_contracts.events import dlq_topic
+from fourx_contracts.kafka import ensure_topics
 
 from tests.support.kafka import EventTap, produce
 
@@ -108,3 +110,21 @@ async def test_a_record_that_is_not_what_it_claims_is_parked_by_the_service(kafk
     assert titles == ["真实任务"]
     assert all(json.loads(r.value)["source"] == "/services/issues"
                for r in tap.records if r.topic == "issue-raised" and r.key in (district.encode(), other.encode()))
+
+
+async def test_kafka_acls_apply_sets_up_a_broker_from_the_environment(acls_enforced, kafka_settings, monkeypatch):
+    """What an operator runs against a production broker, as its admin (idempotent)."""
+    from fourx_local.cli import app
+    from typer.testing import CliRunner
+
+    for name, value in kafka_settings.env().items():
+        monkeypatch.setenv(name, value)
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["kafka-acls", "--apply"])
+    assert result.exit_code == 0, result.output
+    assert "User:notify Write topic report-requested" in result.output
+    assert "created 0 topic(s)" in result.output
+
+
+async def test_a_service_may_not_create_topics(acls_enforced, kafka_as):
+    with pytest.raises(RuntimeError, match="creating topics as meetings failed: .*AuthorizationFailed"):
+        await ensure_topics(kafka_as("meetings"), [f"sec-new-{uuid.uuid4().hex[:6]}"])

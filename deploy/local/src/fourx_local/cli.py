@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 from typing import Annotated
 
 import typer
@@ -95,6 +96,37 @@ def token(
     from fourx_contracts.auth import issue_token
 
     print(issue_token(person, district, role))
+
+
+@app.command("kafka-env")
+def kafka_env(principal: Annotated[str, typer.Argument(help="admin, meetings, issues, notify or ops")] = "admin") -> None:
+    """Print the KAFKA_… lines a process needs to reach the running stack's broker as `principal`
+    (e.g. `eval $(uv run fourx-dev kafka-env meetings)` before a meetings CLI command)."""
+    state = stack.StackState.load(stack.state_file())
+    if state is None:
+        console.print("[red]the stack is not running: run `make up` first[/]")
+        raise typer.Exit(2)
+    for name, value in stack.kafka_settings(state.kafka_bootstrap, principal).env().items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+@app.command("kafka-acls")
+def kafka_acls(apply: Annotated[bool, typer.Option(help="create topics and ACLs (as the KAFKA_… admin)")] = False) -> None:
+    """List the ACLs each fourx principal needs; with --apply, create the topics (where missing)
+    and the ACLs on the broker the KAFKA_… environment names (existing ones are left alone)."""
+    from fourx_contracts.access import all_acls, ensure_acls
+    from fourx_contracts.kafka import KafkaSettings, ensure_topics
+
+    for entry in all_acls():
+        print(entry)
+    if apply:
+        admin = KafkaSettings()
+
+        async def setup() -> tuple[list[str], int]:
+            return await ensure_topics(admin), await ensure_acls(admin)
+
+        created, entries = asyncio.run(setup())
+        console.print(f"created {len(created)} topic(s); {entries} ACL entries in place")
 
 
 @app.command("fetch-kafka")
