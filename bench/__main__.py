@@ -30,15 +30,15 @@ console = Console()
 
 def events(district: str, n: int) -> list:
     return [
-        new_event(type="topic-proposed", source="/bench", district=district,
+        new_event(type="topic-proposed", source="/services/meetings", district=district,
                   data={"topic_id": f"t{i}", "meeting_id": "m1", "title": f"议题{i}",
                         "proposed_by": {"kind": "community", "id": f"c{i % 12}"}})
         for i in range(n)
     ]
 
 
-async def raw_produce(bootstrap: str, batch: list, topic: str, pipelined: bool) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def raw_produce(kafka: KafkaSettings, batch: list, topic: str, pipelined: bool) -> float:
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         started = time.perf_counter()
@@ -65,14 +65,14 @@ async def fourx_produce(settings: KafkaSettings, batch: list) -> float:
         await broker.stop()
 
 
-async def raw_consume_store(bootstrap: str, mongo: MongoSettings, topic: str, n: int) -> float:
+async def raw_consume_store(kafka: KafkaSettings, mongo: MongoSettings, topic: str, n: int) -> float:
     """Baseline: the same job with raw clients — a consumer group that decodes each record,
     bulk-inserts each fetched batch (same indexes as notify's read model) and commits."""
     client = open_client(mongo)
     collection = client["bench_raw"][f"events_{uuid.uuid4().hex[:6]}"]
     await collection.create_index([("district", 1), ("occurred_on", 1)])
     await collection.create_index([("district", 1), ("type", 1)])
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+    consumer = AIOKafkaConsumer(topic, **kafka.client_options(), group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     try:
@@ -117,25 +117,25 @@ async def notify_consume_store(kafka: KafkaSettings, mongo: MongoSettings, distr
 
 async def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, provide(Path(tmp)) as infra:
-        kafka = KafkaSettings(bootstrap=infra.kafka_bootstrap, partitions=6)
+        kafka = infra.kafka_as("admin")  # raw clients: the super user
         mongo = MongoSettings(uri=infra.mongo_uri)
         await ensure_topics(kafka)
         console.print(f"[dim]Kafka {infra.kafka_bootstrap} ({infra.choice.kafka}), store ({infra.choice.store}), {n} events per run[/]")
         district = f"bench-{uuid.uuid4().hex[:6]}"
         rows = []
         warm = events(district, 50)
-        await raw_produce(infra.kafka_bootstrap, warm, "topic-proposed", pipelined=True)
+        await raw_produce(kafka, warm, "topic-proposed", pipelined=True)
         # Alternate the two and keep the best of two runs each: the broker warms up as it goes.
         raw_seq, ours_seq = float("inf"), float("inf")
         for _ in range(2):
-            raw_seq = min(raw_seq, await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed",
+            raw_seq = min(raw_seq, await raw_produce(kafka, events(district, n), "topic-proposed",
                                                      pipelined=False))
-            ours_seq = min(ours_seq, await fourx_produce(kafka, events(district, n)))
-        raw_pipe = await raw_produce(infra.kafka_bootstrap, events(district, n), "topic-proposed", pipelined=True)
+            ours_seq = min(ours_seq, await fourx_produce(infra.kafka_as("meetings"), events(district, n)))
+        raw_pipe = await raw_produce(kafka, events(district, n), "topic-proposed", pipelined=True)
         rows.append(("publish, one at a time (acks=all)", raw_seq, ours_seq))
         total = 50 + 5 * n
-        raw_cs = await raw_consume_store(infra.kafka_bootstrap, mongo, "topic-proposed", total)
-        ours_cs = await notify_consume_store(kafka, mongo, district, total)
+        raw_cs = await raw_consume_store(kafka, mongo, "topic-proposed", total)
+        ours_cs = await notify_consume_store(infra.kafka_as("notify"), mongo, district, total)
         rows.append((f"consume + store {total} (raw: bulk per fetch; fourx: notify read model)", raw_cs, ours_cs))
 
         table = Table("path", "raw aiokafka (events/s)", "fourx (events/s)", "fourx / raw")

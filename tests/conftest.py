@@ -5,7 +5,7 @@ from KAFKA_BOOTSTRAP / MONGO_URI, or from testcontainers when a Docker engine an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fourx_contracts.kafka import KafkaSettings
@@ -15,13 +15,21 @@ from fourx_local.infra import Infrastructure, provide
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
-    with provide(tmp_path_factory.mktemp("infra")) as infrastructure:
+    with provide(tmp_path_factory.mktemp("infra"), partitions=3) as infrastructure:
         yield infrastructure
 
 
 @pytest.fixture(scope="session")
 def kafka_settings(infra: Infrastructure) -> KafkaSettings:
-    return KafkaSettings(bootstrap=infra.kafka_bootstrap, partitions=3)
+    """The admin principal (a super user): test helpers write and read any topic with it."""
+    return infra.kafka_as("admin")
+
+
+@pytest.fixture(scope="session")
+def kafka_as(infra: Infrastructure) -> Callable[[str], KafkaSettings]:
+    """A service's own principal (`kafka_as("notify")`), as the local stack gives it; on a
+    broker without per-principal credentials (KAFKA_BOOTSTRAP, testcontainers) the admin's."""
+    return infra.kafka_as
 
 
 @pytest.fixture(scope="session")

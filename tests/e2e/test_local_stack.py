@@ -19,7 +19,7 @@ from tests.support.kafka import EventTap, produce
 
 
 async def test_report_from_the_running_stack_within_ten_seconds(local_stack, district):
-    bootstrap = local_stack.value("KAFKA_BOOTSTRAP")
+    bootstrap = local_stack.kafka("admin")
     assert local_stack.value("MONGO_URI").startswith("mongodb://")
     async with EventTap(bootstrap, ["issue-raised"]) as tap:
         await publish_stream(bootstrap, district)
@@ -46,7 +46,7 @@ async def test_demo_month_leaves_the_whole_method_on_the_stream(local_stack, dis
     held = re.search(r"\| `meetings_held` \| (\d+) \|", bulletin)
     assert held and int(held.group(1)) >= 1, bulletin[:2000]
 
-    bootstrap = local_stack.value("KAFKA_BOOTSTRAP")
+    bootstrap = local_stack.kafka("ops")
     async with EventTap(bootstrap, CATALOG_TOPICS) as tap:
         await tap.wait_for(lambda t: t.events("report-published", district), timeout=30)
         await tap.settle(3.0)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 
 import httpx
@@ -21,16 +21,16 @@ CLOCK_DAY = date(2026, 11, 10)
 
 
 @pytest_asyncio.fixture(scope="session")
-async def notify(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[NotifyService]:
-    service = NotifyService(kafka_settings, mongo_settings, NotifySettings(database="it_notify", catch_up_seconds=20))
+async def notify(kafka_as: Callable[[str], KafkaSettings], mongo_settings: MongoSettings) -> AsyncIterator[NotifyService]:
+    service = NotifyService(kafka_as("notify"), mongo_settings, NotifySettings(database="it_notify", catch_up_seconds=20))
     await service.start()
     yield service
     await service.stop()
 
 
 @pytest_asyncio.fixture(scope="session")
-async def meetings(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[MeetingsService]:
-    service = MeetingsService(kafka_settings, mongo_settings, MeetingsSettings(database="it_meetings"))
+async def meetings(kafka_as: Callable[[str], KafkaSettings], mongo_settings: MongoSettings) -> AsyncIterator[MeetingsService]:
+    service = MeetingsService(kafka_as("meetings"), mongo_settings, MeetingsSettings(database="it_meetings"))
     await service.start()
     yield service
     await service.stop()
@@ -44,8 +44,8 @@ async def meetings_http(meetings: MeetingsService) -> AsyncIterator[httpx.AsyncC
 
 
 @pytest_asyncio.fixture(scope="session")
-async def issues(kafka_settings: KafkaSettings, mongo_settings: MongoSettings) -> AsyncIterator[IssuesService]:
-    service = IssuesService(kafka_settings, mongo_settings,
+async def issues(kafka_as: Callable[[str], KafkaSettings], mongo_settings: MongoSettings) -> AsyncIterator[IssuesService]:
+    service = IssuesService(kafka_as("issues"), mongo_settings,
                             IssuesSettings(database="it_issues", check_interval_seconds=0),
                             clock=FixedClock(CLOCK_DAY))
     await service.start()

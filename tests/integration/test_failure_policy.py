@@ -52,12 +52,12 @@ def headers_of(record) -> dict[str, str]:
 
 async def test_handler_rejected_record_goes_to_dlq_and_the_partition_moves_on(kafka_settings, issues):
     poisoned, healthy = same_partition_pair(kafka_settings.partitions)
-    async with EventTap(kafka_settings.bootstrap, ["meeting-held.dlq", "issue-raised"]) as tap:
+    async with EventTap(kafka_settings, ["meeting-held.dlq", "issue-raised"]) as tap:
         # Valid by the contract, refused by the issues service: an item needs a title.
         bad = meeting_held(poisoned, "   ")
-        await produce(kafka_settings.bootstrap, "meeting-held", bad, poisoned.encode())
+        await produce(kafka_settings, "meeting-held", bad, poisoned.encode())
         sent = time.monotonic()
-        await produce(kafka_settings.bootstrap, "meeting-held", meeting_held(healthy, "修缮路灯"), healthy.encode())
+        await produce(kafka_settings, "meeting-held", meeting_held(healthy, "修缮路灯"), healthy.encode())
         raised = await tap.wait_for(lambda t: t.events("issue-raised", healthy), timeout=30)
         delay = time.monotonic() - sent
         dead = await tap.wait_for(lambda t: [r for r in t.records if r.topic == "meeting-held.dlq"
@@ -134,10 +134,10 @@ async def test_a_batch_stores_the_good_records_and_parks_only_the_bad_one(kafka_
     poisoned, healthy = same_partition_pair(kafka_settings.partitions)
     topic = "report-requested"
     # Produced before the group starts, so all three arrive in one batch.
-    await produce(kafka_settings.bootstrap, topic, report(healthy, "2026-W47"), healthy.encode())
-    await produce(kafka_settings.bootstrap, topic, report(poisoned), poisoned.encode())
-    await produce(kafka_settings.bootstrap, topic, report(healthy), healthy.encode())
-    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+    await produce(kafka_settings, topic, report(healthy, "2026-W47"), healthy.encode())
+    await produce(kafka_settings, topic, report(poisoned), poisoned.encode())
+    await produce(kafka_settings, topic, report(healthy), healthy.encode())
+    async with EventTap(kafka_settings, [f"{topic}.dlq"]) as tap:
         probe = await probe_factory([topic], batch=True, fail_for=poisoned)
         await sleep_until(lambda: _true(probe.districts().count(healthy) == 2), timeout=30)
         dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group])
@@ -150,10 +150,10 @@ async def test_a_batch_stores_the_good_records_and_parks_only_the_bad_one(kafka_
 async def test_transient_failures_wait_and_are_never_parked(kafka_settings, probe_factory):
     district = f"flaky-{uuid.uuid4().hex[:8]}"
     topic = "report-requested"
-    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+    async with EventTap(kafka_settings, [f"{topic}.dlq"]) as tap:
         # Six outages in a row: twice max_attempts, and still no DLQ.
         probe = await probe_factory([topic], batch=False, fail_for=district, transient=6)
-        await produce(kafka_settings.bootstrap, topic, report(district), district.encode())
+        await produce(kafka_settings, topic, report(district), district.encode())
         await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
         assert probe.transient_left == 0
         await tap.settle(1.0)
@@ -167,11 +167,11 @@ async def test_tombstones_are_skipped_and_foreign_keys_are_parked(kafka_settings
         "version": 1, "streets": [], "communities": [], "departments": [], "people": []}).to_json_bytes()
     after = new_event(type="directory-updated", source="/services/meetings", district=district, data={
         "version": 2, "streets": [], "communities": [], "departments": [], "people": []}).to_json_bytes()
-    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+    async with EventTap(kafka_settings, [f"{topic}.dlq"]) as tap:
         probe = await probe_factory([topic], batch=False, fail_for="nobody")
-        await produce(kafka_settings.bootstrap, topic, None, district.encode())           # tombstone
-        await produce(kafka_settings.bootstrap, topic, directory, district.encode())      # names another district
-        await produce(kafka_settings.bootstrap, topic, after, district.encode())
+        await produce(kafka_settings, topic, None, district.encode())           # tombstone
+        await produce(kafka_settings, topic, directory, district.encode())      # names another district
+        await produce(kafka_settings, topic, after, district.encode())
         await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
         dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group])
         await tap.settle(1.0)
@@ -192,10 +192,10 @@ async def test_a_record_near_the_size_limit_is_parked_whole(kafka_settings, prob
     # ~1 MB: just under the broker's default message.max.bytes (1,048,588), so a DLQ copy
     # with its headers would not fit a topic with the default limit.
     huge = b'{"padding": "' + b"x" * 1_040_000 + b'"}'
-    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+    async with EventTap(kafka_settings, [f"{topic}.dlq"]) as tap:
         probe = await probe_factory([topic], batch=batch, fail_for="nobody")
-        await produce(kafka_settings.bootstrap, topic, huge, district.encode())
-        await produce(kafka_settings.bootstrap, topic, report(district), district.encode())
+        await produce(kafka_settings, topic, huge, district.encode())
+        await produce(kafka_settings, topic, report(district), district.encode())
         await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
         dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group
                                              and r.key == district.encode()])

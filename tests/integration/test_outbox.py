@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 async def test_event_waits_in_the_document_until_the_relay_publishes_it(kafka_settings, meetings, district):
     collection = meetings.runtime.db["outbox_probe"]
-    event = new_event(type="topic-selected", source="/tests", district=district,
+    event = new_event(type="topic-selected", source="/services/meetings", district=district,
                       data={"topic_id": "t1", "meeting_id": "m1", "title": "停车难"})
     await collection.update_one({"_id": district}, {"$set": {"state": "selected"}, **outbox_push([event])}, upsert=True)
 
@@ -31,7 +31,7 @@ async def test_event_waits_in_the_document_until_the_relay_publishes_it(kafka_se
     assert calls == 1 and doc["state"] == "selected" and len(doc[OUTBOX_FIELD]) == 1
 
     relay = OutboxRelay([collection], lambda e: publish_event(meetings.runtime.broker, e))
-    async with EventTap(kafka_settings.bootstrap, ["topic-selected"]) as tap:
+    async with EventTap(kafka_settings, ["topic-selected"]) as tap:
         assert await relay.publish_pending() == 1
         assert await relay.publish_pending() == 0
         await tap.wait_for(lambda t: t.events("topic-selected", district))

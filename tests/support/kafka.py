@@ -9,13 +9,25 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fourx_contracts.kafka import KafkaSettings
+from fourx_contracts.producers import expected_source
+
+
+def source_of(topic: str) -> str:
+    """The `source` consumers accept on `topic`: its producer's (tests stand in for it)."""
+    return expected_source(topic) or "/tests"
+
+
+def client_options(kafka: KafkaSettings | str) -> dict[str, Any]:
+    """aiokafka options for these settings (a principal's), or for a bare bootstrap address."""
+    return kafka.client_options() if isinstance(kafka, KafkaSettings) else {"bootstrap_servers": kafka}
 
 
 class EventTap:
     """Reads topics from the beginning (no consumer group) and keeps every record."""
 
-    def __init__(self, bootstrap: str, topics: Iterable[str]):
-        self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    def __init__(self, kafka: KafkaSettings | str, topics: Iterable[str]):
+        self._consumer = AIOKafkaConsumer(*topics, **client_options(kafka), auto_offset_reset="earliest",
                                           enable_auto_commit=False, group_id=None)
         self.records: list[Any] = []
 
@@ -61,9 +73,9 @@ class EventTap:
             await self._poll()
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None,
+async def produce(kafka: KafkaSettings | str, topic: str, value: bytes | None, key: bytes | None,
                   headers: list[tuple[str, bytes]] | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**client_options(kafka), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key, headers=headers)

@@ -4,7 +4,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from fourx_contracts.envelope import CloudEvent, InvalidEvent, deterministic_id, new_event
+from datetime import timedelta
+
+from fourx_contracts.envelope import CloudEvent, InvalidEvent, deterministic_id, event_id, new_event
 from fourx_contracts.events import CATALOG, TOPICS, dlq_topic, validate_payload
 from fourx_contracts.kafka import decode_record
 
@@ -71,3 +73,42 @@ def test_naive_time_is_refused():
 def test_deterministic_ids_depend_on_every_part():
     assert deterministic_id("a", "b") == deterministic_id("a", "b")
     assert deterministic_id("a", "b") != deterministic_id("a", "c")
+
+
+def _held(source: str, time: datetime | None = None) -> bytes:
+    return new_event(type="topic-selected", source=source, district="d1", time=time, data={
+        "topic_id": "t", "meeting_id": "m", "title": "x"}).to_json_bytes()
+
+
+def test_a_service_topic_takes_only_its_producers_source():
+    envelope, _ = decode_record("topic-selected", _held("/services/meetings"), b"d1")
+    assert envelope.source == "/services/meetings"
+    with pytest.raises(InvalidEvent, match="not the producer of 'topic-selected'"):
+        decode_record("topic-selected", _held("/services/issues"), b"d1")
+    with pytest.raises(InvalidEvent, match="source"):
+        decode_record("topic-selected", _held("/tests"), b"d1")
+
+
+def test_anyone_may_ask_for_a_report():
+    for source in ("/ops", "/services/notify", "/tests"):
+        raw = new_event(type="report-requested", source=source, district="d1", data={"week": "2026-W48"}).to_json_bytes()
+        assert decode_record("report-requested", raw, b"d1")[0].source == source
+
+
+@pytest.mark.parametrize("time", [datetime(1999, 12, 31, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
+                                  datetime.now(UTC) + timedelta(days=1, minutes=5),
+                                  datetime(9999, 1, 1, tzinfo=UTC)])
+def test_an_implausible_time_is_refused(time):
+    with pytest.raises(InvalidEvent, match="time"):  # year 1 does not even parse
+        decode_record("topic-selected", _held("/services/meetings", time), b"d1")
+
+
+def test_a_clock_a_little_ahead_is_fine():
+    decode_record("topic-selected", _held("/services/meetings", datetime.now(UTC) + timedelta(hours=23)), b"d1")
+    decode_record("topic-selected", _held("/services/meetings", datetime(2000, 1, 1, tzinfo=UTC)), b"d1")
+
+
+def test_event_ids_live_in_their_producers_namespace():
+    assert event_id("/services/issues", "a", "b") == event_id("/services/issues", "a", "b")
+    assert event_id("/services/issues", "a", "b") != event_id("/services/meetings", "a", "b")
+    assert event_id("/services/issues", "a", "b") != deterministic_id("a", "b")

@@ -119,6 +119,21 @@ def deterministic_id(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "fourx:" + "/".join(parts)))
 
 
+def event_id(source: str, *parts: str) -> str:
+    """A deterministic *event* id in its producer's own namespace: uuid5 under a namespace
+    derived from the producer's `source` (public, secret-free). Two producers never derive
+    the same id, so an honest producer cannot pre-empt another's future event by accident or
+    by replaying what it derives. It is not a proof of origin — anyone can compute it — so
+    what stops a hostile writer is the broker: only the owning service's principal may write
+    the topic (fourx_contracts.access), and consumers refuse a `source` that is not the
+    topic's producer (fourx_contracts.producers). See README, "Kafka: SASL and ACLs"."""
+    return str(uuid.uuid5(producer_namespace(source), "/".join(parts)))
+
+
+def producer_namespace(source: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, "fourx-producer:" + source)
+
+
 def _short(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()

@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
 from fourx_contracts.failures import FailurePolicy, GaveUp, TransientError, is_transient
+from fourx_contracts.producers import check_provenance
 
 log = structlog.get_logger("fourx.kafka")
 
@@ -35,6 +39,56 @@ class KafkaSettings(BaseSettings):
     # so losing one node loses nothing and stops nothing. One node locally.
     replication: int = 1
     min_insync_replicas: int = 1
+    # Who this process is to the broker. PLAINTEXT (no authentication) only where the broker
+    # accepts it; the local broker and production take SASL_PLAINTEXT / SASL_SSL with SCRAM,
+    # one principal per service (README, "Kafka: SASL and ACLs"). KAFKA_SSL_CAFILE names the
+    # CA that signed the brokers' certificates for SASL_SSL.
+    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-256"
+    username: str | None = None
+    password: SecretStr | None = None
+    ssl_cafile: str | None = None
+
+    @property
+    def sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL")
+
+    def as_principal(self, username: str, password: str) -> "KafkaSettings":
+        """The same broker, authenticated as another principal."""
+        return self.model_copy(update={"username": username, "password": SecretStr(password)})
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if self.security_protocol != "SASL_SSL":
+            return None
+        return ssl.create_default_context(cafile=self.ssl_cafile)
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's producer, consumer and admin client."""
+        options: dict[str, Any] = {"bootstrap_servers": self.bootstrap, "security_protocol": self.security_protocol}
+        if self.sasl:
+            if not self.username or self.password is None:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_USERNAME "
+                                 "and KAFKA_PASSWORD")
+            options |= {"sasl_mechanism": self.sasl_mechanism, "sasl_plain_username": self.username,
+                        "sasl_plain_password": self.password.get_secret_value(),
+                        "ssl_context": self._ssl_context()}
+        return options
+
+    def env(self) -> dict[str, str]:
+        """These settings as the KAFKA_… variables another process reads."""
+        values = self.model_dump(exclude_none=True)
+        if self.password is not None:
+            values["password"] = self.password.get_secret_value()
+        return {f"KAFKA_{name.upper()}": str(value) for name, value in values.items()}
+
+    def faststream_security(self) -> BaseSecurity | None:
+        """The same, for FastStream's broker."""
+        if not self.sasl:
+            return None
+        options = self.client_options()
+        scram = SASLScram256 if self.sasl_mechanism == "SCRAM-SHA-256" else SASLScram512
+        return scram(options["sasl_plain_username"], options["sasl_plain_password"],
+                     ssl_context=options["ssl_context"], use_ssl=self.security_protocol == "SASL_SSL")
 
 
 # The broker refuses a record over `message.max.bytes` (~1 MiB by default). A record near that
@@ -48,6 +102,10 @@ def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.bootstrap,
         client_id=client_id,
+        security=settings.faststream_security(),
+        # The project creates its topics (ensure_topics, as the admin); a service principal
+        # may not, and FastStream's attempt at every subscriber start would only log refusals.
+        allow_auto_create_topics=False,
         acks="all",
         enable_idempotence=True,
         max_request_size=DLQ_MAX_MESSAGE_BYTES + 64 * 1024,
@@ -85,7 +143,11 @@ def decode_record(topic: str, value: bytes | None, key: bytes | None = None) -> 
         # another is neither district's event.
         raise InvalidEvent(f"record key {key.decode(errors='replace')!r} is not the event's district "
                            f"{envelope.district!r}")
-    return envelope, validate_payload(envelope, topic)
+    payload = validate_payload(envelope, topic)
+    # The catalog's producer for this topic, and a plausible time (producers.py says why this
+    # is a consistency check and the broker's ACLs are what bind a topic to its producer).
+    check_provenance(envelope, topic)
+    return envelope, payload
 
 
 def _received(record: Any) -> ReceivedEvent | None:
@@ -261,16 +323,23 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str] = TOPICS)
         wanted.append(NewTopic(topic, settings.partitions, settings.replication, topic_configs=configs))
         wanted.append(NewTopic(dlq_topic(topic), settings.partitions, settings.replication,
                                topic_configs={**base, "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)}))
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="fourx-topics")
+    admin = AIOKafkaAdminClient(**settings.client_options(), client_id="fourx-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another replica created them first
+            response = await admin.create_topics(missing)
+            # aiokafka returns per-topic errors instead of raising. "Already exists": another
+            # replica created it first. Anything else (a principal without CREATE — the
+            # services' are not allowed to, the admin creates topics) must not pass silently.
+            failed = [(name, code, message) for name, code, message, *_ in response.topic_errors
+                      if code not in (0, TopicAlreadyExistsError.errno)]
+            if failed:
+                raise RuntimeError(
+                    f"creating topics as {settings.username or 'an anonymous client'} failed: "
+                    + "; ".join(f"{name}: {for_code(code).__name__} {message or ''}".strip()
+                                for name, code, message in failed))
         return [t.name for t in missing]
     finally:
         await admin.close()

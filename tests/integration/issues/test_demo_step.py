@@ -18,7 +18,7 @@ from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_local.demo.context import DemoContext
 from rich.console import Console
 
-from tests.support.kafka import produce, sleep_until
+from tests.support.kafka import produce, source_of, sleep_until
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +58,7 @@ async def serving(app) -> AsyncIterator[str]:
         await task
 
 
-async def test_demo_step_runs_the_whole_story(kafka_settings, issues, district):
+async def test_demo_step_runs_the_whole_story(kafka_settings, kafka_as, issues, district):
     events = [
         ("directory-updated", DIRECTORY),
         ("meeting-held", {
@@ -74,8 +74,8 @@ async def test_demo_step_runs_the_whole_story(kafka_settings, issues, district):
             "outcomes": [{"title": "错时共享停车", "responsible": {"kind": "community", "id": "c2"}, "due_date": "2026-12-31"}]}),
     ]
     for topic, data in events:
-        event = new_event(type=topic, source="/tests", district=district, data=data)
-        await produce(kafka_settings.bootstrap, topic, event.to_json_bytes(), district.encode())
+        event = new_event(type=topic, source=source_of(topic), district=district, data=data)
+        await produce(kafka_settings, topic, event.to_json_bytes(), district.encode())
 
     # The meetings step published the directory long before; here it went out a moment ago.
     await sleep_until(lambda: issues.unit_of_work().directory.get(district))
@@ -87,7 +87,7 @@ async def test_demo_step_runs_the_whole_story(kafka_settings, issues, district):
         while not server.started:
             await asyncio.sleep(0.05)
         ctx = DemoContext(district=district, urls={"issues": f"http://127.0.0.1:{port}"},
-                          kafka_bootstrap=kafka_settings.bootstrap, console=Console(record=True, width=160),
+                          kafka_bootstrap=kafka_settings.bootstrap, kafka=kafka_as("ops"), console=Console(record=True, width=160),
                           facts={"directory": DIRECTORY, "activity_day_date": "2026-11-06",
                                  "meeting_id": "m-2026-11", "people": {"party_office": ["p-office"]}})
         await demo_issues.run(ctx)
@@ -102,10 +102,10 @@ async def test_demo_step_runs_the_whole_story(kafka_settings, issues, district):
     assert (await issues.unit_of_work().items.get(district, facts["resolved_issue_id"])).status == "closed"
 
 
-async def test_demo_step_goes_on_from_the_meetings_step(kafka_settings, meetings, issues, district):
+async def test_demo_step_goes_on_from_the_meetings_step(kafka_settings, kafka_as, meetings, issues, district):
     async with serving(meetings_app(meetings)) as meetings_url, serving(create_app(issues)) as issues_url:
         ctx = DemoContext(district=district, urls={"meetings": meetings_url, "issues": issues_url},
-                          kafka_bootstrap=kafka_settings.bootstrap, console=Console(record=True, width=160))
+                          kafka_bootstrap=kafka_settings.bootstrap, kafka=kafka_as("ops"), console=Console(record=True, width=160))
         await demo_meetings.run(ctx)
         await demo_issues.run(ctx)
     output = ctx.console.export_text()

@@ -17,7 +17,7 @@ LADDER_TOPICS = ["issue-overdue", "notice-issued", "interview-scheduled"]
 
 
 def meeting_held(district: str) -> bytes:
-    event = new_event(type="meeting-held", source="/tests", district=district, subject="m-2026-11", data={
+    event = new_event(type="meeting-held", source="/services/meetings", district=district, subject="m-2026-11", data={
         "meeting_id": "m-2026-11", "kind": "activity_day", "date": "2026-11-06", "attendees": ["p1"],
         "community_reports": [], "comments": [], "summary": "把问题清单落实到人", "topic_ids": [],
         "tasks": [
@@ -37,9 +37,9 @@ def item_body(title: str = "楼道堆物清理", due: str = "2026-12-04", **kw) 
 async def test_meeting_held_with_three_tasks_delivered_twice_yields_three_issue_raised(
         kafka_settings, issues, district):
     record = meeting_held(district)
-    async with EventTap(kafka_settings.bootstrap, ["issue-raised"]) as tap:
+    async with EventTap(kafka_settings, ["issue-raised"]) as tap:
         for _ in range(2):  # the same record twice: a redelivery
-            await produce(kafka_settings.bootstrap, "meeting-held", record, district.encode())
+            await produce(kafka_settings, "meeting-held", record, district.encode())
         await tap.wait_for(lambda t: len(t.events("issue-raised", district)) >= 3, timeout=30)
         await tap.settle(3.0)
         raised = tap.events("issue-raised", district)
@@ -50,15 +50,15 @@ async def test_meeting_held_with_three_tasks_delivered_twice_yields_three_issue_
 
 
 async def test_activity_outcomes_become_items(kafka_settings, issues, district):
-    event = new_event(type="activity-held", source="/tests", district=district, data={
+    event = new_event(type="activity-held", source="/services/meetings", district=district, data={
         "activity_id": "a1", "meeting_id": None, "kind": "collective_diagnosis", "date": "2026-11-06",
         "title": "停车难集体会诊", "participants": [],
         "outcomes": [{"title": "错时共享停车", "responsible": {"kind": "community", "id": "c1"},
                       "due_date": "2026-12-31"},
                      {"title": "增设临时车位", "responsible": {"kind": "department", "id": "zhujian"},
                       "due_date": "2027-01-31"}]})
-    async with EventTap(kafka_settings.bootstrap, ["issue-raised"]) as tap:
-        await produce(kafka_settings.bootstrap, "activity-held", event.to_json_bytes(), district.encode())
+    async with EventTap(kafka_settings, ["issue-raised"]) as tap:
+        await produce(kafka_settings, "activity-held", event.to_json_bytes(), district.encode())
         raised = await tap.wait_for(lambda t: len(t.events("issue-raised", district)) == 2 and
                                     t.events("issue-raised", district), timeout=30)
     assert {e["data"]["source"]["kind"] for e in raised} == {"diagnosis"}
@@ -76,7 +76,7 @@ async def test_item_crossing_its_due_date_climbs_the_ladder_once(kafka_settings,
         assert r.status_code == 200, r.text
         return r.json()
 
-    async with EventTap(kafka_settings.bootstrap, LADDER_TOPICS) as tap:
+    async with EventTap(kafka_settings, LADDER_TOPICS) as tap:
         assert (await check(due))["overdue"] == []
         first = await check(due + timedelta(days=1))
         assert first["overdue"] == [issue_id] and first["notices"] == [issue_id]
@@ -175,7 +175,7 @@ async def test_bad_input_is_a_4xx_naming_the_field(issues_app, as_person, distri
 async def test_lifecycle_progress_and_inspection_events(kafka_settings, issues_app, as_person, district):
     office, secretary = as_person(), as_person("p-sec-1", "community_secretary")
     topics = ["progress-recorded", "issue-resolved", "inspection-held", "issue-raised"]
-    async with EventTap(kafka_settings.bootstrap, topics) as tap:
+    async with EventTap(kafka_settings, topics) as tap:
         issue_id = (await issues_app.post(f"/districts/{district}/issues", json=item_body(),
                                           headers=office)).json()["issue_id"]
         r = await issues_app.post(f"/districts/{district}/issues/{issue_id}/progress",
@@ -224,14 +224,15 @@ async def test_notice_counter_on_the_store_is_idempotent_per_item_and_hands_back
     assert await counter.number_for(district, 2027, "new") == 5
 
 
-async def test_cli_daily_check_with_an_explicit_today(monkeypatch, kafka_settings, mongo_settings, issues_app,
+async def test_cli_daily_check_with_an_explicit_today(monkeypatch, kafka_as, mongo_settings, issues_app,
                                                       as_person, district):
     from fourx_issues.entrypoints import cli
 
     created = await issues_app.post(f"/districts/{district}/issues", json=item_body(), headers=as_person())
     issue_id = created.json()["issue_id"]
     monkeypatch.setenv("MONGO_URI", mongo_settings.uri)
-    monkeypatch.setenv("KAFKA_BOOTSTRAP", kafka_settings.bootstrap)
+    for name, value in kafka_as("issues").env().items():  # the CLI runs as its service
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("ISSUES_DATABASE", "it_issues")
     result = await cli.daily_check(date(2026, 12, 5), district, publish=False)
     assert result[district]["overdue"] == [issue_id] and result[district]["notices"] == [issue_id]

@@ -15,15 +15,16 @@ from tests.support.kafka import EventTap
 pytestmark = pytest.mark.integration
 
 
-async def test_cli_import_publishes_once_and_the_service_sees_it(kafka_settings, mongo_settings, meetings,
+async def test_cli_import_publishes_once_and_the_service_sees_it(kafka_settings, kafka_as, mongo_settings, meetings,
                                                                  meetings_http, district, tmp_path, monkeypatch):
     path = tmp_path / "directory.yaml"
     path.write_text(yaml.safe_dump(DIRECTORY, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("KAFKA_BOOTSTRAP", kafka_settings.bootstrap)
+    for name, value in kafka_as("meetings").env().items():  # the CLI runs as its service
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MONGO_URI", mongo_settings.uri)
     monkeypatch.setenv("MEETINGS_DATABASE", meetings.settings.database)
     runner = CliRunner()
-    async with EventTap(kafka_settings.bootstrap, ["directory-updated"]) as tap:
+    async with EventTap(kafka_settings, ["directory-updated"]) as tap:
         first = await asyncio.to_thread(runner.invoke, app, ["import-directory", str(path), "--district", district])
         second = await asyncio.to_thread(runner.invoke, app, ["import-directory", str(path), "--district", district])
         assert first.exit_code == 0, first.output

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 async def send(kafka_settings, event) -> None:
-    await produce(kafka_settings.bootstrap, event.type, event.to_json_bytes(), event.district.encode())
+    await produce(kafka_settings, event.type, event.to_json_bytes(), event.district.encode())
 
 
 async def test_supervision_items_prefill_the_report_form_until_done(kafka_settings, meetings, meetings_http, district):

@@ -19,7 +19,7 @@ MEETING_TOPICS = ["directory-updated", "meeting-scheduled", "topic-proposed", "t
 
 
 async def test_directory_import_publishes_a_snapshot_once_per_change(kafka_settings, meetings_http, district):
-    async with EventTap(kafka_settings.bootstrap, ["directory-updated"]) as tap:
+    async with EventTap(kafka_settings, ["directory-updated"]) as tap:
         first = await flow.import_directory(meetings_http, district)
         again = await flow.import_directory(meetings_http, district)
         assert (first["version"], first["changed"]) == (1, True)
@@ -58,7 +58,7 @@ async def test_an_invalid_directory_is_refused_with_lines_and_nothing_is_stored(
 async def test_scheduling_publishes_meeting_scheduled_once_even_when_triggered_concurrently(
         kafka_settings, meetings_http, meetings, district):
     await flow.import_directory(meetings_http, district)
-    async with EventTap(kafka_settings.bootstrap, ["meeting-scheduled"]) as tap:
+    async with EventTap(kafka_settings, ["meeting-scheduled"]) as tap:
         responses = await asyncio.gather(*(meetings_http.post(
             f"/districts/{district}/activity-days/schedule", json={"month": "2026-10"},
             headers=auth(district, "p-office")) for _ in range(4)))
@@ -89,7 +89,7 @@ async def test_a_full_activity_day_publishes_one_meeting_held_covering_every_com
     day = await flow.schedule(meetings_http, district, "2026-11")
     meeting_id = day["meeting_id"]
     base = f"/districts/{district}/activity-days/{meeting_id}"
-    async with EventTap(kafka_settings.bootstrap, MEETING_TOPICS) as tap:
+    async with EventTap(kafka_settings, MEETING_TOPICS) as tap:
         await flow.set_today(meetings_http, district, "2026-10-28")
         proposed = await ok(await meetings_http.post(f"{base}/topics", json={"title": "老旧小区停车难"},
                                                      headers=auth(district, "p-sec-1")))
@@ -133,7 +133,7 @@ async def test_a_full_activity_day_publishes_one_meeting_held_covering_every_com
 
 
 async def test_replaying_the_whole_day_publishes_each_event_once(kafka_settings, meetings_http, district):
-    async with EventTap(kafka_settings.bootstrap, MEETING_TOPICS) as tap:
+    async with EventTap(kafka_settings, MEETING_TOPICS) as tap:
         for _ in range(2):
             await flow.hold_activity_day(meetings_http, district)
         await tap.wait_for(lambda t: t.events("meeting-held", district))
@@ -154,7 +154,7 @@ async def test_a_collective_diagnosis_publishes_activity_held_with_outcomes(kafk
             {"title": "错时共享机关停车位", "responsible": {"kind": "community", "id": "c-1"}, "due_date": "2026-12-15"},
         ],
     }
-    async with EventTap(kafka_settings.bootstrap, ["activity-held"]) as tap:
+    async with EventTap(kafka_settings, ["activity-held"]) as tap:
         first = await meetings_http.post(f"/districts/{district}/activities", json=body, headers=auth(district, "p-office"))
         second = await meetings_http.post(f"/districts/{district}/activities", json=body, headers=auth(district, "p-office"))
         assert (first.status_code, second.status_code) == (201, 200)

@@ -12,7 +12,7 @@ from fourx_contracts.auth import issue_token
 from fourx_contracts.envelope import new_event
 
 from tests.integration.test_walking_skeleton import request_report
-from tests.support.kafka import EventTap, produce, sleep_until
+from tests.support.kafka import EventTap, produce, source_of, sleep_until
 
 pytestmark = pytest.mark.integration
 WEEK = "2026-W48"
@@ -48,8 +48,8 @@ ISSUE = {"issue_id": "i1", "title": "停车难", "description": "d", "source": {
 
 
 async def publish(kafka_settings, district: str, topic: str, data: dict, time: datetime | None = None) -> dict:
-    event = new_event(type=topic, source="/tests", district=district, data=data, time=time)
-    await produce(kafka_settings.bootstrap, topic, event.to_json_bytes(), district.encode())
+    event = new_event(type=topic, source=source_of(topic), district=district, data=data, time=time)
+    await produce(kafka_settings, topic, event.to_json_bytes(), district.encode())
     return event.model_dump(mode="json")
 
 
@@ -72,7 +72,7 @@ async def test_bulletin_reaches_every_recipient_once_per_channel_despite_smtp_re
     await publish(kafka_settings, district, "issue-raised", ISSUE, IN_WEEK)
     await stored(wired_notify, district, 2)
     ref = f"{district}:{WEEK}"
-    async with EventTap(kafka_settings.bootstrap, ["notification-sent"]) as tap:
+    async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         report = await request_report(kafka_settings, district, WEEK)
         assert report["data"]["recipients"] == 4
         # sec: email, webhook, inbox; lead: email, inbox; office: inbox; broken: webhook (fails), inbox
@@ -156,7 +156,7 @@ async def test_notice_goes_at_once_to_the_person_and_unit_leaders(kafka_settings
     await publish(kafka_settings, district, "directory-updated", directory_data)
     await publish(kafka_settings, district, "issue-raised", ISSUE)
     await stored(wired_notify, district, 2)
-    async with EventTap(kafka_settings.bootstrap, ["notification-sent"]) as tap:
+    async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         notice = await publish(kafka_settings, district, "notice-issued", {
             "notice_id": "n1", "issue_id": "i1", "to": {"kind": "street", "id": "s1"}, "to_person": "csec",
             "reason": "进度滞后", "issued_on": datetime.now(UTC).date().isoformat(), "respond_by": "2026-12-31"})
@@ -176,7 +176,7 @@ async def test_scheduled_run_is_claimed_once_across_replicas(kafka_settings, wir
     await publish(kafka_settings, district, "directory-updated", directory(district, hooks[1]))
     await sleep_until(lambda: wired_notify.event_store().latest(district, "directory-updated"))
     monday_0805 = datetime(2026, 11, 30, 0, 5, tzinfo=UTC)   # 08:05 in Shanghai
-    async with EventTap(kafka_settings.bootstrap, ["report-published"]) as tap:
+    async with EventTap(kafka_settings, ["report-published"]) as tap:
         claims = [await run_due(wired_notify, monday_0805, [district]) for _ in range(3)]
         assert claims == [[district], [], []]
         await tap.wait_for(lambda t: t.events("report-published", district), timeout=30)

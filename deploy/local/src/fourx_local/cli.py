@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shlex
 import sys
 from typing import Annotated
 
@@ -33,6 +35,9 @@ def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6
         raise typer.Exit(1) from None
     # Plain lines, for `eval`/scripts and for people.
     print(f"KAFKA_BOOTSTRAP={state.kafka_bootstrap}")
+    if stack.kafka_credentials_file().exists() and not os.environ.get("KAFKA_BOOTSTRAP"):
+        # SASL/SCRAM: each principal's password (admin, meetings, issues, notify, ops) is in here.
+        print(f"KAFKA_CREDENTIALS={stack.kafka_credentials_file()}")
     print(f"MONGO_URI={state.mongo_uri}")
     for name, url in state.urls.items():
         print(f"{name.upper()}_URL={url}")
@@ -75,7 +80,9 @@ def demo(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulo
     if state is None:
         console.print("[red]the stack is not running: run `make up` first[/]")
         raise typer.Exit(2)
-    ctx = DemoContext(district=district, urls=state.urls, kafka_bootstrap=state.kafka_bootstrap, console=console)
+    # The demo asks for its bulletin as an operator would: the `ops` principal.
+    ctx = DemoContext(district=district, urls=state.urls, kafka_bootstrap=state.kafka_bootstrap, console=console,
+                      kafka=stack.kafka_settings(state.kafka_bootstrap, "ops"))
     try:
         asyncio.run(run_demo(ctx))
     except DemoFailed as failed:
@@ -109,6 +116,37 @@ def token(
     from fourx_contracts.auth import issue_token
 
     print(issue_token(person, district, role))
+
+
+@app.command("kafka-env")
+def kafka_env(principal: Annotated[str, typer.Argument(help="admin, meetings, issues, notify or ops")] = "admin") -> None:
+    """Print the KAFKA_… lines a process needs to reach the running stack's broker as `principal`
+    (e.g. `eval $(uv run fourx-dev kafka-env meetings)` before a meetings CLI command)."""
+    state = stack.StackState.load(stack.state_file())
+    if state is None:
+        console.print("[red]the stack is not running: run `make up` first[/]")
+        raise typer.Exit(2)
+    for name, value in stack.kafka_settings(state.kafka_bootstrap, principal).env().items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+@app.command("kafka-acls")
+def kafka_acls(apply: Annotated[bool, typer.Option(help="create topics and ACLs (as the KAFKA_… admin)")] = False) -> None:
+    """List the ACLs each fourx principal needs; with --apply, create the topics (where missing)
+    and the ACLs on the broker the KAFKA_… environment names (existing ones are left alone)."""
+    from fourx_contracts.access import all_acls, ensure_acls
+    from fourx_contracts.kafka import KafkaSettings, ensure_topics
+
+    for entry in all_acls():
+        print(entry)
+    if apply:
+        admin = KafkaSettings()
+
+        async def setup() -> tuple[list[str], int]:
+            return await ensure_topics(admin), await ensure_acls(admin)
+
+        created, entries = asyncio.run(setup())
+        console.print(f"created {len(created)} topic(s); {entries} ACL entries in place")
 
 
 @app.command("fetch-kafka")

@@ -7,12 +7,17 @@ processes this package starts (Kafka from Maven jars, SecantusDB) — each chose
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from fourx_contracts.access import ensure_acls
+from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
 from fourx_local.kafka import KafkaBroker
 from fourx_local.process import ManagedProcess, free_port
@@ -59,25 +64,50 @@ class Infrastructure:
     mongo_uri: str
     choice: Choice
     processes: list[ManagedProcess] = field(default_factory=list)
+    # The admin's settings (topics, ACLs, test helpers), and each principal's where they are
+    # known: the local broker has one per service; from the environment there is one for all.
+    kafka: KafkaSettings | None = None
+    principals: dict[str, KafkaSettings] = field(default_factory=dict)
+
+    def kafka_as(self, principal: str) -> KafkaSettings:
+        """How `principal` (a service, ops, admin) reaches Kafka; the admin's settings where
+        this broker has no per-principal credentials (KAFKA_BOOTSTRAP, testcontainers)."""
+        base = self.kafka or KafkaSettings(bootstrap=self.kafka_bootstrap)
+        return self.principals.get(principal, base)
+
+    @property
+    def enforces_acls(self) -> bool:
+        return bool(self.principals)
 
 
 @contextlib.contextmanager
-def provide(workdir: Path, env: Mapping[str, str] | None = None) -> Iterator[Infrastructure]:
-    """Start (or find) Kafka and the store, and stop what was started on exit."""
+def provide(workdir: Path, env: Mapping[str, str] | None = None, partitions: int = 6) -> Iterator[Infrastructure]:
+    """Start (or find) Kafka and the store, and stop what was started on exit. A broker started
+    here runs with SASL/SCRAM and ACLs, its topics (`partitions` each) and ACLs created."""
     env = os.environ if env is None else env
     choice = choose(env, docker_engine_answers)
     with contextlib.ExitStack() as stack:
         processes: list[ManagedProcess] = []
+        principals: dict[str, KafkaSettings] = {}
         if choice.kafka == "env":
+            # Credentials, if the broker wants them, from KAFKA_SECURITY_PROTOCOL, KAFKA_USERNAME, …
             bootstrap = env["KAFKA_BOOTSTRAP"]
+            kafka = KafkaSettings(**{**{k[len("KAFKA_"):].lower(): v for k, v in env.items() if k.startswith("KAFKA_")
+                                        and k[len("KAFKA_"):].lower() in KafkaSettings.model_fields},
+                                     "partitions": partitions})
         elif choice.kafka == "testcontainers":
             bootstrap = stack.enter_context(_kafka_container())
+            kafka = KafkaSettings(bootstrap=bootstrap, partitions=partitions)
         else:
-            broker = KafkaBroker(workdir / "kafka", free_port(), free_port())
+            broker = KafkaBroker(workdir / "kafka", free_port(), free_port()).secure()
             proc = broker.start()
             stack.callback(proc.stop)
             processes.append(proc)
             bootstrap = broker.bootstrap
+            kafka = broker.settings(partitions=partitions)
+            principals = {name: broker.settings(name, partitions=partitions) for name in broker.credentials.passwords}
+            # The topics and ACLs exist before any service starts: no service may create them.
+            run_coroutine(_prepare(kafka))
         if choice.store == "env":
             uri = env["MONGO_URI"]
         elif choice.store == "testcontainers":
@@ -88,7 +118,18 @@ def provide(workdir: Path, env: Mapping[str, str] | None = None) -> Iterator[Inf
             stack.callback(proc.stop)
             processes.append(proc)
             uri = server.uri
-        yield Infrastructure(bootstrap, uri, choice, processes)
+        yield Infrastructure(bootstrap, uri, choice, processes, kafka, principals)
+
+
+def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run to completion from sync code, whether or not an event loop runs in this thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _prepare(admin: KafkaSettings) -> None:
+    await ensure_topics(admin)
+    await ensure_acls(admin)
 
 
 @contextlib.contextmanager

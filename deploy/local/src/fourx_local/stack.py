@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+from fourx_contracts.access import ensure_acls
 from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
-from fourx_local.kafka import KafkaBroker
+from fourx_local.kafka import KafkaBroker, KafkaCredentials
 from fourx_local.paths import state_dir
 from fourx_local.process import ManagedProcess, ProcessStartError, free_port, pid_alive, port_open, stop_pid
 from fourx_local.store import SecantusServer
@@ -60,6 +61,20 @@ class StackState:
 
 def state_file() -> Path:
     return state_dir() / "stack.json"
+
+
+def kafka_credentials_file() -> Path:
+    return state_dir() / "kafka" / "credentials.json"
+
+
+def kafka_settings(bootstrap: str, principal: str, **extra: object) -> KafkaSettings:
+    """How `principal` reaches the stack's Kafka: with its SCRAM password when the stack runs
+    its own broker (the passwords were generated with its storage, `.fourx/kafka/credentials.json`);
+    from the KAFKA_… environment when KAFKA_BOOTSTRAP names another broker."""
+    creds_file = kafka_credentials_file()
+    if os.environ.get("KAFKA_BOOTSTRAP") or not creds_file.exists():
+        return KafkaSettings(bootstrap=bootstrap, **extra)
+    return KafkaCredentials.load_or_create(creds_file).settings(bootstrap, principal, **extra)
 
 
 def _port(name: str, ports: dict[str, int]) -> int:
@@ -120,7 +135,7 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         else:
             ports["kafka"], ports["kafka-controller"] = _port("kafka", ports), _port("kafka-controller", ports)
             say(f"starting Kafka (KRaft, single node) on 127.0.0.1:{ports['kafka']} …")
-            broker = KafkaBroker(base / "kafka", ports["kafka"], ports["kafka-controller"], partitions)
+            broker = KafkaBroker(base / "kafka", ports["kafka"], ports["kafka-controller"], partitions).secure()
             proc = broker.start()
             state.kafka_bootstrap = broker.bootstrap
             components.append(Component("kafka", proc.pid, broker.bootstrap, str(proc.log)))
@@ -137,7 +152,11 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         ports_file.write_text(json.dumps(ports))
         state.save(path)
         say("creating topics …")
-        asyncio.run(ensure_topics(KafkaSettings(bootstrap=state.kafka_bootstrap, partitions=partitions)))
+        admin = kafka_settings(state.kafka_bootstrap, "admin", partitions=partitions)
+        asyncio.run(ensure_topics(admin))
+        if admin.sasl and not os.environ.get("KAFKA_BOOTSTRAP"):
+            say("granting each service its topics (ACLs) …")
+            asyncio.run(ensure_acls(admin))
         urls = {}
         for name, (_factory, preferred) in SERVICES.items():
             ports[name] = _port(name, {name: ports.get(name) or preferred})
@@ -145,7 +164,9 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         env = service_env(state.kafka_bootstrap, state.mongo_uri, partitions, urls["notify"])
         for name in SERVICES:
             say(f"starting {name} service on {urls[name]} …")
-            proc = spawn_service(name, ports[name], env, base / "logs" / f"{name}.log")
+            # Each service as its own Kafka principal: it may write only the topics it owns.
+            own = {**env, **kafka_settings(state.kafka_bootstrap, name, partitions=partitions).env()}
+            proc = spawn_service(name, ports[name], own, base / "logs" / f"{name}.log")
             components.append(Component(name, proc.pid, urls[name], str(proc.log)))
             state.save(path)
         for component in components:

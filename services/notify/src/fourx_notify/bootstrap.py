@@ -61,7 +61,7 @@ class NotifyService:
         self.settings = settings or NotifySettings()
         self.runtime = ServiceRuntime("notify", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
-        self.progress = ConsumerProgress(self.runtime.kafka_settings.bootstrap, consumers.EVENTS_GROUP,
+        self.progress = ConsumerProgress(self.runtime.kafka_settings, consumers.EVENTS_GROUP,
                                          consumers.READ_MODEL_TOPICS)
         self.webhooks = WebhookSender(self.settings)
         self.senders = {"email": EmailSender(self.settings), "webhook": self.webhooks}

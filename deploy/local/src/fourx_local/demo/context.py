@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 from fourx_contracts.auth import issue_token
+from fourx_contracts.kafka import KafkaSettings
 from rich.console import Console
 
 
@@ -16,8 +17,14 @@ class DemoContext:
     urls: dict[str, str]          # service name → base URL, e.g. {"meetings": "http://127.0.0.1:8101"}
     kafka_bootstrap: str
     console: Console = field(default_factory=Console)
+    # How the demo authenticates to Kafka (the `ops` principal on the local stack); None: no auth.
+    kafka: KafkaSettings | None = None
     # Facts one step leaves for the next (directory, meeting ids, the activity day's date, ...).
     facts: dict[str, Any] = field(default_factory=dict)
+
+    def kafka_options(self) -> dict[str, Any]:
+        """aiokafka options for the demo's own producer and consumers."""
+        return self.kafka.client_options() if self.kafka else {"bootstrap_servers": self.kafka_bootstrap}
 
     def token(self, person_id: str, *roles: str) -> str:
         return issue_token(person_id, self.district, roles)

@@ -25,10 +25,10 @@ STATUS = {"open": "待办", "in_progress": "办理中", "resolved": "已办结�
 CHAIN = ("issue-overdue", "notice-issued", "interview-scheduled")
 
 
-async def read_topics(bootstrap: str, topics: list[str], district: str) -> dict[str, list[dict]]:
+async def read_topics(kafka: dict[str, Any], topics: list[str], district: str) -> dict[str, list[dict]]:
     """Every event of the district on these topics, read from the beginning up to now."""
     # Without a group the consumer takes every partition of the topics it subscribes to.
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+    consumer = AIOKafkaConsumer(*topics, **kafka, enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -118,7 +118,7 @@ async def run(ctx: DemoContext) -> None:
     try:
         # 1. Items appear from the activity day's tasks and the diagnosis outcomes.
         ctx.step("等待督办事项生成：集中活动日交办任务与集体会诊结论自动进入督办清单")
-        sources = await read_topics(ctx.kafka_bootstrap, ["meeting-held", "activity-held"], d)
+        sources = await read_topics(ctx.kafka_options(), ["meeting-held", "activity-held"], d)
         expected = {f"{e['data']['meeting_id']}/{t['task_id']}" for e in sources["meeting-held"]
                     for t in e["data"]["tasks"]}
         expected |= {f"{e['data']['activity_id']}/{i}" for e in sources["activity-held"]
@@ -238,7 +238,7 @@ async def run(ctx: DemoContext) -> None:
         ctx.step("核对事件流")
         deadline = time.monotonic() + 30
         while True:
-            stream = await read_topics(ctx.kafka_bootstrap, ["issue-raised", *CHAIN, "inspection-held"], d)
+            stream = await read_topics(ctx.kafka_options(), ["issue-raised", *CHAIN, "inspection-held"], d)
             refs = {e["data"]["source"]["ref"] for e in stream["issue-raised"]}
             chained = [{e["data"]["issue_id"] for e in stream[t]} for t in CHAIN]
             complete = item["issue_id"] in set.intersection(*chained)

@@ -112,13 +112,13 @@ async def request_bulletin(ctx: DemoContext, week: str, timeout: float = 90.0) -
     """Publish `report-requested` on Kafka and wait for its `report-published`."""
     # Read the topic from its start and pick our answer by correlation id: no race with
     # partition assignment, and the topic is small in a demo.
-    consumer = AIOKafkaConsumer("report-published", bootstrap_servers=ctx.kafka_bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer("report-published", **ctx.kafka_options(), group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        request = new_event(type="report-requested", source="/demo", district=ctx.district, data={"week": week},
+        request = new_event(type="report-requested", source="/ops/demo", district=ctx.district, data={"week": week},
                             correlationid=str(uuid.uuid4()))
-        producer = AIOKafkaProducer(bootstrap_servers=ctx.kafka_bootstrap, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(**ctx.kafka_options(), acks="all", enable_idempotence=True)
         await producer.start()
         try:
             await producer.send_and_wait("report-requested", request.to_json_bytes(), key=ctx.district.encode(),

@@ -1,6 +1,6 @@
 """Domain events → integration events (CloudEvents of the contract).
 
-Every event id is derived from its cause (deterministic_id), so a redelivered source event,
+Every event id is derived from its cause (event_id, in the producer's namespace), so a redelivered source event,
 a retried request or a second replica running the same daily check yields the same id and
 consumers drop the duplicate. The cause must tell distinct facts apart: a progress record is
 identified by its number on the item (`seq`), not by its content, because the same content
@@ -11,7 +11,7 @@ interview) or per inspection, so the item or inspection id is their cause.
 
 from __future__ import annotations
 
-from fourx_contracts.envelope import CloudEvent, deterministic_id, new_event
+from fourx_contracts.envelope import CloudEvent, event_id, new_event
 from fourx_contracts import events as contract
 
 from fourx_issues.domain import events
@@ -27,7 +27,7 @@ def _unit(unit: UnitRef) -> contract.Unit:
 def _event(type_: str, district: str, subject: str, data: contract.Payload, id_parts: tuple[str, ...],
            correlationid: str | None) -> CloudEvent:
     return new_event(type=type_, source=SOURCE, district=district, subject=subject, data=data,
-                     id=deterministic_id(type_, district, *id_parts), correlationid=correlationid)
+                     id=event_id(SOURCE, type_, district, *id_parts), correlationid=correlationid)
 
 
 def item_events(item: SupervisionItem, correlationid: str | None = None) -> list[CloudEvent]:

@@ -1,11 +1,11 @@
 """Domain events → integration events (CloudEvents of the contract).
 
-Every event id is derived from what caused it (deterministic_id), so a replayed command, a
+Every event id is derived from what caused it (event_id, in the producer's namespace), so a replayed command, a
 relay that publishes twice or a second replica doing the same job yields the same id."""
 
 from __future__ import annotations
 
-from fourx_contracts.envelope import CloudEvent, deterministic_id, new_event
+from fourx_contracts.envelope import CloudEvent, event_id, new_event
 from fourx_contracts.events import (
     ActivityHeld,
     Comment,
@@ -30,7 +30,7 @@ SOURCE = "/services/meetings"
 
 def _event(type_: str, district: str, subject: str, data, cause: tuple[str, ...], correlationid: str | None) -> CloudEvent:
     return new_event(type=type_, source=SOURCE, district=district, subject=subject, data=data,
-                     id=deterministic_id(type_, district, *cause), correlationid=correlationid)
+                     id=event_id(SOURCE, type_, district, *cause), correlationid=correlationid)
 
 
 def directory_updated(district: str, directory: Directory, version: int, correlationid: str | None) -> CloudEvent:

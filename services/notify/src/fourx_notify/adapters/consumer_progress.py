@@ -8,15 +8,17 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from fourx_contracts.kafka import KafkaSettings
 
 
 class ConsumerProgress:
-    def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str]):
+    def __init__(self, kafka: KafkaSettings, group_id: str, topics: Iterable[str]):
+        """As notify's principal: it may describe the topics and its own groups (access.py)."""
         self._group_id = group_id
         self._topics = tuple(topics)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+        self._consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False,
                                           client_id=f"{group_id}-progress")
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{group_id}-progress")
+        self._admin = AIOKafkaAdminClient(**kafka.client_options(), client_id=f"{group_id}-progress")
 
     async def start(self) -> None:
         await self._consumer.start()

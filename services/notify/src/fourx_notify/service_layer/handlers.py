@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fourx_contracts.envelope import deterministic_id, new_event
+from fourx_contracts.envelope import event_id, new_event
 from fourx_contracts.events import NotificationSent, ReportPublished, ReportRequested, ReportStats
 from fourx_contracts.kafka import ReceivedEvent
 
@@ -72,7 +72,7 @@ def delivery_docs(*, district: str, person: dict[str, Any], ref: str, version: s
 def outcome_event(delivery: dict[str, Any], status: str, attempts: int):
     return new_event(
         type="notification-sent", source=SOURCE, district=delivery["district"], subject=delivery["_id"],
-        id=deterministic_id("notification-sent", delivery["_id"], status),
+        id=event_id(SOURCE, "notification-sent", delivery["_id"], status),
         correlationid=delivery.get("correlationid"),
         data=NotificationSent(notification_id=delivery["_id"], recipient_id=delivery["recipient_id"],
                               channel=delivery["channel"], ref=delivery["ref"], status=status, attempts=attempts),
@@ -149,7 +149,7 @@ async def publish_bulletin(
     event = new_event(
         type="report-published", source=SOURCE, district=cmd.district, subject=report_id,
         # One request, one publication: a redelivered request yields the same event id.
-        id=deterministic_id("report-published", cmd.district, cmd.request_id),
+        id=event_id(SOURCE, "report-published", cmd.district, cmd.request_id),
         correlationid=cmd.correlationid,
         data=ReportPublished(report_id=report_id, week=cmd.week, stats=ReportStats(**stats),
                              recipients=len(recipients), formats=FORMATS, url=base and f"{base}/html",
@@ -182,7 +182,7 @@ def scheduled_request(district: str, now: datetime, tz: str = DEFAULT_TZ):
     """The `report-requested` the Monday 08:00 run sends for a district, with an id every
     replica derives alike (so the claim decides who sends it), or None before the first run."""
     run_at, week = due_bulletin(now, tz)
-    request_id = deterministic_id("weekly-bulletin", district, week)
+    request_id = event_id(SOURCE, "weekly-bulletin", district, week)
     return request_id, run_at, new_event(type="report-requested", source=SOURCE, district=district,
                                          subject=f"{district}:{week}", id=request_id, time=run_at,
                                          data=ReportRequested(week=week))
