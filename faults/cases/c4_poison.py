@@ -3,7 +3,8 @@ whose keys hash to the same partition (murmur2, Kafka's default partitioner) kee
 
 Contract v1.1 ("Failures and the DLQ"): a record that is not JSON, not a CloudEvent, fails
 validation (a bad value in an additive field included), or is keyed for another district
-goes to `<topic>.dlq` at once; one a handler keeps refusing goes there after the bounded
+goes to `<topic>.dlq` at once, and so does one whose `source` is not the topic's producer or whose
+`time` is implausible; one a handler keeps refusing goes there after the bounded
 retries; a tombstone on the compacted `directory-updated` is skipped. Every consumer group
 that reads the topic parks the record itself (`dlq-group`), exactly once, with the original
 key and value and the headers below. No bystander waits longer than the bounded retry time.
@@ -21,13 +22,14 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from fourx_contracts.events import dlq_topic
 from fourx_contracts.failures import FailurePolicy
+from fourx_contracts.producers import PRODUCERS, SERVICE_SOURCES
 
 from faults.drill import at, drill
 from faults.harness import Stack
@@ -64,8 +66,9 @@ def bystanders(n: int) -> list[str]:
 
 
 def _event(type_: str, data: dict, district: str = POISONED, **extra: object) -> dict:
+    """Poison that claims to come from the topic's own producer, so only its fault is at stake."""
     return {"specversion": "1.0", "id": f"poison-{uuid.uuid4()}",
-            "type": type_, "source": "/faults/c4", "time": datetime.now(UTC).isoformat(),
+            "type": type_, "source": SERVICE_SOURCES[PRODUCERS[type_]], "time": datetime.now(UTC).isoformat(),
             "subject": "poison", "district": district, "datacontenttype": "application/json",
             "data": data, **extra}
 
@@ -109,6 +112,11 @@ def poisons() -> list[Poison]:
                GROUPS["issue-raised"]),
         Poison("key is not the district", "meeting-held",
                dump(_event("meeting-held", _meeting([]), district="c4-elsewhere")), held),
+        Poison("source not the topic's producer", "meeting-held",
+               dump(_event("meeting-held", _meeting([]), source="/services/notify")), held),
+        Poison("time a week ahead", "meeting-held",
+               dump(_event("meeting-held", _meeting([]), time=(datetime.now(UTC) + timedelta(days=7)).isoformat())),
+               held),
         Poison("tombstone", "directory-updated", None, ()),
         Poison("~1 MB", "meeting-held", dump(huge), held),
     ]
