@@ -213,9 +213,9 @@ async def test_a_bad_value_in_an_additive_field_is_parked_by_every_consumer(kafk
             "street_id": None, "community_id": "c1", "raised_on": raised_on}).to_json_bytes()
 
     bad, good = raised(poisoned, "not-a-date"), raised(healthy, "2026-11-06")
-    async with EventTap(kafka_settings.bootstrap, ["issue-raised.dlq"]) as tap:
-        await produce(kafka_settings.bootstrap, "issue-raised", bad, poisoned.encode())
-        await produce(kafka_settings.bootstrap, "issue-raised", good, healthy.encode())
+    async with EventTap(kafka_settings, ["issue-raised.dlq"]) as tap:
+        await produce(kafka_settings, "issue-raised", bad, poisoned.encode())
+        await produce(kafka_settings, "issue-raised", good, healthy.encode())
         dead = await tap.wait_for(lambda t: {headers_of(r)["dlq-group"]: r for r in t.records
                                              if r.key == poisoned.encode()}.keys() >= {"fourx-notify",
                                                                                       "fourx-meetings-supervision"}

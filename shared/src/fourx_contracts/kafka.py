@@ -100,7 +100,9 @@ def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     """aiokafka's producer defaults to acks=1 without idempotence: a leader crash can lose or
     duplicate records. Every fourx producer waits for all replicas and is idempotent."""
     return KafkaBroker(
-        settings.bootstrap,
+        # FastStream takes a string as one host: a cluster's "a:1,b:2,c:3" must be a list, so
+        # a service can start (or restart) while any one node is down.
+        settings.bootstrap.split(","),
         client_id=client_id,
         security=settings.faststream_security(),
         # The project creates its topics (ensure_topics, as the admin); a service principal

@@ -20,7 +20,7 @@ NOTE = "清理楼道堆物，逐户沟通"
 async def test_30_40_30_in_one_week_is_three_events_and_everyone_ends_at_30(
         kafka_settings, issues_app, as_person, meetings, notify, district):
     office, secretary = as_person(), as_person("p-sec-1", "community_secretary")
-    async with EventTap(kafka_settings.bootstrap, ["progress-recorded"]) as tap:
+    async with EventTap(kafka_settings, ["progress-recorded"]) as tap:
         created = await issues_app.post(f"/districts/{district}/issues", json=item_body(), headers=office)
         assert created.status_code == 201, created.text
         issue_id = created.json()["issue_id"]
