@@ -27,6 +27,7 @@ SERVICES: dict[str, tuple[str, int]] = {
     "notify": ("fourx_notify.bootstrap:create_app", 8103),
 }
 PREFERRED_PORTS = {"kafka": 19092, "kafka-controller": 19093, "store": 27117}
+DEMO_WEBHOOK = "127.0.0.1:8026"   # the demo's receiver (fourx_local.demo.notify.WEBHOOK_PORT)
 
 
 @dataclass
@@ -129,7 +130,11 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
             ports[name] = _port(name, {name: ports.get(name) or preferred})
             urls[name] = f"http://127.0.0.1:{ports[name]}"
         env = {"KAFKA_BOOTSTRAP": state.kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
-               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"]}
+               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"],
+               # The local stack is dev mode (plain-http webhooks, `.test` mail domains), and the
+               # demo's webhook receiver is the one internal target it may send to.
+               "FOURX_DEV_MODE": os.environ.get("FOURX_DEV_MODE", "1"),
+               "FOURX_WEBHOOK_ALLOWLIST": os.environ.get("FOURX_WEBHOOK_ALLOWLIST", DEMO_WEBHOOK)}
         for name, (factory, _preferred) in SERVICES.items():
             cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
                    "--port", str(ports[name]), "--log-level", "warning"]
