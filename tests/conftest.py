@@ -13,8 +13,10 @@ from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
 
-# Tests run as the local stack does: dev mode (e.g. plain-http webhooks, `.test` mail domains).
+# Tests run as the local stack does: dev mode (e.g. plain-http webhooks, `.test` mail domains),
+# and the demo's webhook receiver as the one allowlisted internal target.
 os.environ.setdefault("FOURX_DEV_MODE", "1")
+os.environ.setdefault("FOURX_WEBHOOK_ALLOWLIST", "127.0.0.1:8026")
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,9 @@ def _with_office_channels(*channels: dict) -> dict:
 @pytest.mark.parametrize("channel, field, reason", [
     ({"kind": "email", "address": "zhoumin@example.test,boss@example.test"}, "address", "单个地址"),
     ({"kind": "email", "address": "周敏 <zhoumin@example.test>"}, "address", "单个地址"),
-    # Dev mode (the tests' setting) admits plain http, not loopback: no allowlist names it here.
-    ({"kind": "webhook", "url": "http://127.0.0.1:8026/robot/send"}, "url", "回环地址"),
+    # Dev mode (the tests' setting) admits plain http, not loopback: the allowlist names only
+    # the demo receiver's port, 8026.
+    ({"kind": "webhook", "url": "http://127.0.0.1:8027/robot/send"}, "url", "回环地址"),
     ({"kind": "webhook", "url": "http://169.254.169.254/latest/meta-data/"}, "url", "元数据"),
     ({"kind": "webhook", "url": "https://10.1.2.3/hook"}, "url", "内网地址"),
 ])
