@@ -12,7 +12,7 @@ import pytest
 from fourx_contracts.auth import issue_token
 from fourx_contracts.outbound import Allowlist, OutboundPolicy
 from fourx_local.process import free_port
-from fourx_notify.adapters.channels import SendRefused, WebhookSender
+from fourx_notify.adapters.channels import SendFailed, SendRefused, WebhookSender
 
 from tests.integration.notify.test_distribution import IN_WEEK, ISSUE, WEEK, publish, sent, stored
 from tests.integration.test_walking_skeleton import request_report
@@ -166,3 +166,60 @@ async def test_user_text_is_escaped_in_markdown_webhooks_and_the_page_which_has_
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An https receiver on 127.0.0.1 whose certificate names hooks.fourx.test only."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=hooks.fourx.test", "-addext", "subjectAltName=DNS:hooks.fourx.test"],
+                   check=True, capture_output=True)
+    seen: list[tuple[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, self.headers["Host"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], ssl.create_default_context(cafile=str(cert)), seen
+    server.shutdown()
+
+
+async def test_an_https_webhook_is_pinned_to_the_checked_address_and_verified_for_its_name(tls_receiver):
+    port, trust, seen = tls_receiver
+
+    async def resolver(host: str, _port: int):
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    policy = OutboundPolicy(dev_mode=False, allowlist=Allowlist.parse(f"127.0.0.1:{port}"))
+    sender = WebhookSender(type("S", (), {"send_timeout_seconds": 5.0})(), policy, resolver, verify=trust)
+    delivery = {"_id": "d1", "recipient_id": "p", "ref": "tls", "kind": "bulletin", "district": "d",
+                "subject": "s", "body": "b", "target": f"https://hooks.fourx.test:{port}/robot"}
+    try:
+        await sender.send(delivery)
+        assert seen == [("/robot", f"hooks.fourx.test:{port}")]
+        # The certificate is checked for the name in the URL, not for the address connected to.
+        with pytest.raises(SendFailed, match="CERTIFICATE_VERIFY_FAILED"):
+            await sender.send({**delivery, "target": f"https://other.fourx.test:{port}/robot"})
+        assert len(seen) == 1
+    finally:
+        await sender.close()

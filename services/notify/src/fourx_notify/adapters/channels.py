@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -94,10 +95,12 @@ class EmailSender:
 
 
 class WebhookSender:
-    def __init__(self, settings: Any, policy: OutboundPolicy | None = None, resolver: Resolver = resolve):
+    def __init__(self, settings: Any, policy: OutboundPolicy | None = None, resolver: Resolver = resolve,
+                 verify: ssl.SSLContext | bool = True):
         self._settings = settings
         self.policy = policy or OutboundPolicy()
         self._resolve = resolver
+        self._verify = verify     # certifi's CAs; a context for a private CA
         self._client: httpx.AsyncClient | None = None
 
     async def _pinned(self, url: str) -> tuple[WebhookTarget, IPAddress]:
@@ -122,7 +125,8 @@ class WebhookSender:
             # No pooled connections: one kept open for a name must not serve another name on
             # the same address; no proxies from the environment: the checked address is the peer.
             self._client = httpx.AsyncClient(timeout=self._settings.send_timeout_seconds, follow_redirects=False,
-                                             trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))
+                                             trust_env=False, limits=httpx.Limits(max_keepalive_connections=0),
+                                             verify=self._verify)
         body = {
             "msgtype": "markdown",
             # WeCom reads markdown.content, DingTalk markdown.title and markdown.text.
