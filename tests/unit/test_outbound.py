@@ -44,6 +44,7 @@ def test_accepted_webhooks(url, policy):
     ("https://2130706433/", STRICT, "回环"),
     ("https://[::1]/", STRICT, "回环"),
     ("https://[::ffff:127.0.0.1]/", STRICT, "回环"),
+    ("https://[2002:a9fe:a9fe::]/", STRICT, "元数据"),     # 6to4 of 169.254.169.254
     ("https://localhost/", STRICT, "回环"),
     ("https://api.localhost/", STRICT, "回环"),
     ("https://10.2.0.1/", LISTED, "内网"),

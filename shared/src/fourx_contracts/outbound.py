@@ -61,8 +61,11 @@ def _ip(text: str) -> IPAddress | None:
 
 def non_public_reason(ip: IPAddress) -> str | None:
     """Why an address is not one to send to, or None for a public unicast address."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one (mapped, 6to4) is judged as that IPv4 address.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            return non_public_reason(embedded)
     if ip in METADATA_ADDRESSES:
         return "云平台元数据地址"
     if ip.is_loopback:
@@ -141,7 +144,6 @@ class WebhookTarget:
     scheme: str
     host: str        # as written, without brackets
     port: int
-    path: str        # path and query, as sent
 
 
 class Refused(ValueError):
@@ -169,18 +171,14 @@ def webhook_target(url: str, policy: OutboundPolicy) -> WebhookTarget:
     port = port or (443 if scheme == "https" else 80)
     ip = _ip(host)
     if policy.allowlist.allows(host, port, ip):
-        return WebhookTarget(scheme, host, port, _path(parts))
+        return WebhookTarget(scheme, host, port)
     if ip is not None:
         reason = non_public_reason(ip)
         if reason:
             raise Refused(f"webhook 地址指向{reason}，不允许发送（如确需发送，请由运维加入白名单）")
     elif host.lower() == "localhost" or host.lower().endswith(".localhost"):
         raise Refused("webhook 地址指向回环地址，不允许发送（如确需发送，请由运维加入白名单）")
-    return WebhookTarget(scheme, host, port, _path(parts))
-
-
-def _path(parts) -> str:
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return WebhookTarget(scheme, host, port)
 
 
 def check_resolved(target: WebhookTarget, addresses: Iterable[IPAddress], policy: OutboundPolicy) -> IPAddress:

@@ -108,8 +108,11 @@ class WebhookSender:
         the name does not resolve (DNS may be away for a moment)."""
         try:
             target = webhook_target(url, self.policy)
+            httpx.URL(url)
         except Refused as exc:
             raise SendRefused(str(exc)) from None
+        except httpx.InvalidURL:
+            raise SendRefused("webhook 地址格式不正确") from None
         try:
             addresses = await self._resolve(target.host, target.port)
         except (OSError, UnicodeError) as exc:
@@ -135,13 +138,12 @@ class WebhookSender:
             "fourx": {"notification_id": delivery["_id"], "recipient_id": delivery["recipient_id"],
                       "ref": delivery["ref"], "kind": delivery["kind"], "district": delivery["district"]},
         }
-        default_port = 443 if target.scheme == "https" else 80
-        host = f"[{target.host}]" if ":" in target.host else target.host
-        headers = {"Host": host if target.port == default_port else f"{host}:{target.port}",
-                   "Idempotency-Key": delivery["_id"]}
-        url = httpx.URL(scheme=target.scheme, host=str(ip), port=target.port, raw_path=target.path.encode())
-        # TLS: SNI and the certificate check are for the name, the TCP connection for the address.
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        written = httpx.URL(delivery["target"])
+        # The same URL with the checked address for its host; the name (IDNA, as on the wire)
+        # goes in the Host header and, for TLS, in SNI and the certificate check.
+        url = written.copy_with(host=str(ip))
+        headers = {"Host": written.netloc.decode("ascii"), "Idempotency-Key": delivery["_id"]}
+        extensions = {"sni_hostname": written.raw_host.decode("ascii")} if target.scheme == "https" else {}
         try:
             async with self._client.stream("POST", url, json=body, headers=headers, extensions=extensions) as response:
                 status = response.status_code
