@@ -61,3 +61,12 @@ def test_html_escapes_and_docx_holds_title_and_stats_table():
     table = doc.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["项目", "数量"]
     assert [r.cells[1].text for r in table.rows[1:]][:2] == [str(stats["meetings_held"]), str(stats["activities_held"])]
+
+
+def test_user_text_cannot_add_html_links_or_structure_to_the_markdown():
+    from fourx_notify.adapters.render import markdown_text
+
+    assert markdown_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert markdown_text("[点我](javascript:alert(1))") == "\\[点我\\](javascript:alert(1))"
+    assert markdown_text("a | b\n# 标题\r\n- 条目") == "a \\| b # 标题 - 条目"
+    assert markdown_text("&lt;") == "&amp;lt;" and markdown_text(3) == 3
