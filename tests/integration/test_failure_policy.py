@@ -201,3 +201,29 @@ async def test_a_record_near_the_size_limit_is_parked_whole(kafka_settings, prob
                                              and r.key == district.encode()])
     assert dead[0].value == huge and dead[0].key == district.encode()
     assert "not a valid CloudEvent" in headers_of(dead[0])["dlq-error"]
+
+
+async def test_a_bad_value_in_an_additive_field_is_parked_by_every_consumer(kafka_settings, notify, meetings):
+    poisoned, healthy = same_partition_pair(kafka_settings.partitions)
+
+    def raised(district: str, raised_on: str) -> bytes:
+        return new_event(type="issue-raised", source="/services/issues", district=district, subject="i-1", data={
+            "issue_id": "i-1", "title": "路灯", "description": "d", "source": {"kind": "community", "ref": "c1"},
+            "responsible": {"kind": "community", "id": "c1"}, "owner": None, "due_date": "2026-12-04",
+            "street_id": None, "community_id": "c1", "raised_on": raised_on}).to_json_bytes()
+
+    bad, good = raised(poisoned, "not-a-date"), raised(healthy, "2026-11-06")
+    async with EventTap(kafka_settings.bootstrap, ["issue-raised.dlq"]) as tap:
+        await produce(kafka_settings.bootstrap, "issue-raised", bad, poisoned.encode())
+        await produce(kafka_settings.bootstrap, "issue-raised", good, healthy.encode())
+        dead = await tap.wait_for(lambda t: {headers_of(r)["dlq-group"]: r for r in t.records
+                                             if r.key == poisoned.encode()}.keys() >= {"fourx-notify",
+                                                                                      "fourx-meetings-supervision"}
+                                  and [r for r in t.records if r.key == poisoned.encode()])
+
+    async def stored():
+        return await notify.event_store().count(healthy)
+
+    assert await sleep_until(stored) == 1
+    assert await notify.event_store().count(poisoned) == 0
+    assert all(r.value == bad and "raised_on" in headers_of(r)["dlq-error"] for r in dead)
