@@ -4,6 +4,7 @@ from KAFKA_BOOTSTRAP / MONGO_URI, or from testcontainers when a Docker engine an
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -11,6 +12,11 @@ import pytest
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
+
+# Tests run as the local stack does: dev mode (e.g. plain-http webhooks, `.test` mail domains),
+# and the demo's webhook receiver as the one allowlisted internal target.
+os.environ.setdefault("FOURX_DEV_MODE", "1")
+os.environ.setdefault("FOURX_WEBHOOK_ALLOWLIST", "127.0.0.1:8026")
 
 
 @pytest.fixture(scope="session")

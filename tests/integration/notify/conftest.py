@@ -1,7 +1,7 @@
 """Real outside parties for the notify tests: an SMTP server (aiosmtpd) that refuses each
 recipient's first two attempts, and an HTTP webhook receiver (one path answers 200, the
 other 500 forever). Both run in threads of their own; the session's notify service is
-pointed at them and given short backoffs."""
+pointed at them, given short backoffs, and allowlists the receiver's host:port only."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
+from fourx_contracts.outbound import Allowlist, OutboundPolicy
 from fourx_local.process import free_port
 from fourx_notify.bootstrap import NotifyService, create_app
 
@@ -49,6 +50,7 @@ class RefusingMailbox:
 class Hooks:
     def __init__(self) -> None:
         self.posts: list[tuple[str, dict]] = []
+        self.hosts: dict[str, list[str]] = defaultdict(list)   # path → Host headers it was sent with
         self.lock = threading.Lock()
 
     def received(self, path: str, ref: str | None = None) -> list[dict]:
@@ -74,6 +76,7 @@ def hooks() -> Iterator[tuple[Hooks, str]]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with store.lock:
                 store.posts.append((self.path.split("/")[1], body))
+                store.hosts[self.path.split("/")[1]].append(self.headers["Host"])
             status = 500 if self.path.startswith("/broken") else 200
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -97,6 +100,10 @@ def wired_notify(notify: NotifyService, mailbox, hooks) -> NotifyService:
     s.smtp_host, s.smtp_port = "127.0.0.1", mailbox[1]
     s.retry_base_seconds, s.retry_max_seconds, s.max_attempts = 0.1, 0.4, 4
     s.delivery_poll_seconds = 0.1
+    # Dev mode (plain http) and the local receiver allowlisted by host:port — nothing else on
+    # this machine: the outbound rules are on as in production.
+    policy = OutboundPolicy(dev_mode=True, allowlist=Allowlist.parse(hooks[1].removeprefix("http://")))
+    notify.webhooks.policy = notify.emails.policy = policy
     return notify
 
 

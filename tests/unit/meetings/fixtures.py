@@ -26,6 +26,6 @@ people:
     roles: [party_office]
     unit: {kind: district, id: d}
     channels:
-      - {kind: email, address: zhoumin@example.test}
+      - {kind: email, address: zhoumin@example.org}
       - {kind: in_app}
 """

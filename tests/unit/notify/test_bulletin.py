@@ -89,3 +89,12 @@ def test_the_latest_record_of_a_week_is_the_highest_seq_whatever_the_arrival_or_
     assert _percent_of_dept([_progress(1, 60, 1), _progress(2, 10, 2, week="2026-W47", minute=9)]) == 60
     # records of producers that do not number them fall back to time
     assert _percent_of_dept([_progress(1, 50, None, minute=3), _progress(2, 20, None, minute=1)]) == 50
+
+
+def test_user_text_cannot_add_html_links_or_structure_to_the_markdown():
+    from fourx_notify.adapters.render import markdown_text
+
+    assert markdown_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert markdown_text("[点我](javascript:alert(1))") == "\\[点我\\](javascript:alert(1))"
+    assert markdown_text("a | b\n# 标题\r\n- 条目") == "a \\| b # 标题 - 条目"
+    assert markdown_text("&lt;") == "&amp;lt;" and markdown_text(3) == 3

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from fourx_notify.adapters.channels import SendFailed
+from fourx_notify.adapters.channels import SendFailed, SendRefused
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED
 from fourx_notify.domain.distribution import (
     addressed,
@@ -109,3 +109,38 @@ async def test_attempts_end_failed_at_the_bound():
     assert await attempt(delivery, {"email": sender}, repo, SETTINGS, now=lambda: NOW) == FAILED
     assert repo.updates[-1][1] == [{"notification_id": "k", "recipient_id": "p", "channel": "email", "ref": "r",
                                     "status": "failed", "attempts": 3}]
+
+
+def test_one_delivery_per_target_and_still_one_per_target_when_asked_again():
+    person = {"person_id": "p", "channels": [
+        {"kind": "webhook", "url": "https://a.example.org/1"}, {"kind": "webhook", "url": "https://a.example.org/2"},
+        {"kind": "email", "address": "x@example.org"}, {"kind": "email", "address": "y@example.org"},
+        {"kind": "webhook", "url": "https://a.example.org/1"}]}
+    assert [(c.kind, c.target) for c in channels_of(person)] == [
+        ("webhook", "https://a.example.org/1"), ("webhook", "https://a.example.org/2"),
+        ("email", "x@example.org"), ("email", "y@example.org"), ("inbox", "")]
+    make = lambda: delivery_docs(district="d", person=person, ref="r", version="h", kind="bulletin",  # noqa: E731
+                                 subject="s", body="b", html=None, correlationid=None, now=NOW)
+    docs = make()
+    assert len({d["_id"] for d in docs}) == 5
+    assert [d["_id"] for d in make()] == [d["_id"] for d in docs]
+    # The inbox keeps the key it had before targets were part of it (signed items keep their ids).
+    assert delivery_key("p", "inbox", "r#h") == docs[-1]["_id"]
+
+
+class PolicyRefuses:
+    def __init__(self):
+        self.calls = 0
+
+    async def send(self, delivery):
+        self.calls += 1
+        raise SendRefused("webhook 地址指向回环地址，不允许发送")
+
+
+async def test_a_target_the_rules_refuse_fails_at_the_first_attempt():
+    repo, sender = FakeRepo(), PolicyRefuses()
+    delivery = dict(DELIVERY, channel="webhook")
+    assert await attempt(delivery, {"webhook": sender}, repo, SETTINGS, now=lambda: NOW) == FAILED
+    fields, events = repo.updates[-1]
+    assert fields["status"] == FAILED and fields["last_error"].startswith("目标被安全策略拒绝：webhook 地址指向回环地址")
+    assert events[0]["status"] == "failed" and events[0]["attempts"] == 1 and sender.calls == 1

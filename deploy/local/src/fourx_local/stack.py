@@ -28,6 +28,7 @@ SERVICES: dict[str, tuple[str, int]] = {
     "notify": ("fourx_notify.bootstrap:create_app", 8103),
 }
 PREFERRED_PORTS = {"kafka": 19092, "kafka-controller": 19093, "store": 27117}
+DEMO_WEBHOOK = "127.0.0.1:8026"   # the demo's receiver (fourx_local.demo.notify.WEBHOOK_PORT)
 
 
 @dataclass
@@ -89,7 +90,11 @@ def _port(name: str, ports: dict[str, int]) -> int:
 def service_env(kafka_bootstrap: str, mongo_uri: str, partitions: int, notify_url: str) -> dict[str, str]:
     """What every service process is told about its surroundings (the fault suite adds knobs)."""
     return {"KAFKA_BOOTSTRAP": kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
-            "MONGO_URI": mongo_uri, "NOTIFY_PUBLIC_URL": notify_url}
+            "MONGO_URI": mongo_uri, "NOTIFY_PUBLIC_URL": notify_url,
+            # The local stack is dev mode (plain-http webhooks, `.test` mail domains), and the
+            # demo's webhook receiver is the one internal target it may send to.
+            "FOURX_DEV_MODE": os.environ.get("FOURX_DEV_MODE", "1"),
+            "FOURX_WEBHOOK_ALLOWLIST": os.environ.get("FOURX_WEBHOOK_ALLOWLIST", DEMO_WEBHOOK)}
 
 
 def spawn_service(name: str, port: int, env: dict[str, str], log: Path) -> ManagedProcess:

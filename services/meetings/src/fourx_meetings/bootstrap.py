@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
+from fourx_contracts.outbound import OutboundPolicy
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,8 +37,11 @@ class MeetingsSettings(BaseSettings):
 
 class MeetingsService:
     def __init__(self, kafka: KafkaSettings | None = None, mongo: MongoSettings | None = None,
-                 settings: MeetingsSettings | None = None, clock: SystemClock | None = None):
+                 settings: MeetingsSettings | None = None, clock: SystemClock | None = None,
+                 outbound: OutboundPolicy | None = None):
         self.settings = settings or MeetingsSettings()
+        # FOURX_DEV_MODE, FOURX_WEBHOOK_ALLOWLIST: which channels an imported directory may name.
+        self.outbound = outbound or OutboundPolicy.from_env()
         self.clock = clock or SystemClock(self.settings.timezone)
         self.runtime = ServiceRuntime("meetings", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
+from fourx_contracts.outbound import OutboundPolicy
 from fourx_contracts.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -57,14 +58,17 @@ class NotifySettings(BaseSettings):
 
 class NotifyService:
     def __init__(self, kafka: KafkaSettings | None = None, mongo: MongoSettings | None = None,
-                 settings: NotifySettings | None = None):
+                 settings: NotifySettings | None = None, outbound: OutboundPolicy | None = None):
         self.settings = settings or NotifySettings()
+        # FOURX_DEV_MODE, FOURX_WEBHOOK_ALLOWLIST: where the senders may connect.
+        self.outbound = outbound or OutboundPolicy.from_env()
         self.runtime = ServiceRuntime("notify", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
         self.progress = ConsumerProgress(self.runtime.kafka_settings, consumers.EVENTS_GROUP,
                                          consumers.READ_MODEL_TOPICS)
-        self.webhooks = WebhookSender(self.settings)
-        self.senders = {"email": EmailSender(self.settings), "webhook": self.webhooks}
+        self.webhooks = WebhookSender(self.settings, self.outbound)
+        self.emails = EmailSender(self.settings, self.outbound)
+        self.senders = {"email": self.emails, "webhook": self.webhooks}
         self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay)
         consumers.register(self)
 

@@ -83,7 +83,8 @@ async def _ok(response: httpx.Response, *codes: int) -> Any:
 
 
 def build_directory(ctx: DemoContext) -> dict[str, Any]:
-    webhook = ctx.facts.get("webhook_url") or ctx.facts.get("webhook") or "http://127.0.0.1:9/fourx-demo-webhook"
+    # Without a receiver, its address anyway: the one internal webhook target dev mode allowlists.
+    webhook = ctx.facts.get("webhook_url") or ctx.facts.get("webhook") or "http://127.0.0.1:8026/fourx-demo-webhook"
     people = []
     for person_id, name, mail, roles, (kind, unit_id) in PEOPLE:
         channels: list[dict[str, Any]] = [{"kind": "email", "address": f"{mail}@example.test"}, {"kind": "in_app"}]

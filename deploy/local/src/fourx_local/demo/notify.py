@@ -77,15 +77,15 @@ class _Receivers:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        for candidate in (WEBHOOK_PORT, 0):
-            try:
-                self.http = ThreadingHTTPServer(("127.0.0.1", candidate), Hook)
-                break
-            except OSError:
-                continue
-        assert self.http is not None
-        threading.Thread(target=self.http.serve_forever, daemon=True, name="demo-webhook").start()
-        self.webhook_url = f"http://127.0.0.1:{self.http.server_address[1]}/robot/send"
+        # Only this port: it is the one internal webhook target the stack allowlists
+        # (FOURX_WEBHOOK_ALLOWLIST), so a receiver elsewhere would be refused at import.
+        try:
+            self.http = ThreadingHTTPServer(("127.0.0.1", WEBHOOK_PORT), Hook)
+            threading.Thread(target=self.http.serve_forever, daemon=True, name="demo-webhook").start()
+        except OSError as exc:  # port taken (another demo?): the service sends there anyway
+            self.http = None
+            notes.append(f"Webhook 端口 127.0.0.1:{WEBHOOK_PORT} 已被占用，未能启动本地接收端：{exc}")
+        self.webhook_url = f"http://127.0.0.1:{WEBHOOK_PORT}/robot/send"
         return notes
 
     def stop(self) -> None:

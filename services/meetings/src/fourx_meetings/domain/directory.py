@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from fourx_contracts.outbound import OutboundPolicy, Refused, check_email, webhook_target
 
 ROLES = (
     "community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
@@ -185,9 +186,9 @@ def load_document(text: str) -> tuple[Any, dict]:
     return data, _line_index(node)
 
 
-def parse_directory(text: str) -> Directory:
+def parse_directory(text: str, outbound: OutboundPolicy | None = None) -> Directory:
     data, lines = load_document(text)
-    return validate_directory(data, lines)
+    return validate_directory(data, lines, outbound)
 
 
 class _Checker:
@@ -228,6 +229,22 @@ class _Checker:
             yield (key, i), item
 
 
+def _check_target(check: _Checker, cpath: tuple, channel: dict, outbound: OutboundPolicy, who: str) -> None:
+    """The outbound rules the literal value can show (DNS is notify's, at send time)."""
+    key = "address" if channel["kind"] == "email" else "url"
+    value = channel.get(key)
+    if not isinstance(value, str) or not value.strip():
+        check.fail(cpath + (key,), f"{who}的 {channel['kind']} 渠道缺少 {key}")
+        return
+    try:
+        if key == "address":
+            check_email(value, outbound)
+        else:
+            webhook_target(value, outbound)
+    except Refused as exc:
+        check.fail(cpath + (key,), f"{who}的 {channel['kind']} 渠道 {key} 不可用：{exc}")
+
+
 def _dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
@@ -235,9 +252,12 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return out or "(root)"
 
 
-def validate_directory(data: Any, lines: dict | None = None) -> Directory:
-    """Every problem at once (not just the first), each with its line."""
+def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundPolicy | None = None) -> Directory:
+    """Every problem at once (not just the first), each with its line. Channels are checked
+    against the outbound rules (`outbound`, strict when not given): one mailbox per email
+    channel, an https webhook not pointing at an internal address unless allowlisted."""
     check = _Checker(lines or {})
+    outbound = outbound or OutboundPolicy()
     if not isinstance(data, dict):
         raise DirectoryInvalid([Problem(check.line(()), "(root)", "the directory must be a mapping")])
 
@@ -325,10 +345,8 @@ def validate_directory(data: Any, lines: dict | None = None) -> Directory:
             cpath = path + ("channels", j)
             if not isinstance(channel, dict) or channel.get("kind") not in CHANNEL_KINDS:
                 check.fail(cpath, f"a channel needs kind: one of {', '.join(CHANNEL_KINDS)}")
-            elif channel["kind"] == "email" and "@" not in str(channel.get("address", "")):
-                check.fail(cpath, "an email channel needs an address like name@example.org")
-            elif channel["kind"] == "webhook" and not str(channel.get("url", "")).startswith(("http://", "https://")):
-                check.fail(cpath, "a webhook channel needs an http(s) url")
+            elif channel["kind"] in ("email", "webhook"):
+                _check_target(check, cpath, channel, outbound, f"{name or '?'}（{pid or '?'}）")
             elif channel["kind"] == "sms" and not str(channel.get("number", "")).strip():
                 check.fail(cpath, "an sms channel needs a number")
         if unique(seen, pid, path + ("person_id",), "person") and name and good_roles and kind:

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
+from fourx_contracts.outbound import OutboundPolicy
 from fourx_contracts.runtime import ServiceRuntime
 
 from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
@@ -44,7 +45,7 @@ def _report_invalid(path: Path, exc: DirectoryInvalid) -> None:
 def validate(file: Path) -> None:
     """Check a directory file (YAML or JSON) and print every problem with its line."""
     try:
-        directory = parse_directory(_read(file))
+        directory = parse_directory(_read(file), OutboundPolicy.from_env())
     except DirectoryInvalid as exc:
         _report_invalid(file, exc)
         raise typer.Exit(1) from exc
@@ -74,12 +75,12 @@ def import_directory(file: Path, district: str = typer.Option(..., help="the dis
     """Validate, store and publish a directory (directory-updated); identical content publishes nothing."""
     text = _read(file)
     try:
-        parse_directory(text)
+        parse_directory(text, OutboundPolicy.from_env())
     except DirectoryInvalid as exc:
         _report_invalid(file, exc)
         raise typer.Exit(1) from exc
     _, version, changed = asyncio.run(_with_store(
-        lambda uow: handlers.import_directory(handlers.ImportDirectory(district, text), uow)))
+        lambda uow: handlers.import_directory(handlers.ImportDirectory(district, text, outbound=OutboundPolicy.from_env()), uow)))
     typer.echo(f"district {district}: directory version {version}" + ("" if changed else " (unchanged, nothing published)"))
 
 

@@ -93,7 +93,7 @@ async def import_directory(district: str, request: Request, caller: Annotated[Ca
     except UnicodeDecodeError as exc:
         raise HTTPException(422, {"message": "the directory must be UTF-8 text (YAML or JSON)", "problems": []}) from exc
     directory, version, changed = await _run(handlers.import_directory(
-        handlers.ImportDirectory(district, text), _uow(request)))
+        handlers.ImportDirectory(district, text, outbound=_service(request).outbound), _uow(request)))
     return {"district": district, "version": version, "changed": changed,
             "counts": {"streets": len(directory.streets), "communities": len(directory.communities),
                        "departments": len(directory.departments), "people": len(directory.people)}}

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from fourx_contracts.envelope import deterministic_id
+from fourx_contracts.outbound import OutboundPolicy
 
 from fourx_meetings.adapters import integration
 from fourx_meetings.adapters.repository import ConcurrentChange
@@ -45,12 +46,14 @@ class ImportDirectory:
     district: str
     text: str
     correlationid: str | None = None
+    # The outbound-channel rules (dev mode, webhook allowlist); strict unless the caller says.
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
 
 async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[Directory, int, bool]:
     """Validate (DirectoryInvalid with lines), store, publish the whole snapshot. Importing
     content identical to what is stored publishes nothing. Returns (directory, version, changed)."""
-    directory = parse_directory(cmd.text)
+    directory = parse_directory(cmd.text, cmd.outbound)
 
     async def run() -> tuple[Directory, int, bool]:
         _, version, stored_hash = await uow.directories.get(cmd.district)

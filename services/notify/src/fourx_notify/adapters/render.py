@@ -1,10 +1,17 @@
 """The bulletin rendered for people: Markdown and HTML from Jinja2 templates, and a Word
-document (.docx, what district offices file) built with python-docx from the same view."""
+document (.docx, what district offices file) built with python-docx from the same view.
+
+Every value in a template comes from users (titles, notes, reasons, names), so none is
+output raw: the HTML template is autoescaped, and in Markdown (the download, email text and
+webhook bodies) each value goes through `markdown_text` — HTML escaped, link and table
+syntax escaped, on one line — so user text can add neither markup nor structure.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -26,6 +33,20 @@ STAT_LABELS: list[tuple[str, str]] = [
 ]
 
 _env: Environment | None = None
+_md_env: Environment | None = None
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
+# HTML's specials become entities; Markdown's link, image, code and table syntax get a
+# backslash (a literal character). One pass, so nothing is escaped twice.
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\", "`": "\\`", "[": "\\[", "]": "\\]",
+               "|": "\\|"}
+_MD_SPECIAL = re.compile("|".join(re.escape(c) for c in _MD_ESCAPES))
+
+
+def markdown_text(value: Any) -> Any:
+    """User text as it may appear inside Markdown: no HTML, no links or tables, one line."""
+    if not isinstance(value, str):
+        return value
+    return _MD_SPECIAL.sub(lambda m: _MD_ESCAPES[m.group()], _LINE_BREAKS.sub(" ", value))
 
 
 def _environment() -> Environment:
@@ -36,10 +57,18 @@ def _environment() -> Environment:
     return _env
 
 
+def _markdown_environment() -> Environment:
+    global _md_env
+    if _md_env is None:  # every {{ value }} of the Markdown template passes markdown_text
+        _md_env = Environment(loader=PackageLoader("fourx_notify", "templates"), undefined=StrictUndefined,
+                              keep_trailing_newline=True, autoescape=False, finalize=markdown_text)
+    return _md_env
+
+
 def render_markdown(view: dict[str, Any], stats: dict[str, int], focus: dict[str, Any] | None = None) -> str:
     """The bulletin; with `focus` (a street's section) that street's part comes first."""
-    return _environment().get_template("bulletin.md.j2").render(b=view, stats=stats, labels=STAT_LABELS,
-                                                                focus=focus)
+    return _markdown_environment().get_template("bulletin.md.j2").render(b=view, stats=stats, labels=STAT_LABELS,
+                                                                         focus=focus)
 
 
 def render_html(view: dict[str, Any], stats: dict[str, int]) -> str:

@@ -41,23 +41,28 @@ class Channel:
 
 
 def channels_of(person: dict[str, Any]) -> list[Channel]:
-    """The person's preferred channels, deduplicated, always with the inbox."""
+    """The person's preferred channels, each distinct target once, always with the inbox.
+    Targets are not judged here: notify's senders check them (the outbound rules) at send time."""
     out: list[Channel] = []
     for raw in person.get("channels") or []:
         if not isinstance(raw, dict):
             continue
         kind = raw.get("kind")
         if kind == "email" and raw.get("address"):
-            out.append(Channel("email", str(raw["address"])))
+            out.append(Channel("email", str(raw["address"]).strip()))
         elif kind == "webhook" and raw.get("url"):
-            out.append(Channel("webhook", str(raw["url"])))
+            out.append(Channel("webhook", str(raw["url"]).strip()))
     out.append(Channel(INBOX))
     return list(dict.fromkeys(out))
 
 
-def delivery_key(recipient_id: str, channel: str, ref: str) -> str:
-    """The idempotency key: one delivery per (recipient, channel, source), however often asked."""
-    return deterministic_id("delivery", recipient_id, channel, ref)
+def delivery_key(recipient_id: str, channel: str, ref: str, target: str = "") -> str:
+    """The idempotency key: one delivery per (recipient, channel, target, source), however
+    often asked — a person with two webhooks gets two. The inbox has no target, and its key
+    stays what it always was (items already signed for keep their ids)."""
+    if not target:
+        return deterministic_id("delivery", recipient_id, channel, ref)
+    return deterministic_id("delivery", recipient_id, channel, target, ref)
 
 
 def bulletin_recipients(directory: dict[str, Any] | None) -> list[dict[str, Any]]:

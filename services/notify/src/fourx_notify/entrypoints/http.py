@@ -32,8 +32,20 @@ async def _bulletin(request: Request, district: str, week: str) -> dict:
     return bulletin
 
 
+# The bulletin page needs nothing but its own inline <style>: no scripts, images, frames,
+# forms or fetches, and no page may frame it. Its text is autoescaped; this is the second wall.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+    # A download, never rendered in the browser, whatever the user text in it.
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff"}
 
 
 @router.get("/districts/{district}/bulletins/{week}", tags=["bulletins"])
@@ -47,7 +59,7 @@ async def get_bulletin(request: Request, district: str, caller: Reader, week: st
 @router.get("/districts/{district}/bulletins/{week}/html", response_class=HTMLResponse, tags=["bulletins"])
 async def get_bulletin_html(request: Request, district: str, caller: Reader, week: str = WEEK) -> HTMLResponse:
     bulletin = await _bulletin(request, district, week)
-    return HTMLResponse(render_html(bulletin["view"], bulletin["stats"]))
+    return HTMLResponse(render_html(bulletin["view"], bulletin["stats"]), headers=PAGE_HEADERS)
 
 
 @router.get("/districts/{district}/bulletins/{week}/markdown", response_class=PlainTextResponse, tags=["bulletins"])

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from fourx_notify.adapters.channels import SendFailed, Sender
+from fourx_notify.adapters.channels import SendFailed, Sender, SendRefused
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, DeliveryRepository
 from fourx_notify.domain.distribution import backoff_seconds
 from fourx_notify.service_layer.handlers import outcome_event
@@ -28,10 +28,13 @@ async def attempt(delivery: dict[str, Any], senders: Mapping[str, Sender], repo:
     attempts = int(delivery.get("attempts", 0)) + 1
     sender = senders.get(delivery["channel"])
     error: str | None = None
+    final = False
     try:
         if sender is None:
             raise SendFailed(f"no sender for channel {delivery['channel']!r}")
         await sender.send(delivery)
+    except SendRefused as exc:  # the outbound rules refuse the target: no try will do better
+        error, final = f"目标被安全策略拒绝：{exc}", True
     except SendFailed as exc:
         error = str(exc)
     except Exception as exc:  # a bug in a sender must not stop the others
@@ -42,7 +45,7 @@ async def attempt(delivery: dict[str, Any], senders: Mapping[str, Sender], repo:
                                                     "delivered_at": now(), "last_error": None},
                                   [outcome_event(delivery, DELIVERED, attempts)])
         return DELIVERED
-    if attempts >= settings.max_attempts:
+    if final or attempts >= settings.max_attempts:
         log.warning("delivery failed for good", key=delivery["_id"], channel=delivery["channel"],
                     attempts=attempts, error=error)
         await repo.record_attempt(delivery["_id"], {"status": FAILED, "attempts": attempts, "last_error": error,

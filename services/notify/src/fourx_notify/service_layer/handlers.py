@@ -13,7 +13,7 @@ from fourx_contracts.kafka import ReceivedEvent
 
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
 from fourx_notify.adapters.event_store import EventStore
-from fourx_notify.adapters.render import content_hash, render_html, render_markdown
+from fourx_notify.adapters.render import content_hash, markdown_text, render_html, render_markdown
 from fourx_notify.adapters.reports import BulletinRepository
 from fourx_notify.domain.bulletin import build_bulletin, street_section
 from fourx_notify.domain.distribution import (
@@ -49,11 +49,11 @@ async def record_events(received: Sequence[ReceivedEvent], store: EventStore) ->
 def delivery_docs(*, district: str, person: dict[str, Any], ref: str, version: str, kind: str, subject: str,
                   body: str, html: str | None, correlationid: str | None, now: datetime,
                   extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One delivery per channel of the person. The inbox is written at once (it is the store
+    """One delivery per channel target of the person. The inbox is written at once (it is the store
     itself), so it is born delivered with its `notification-sent` in its outbox."""
     docs = []
     for channel in channels_of(person):
-        key = delivery_key(person["person_id"], channel.kind, f"{ref}#{version}")
+        key = delivery_key(person["person_id"], channel.kind, f"{ref}#{version}", channel.target)
         doc: dict[str, Any] = {
             "_id": key, "district": district, "recipient_id": person["person_id"],
             "recipient_name": person.get("name", person["person_id"]), "channel": channel.kind,
@@ -98,13 +98,14 @@ async def notify_at_once(received: Sequence[ReceivedEvent], store: EventStore, d
         if event.type == "notice-issued":
             people = addressed([data.get("to_person")], data["to"], directory)
             subject = f"督办通知：{issue_title}"
-            body = (f"# 督办通知\n\n事由：{data['reason']}\n\n督办问题：{issue_title}\n\n"
+            body = (f"# 督办通知\n\n事由：{markdown_text(data['reason'])}\n\n督办问题：{markdown_text(issue_title)}\n\n"
                     f"下发日期：{data['issued_on']}，请于 {data['respond_by']} 前回复办理情况。\n")
         else:
             people = addressed([data["person_id"]], None, directory)
             subject = f"约谈通知：{issue_title}"
             when = str(data["scheduled_for"])[:16].replace("T", " ")
-            body = (f"# 约谈通知\n\n事由：{data['reason']}\n\n督办问题：{issue_title}\n\n约谈时间：{when}\n")
+            body = (f"# 约谈通知\n\n事由：{markdown_text(data['reason'])}\n\n督办问题：{markdown_text(issue_title)}\n\n"
+                    f"约谈时间：{when}\n")
         for person in people:
             docs.extend(delivery_docs(district=event.district, person=person, ref=event.id, version="1",
                                       kind=event.type, subject=subject, body=body, html=None,
