@@ -83,10 +83,12 @@ def run(district: Annotated[str, typer.Option(help="id of the demo district")] =
 def token(
     district: Annotated[str, typer.Option(help="district the token is for")],
     role: Annotated[list[str], typer.Option(help="role(s), e.g. party_office")],
-    person: Annotated[str, typer.Option(help="person id")] = "dev",
+    person: Annotated[str, typer.Option(help="person id (a person of the district's directory)")] = "dev",
 ) -> None:
-    """Print a development bearer token."""
-    from fourx_contracts.auth import issue_token
+    """Print a bearer token signed with the local stack's own key (made on the first `up`).
+    The person must be in the district's directory and hold the role there; operators are
+    the subjects in FOURX_AUTH_OPERATORS (the local stack's: demo-operator)."""
+    from fourx_local.tokens import issue_token
 
     print(issue_token(person, district, role))
 

@@ -19,6 +19,7 @@ from fourx_local.kafka import KafkaBroker
 from fourx_local.paths import state_dir
 from fourx_local.process import ManagedProcess, ProcessStartError, free_port, pid_alive, port_open, stop_pid
 from fourx_local.store import SecantusServer
+from fourx_local.tokens import service_env
 
 # name → (ASGI app factory, preferred port)
 SERVICES: dict[str, tuple[str, int]] = {
@@ -129,7 +130,8 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
             ports[name] = _port(name, {name: ports.get(name) or preferred})
             urls[name] = f"http://127.0.0.1:{ports[name]}"
         env = {"KAFKA_BOOTSTRAP": state.kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
-               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"]}
+               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"],
+               **service_env()}  # dev mode and the stack's own token key (made on the first `up`)
         for name, (factory, _preferred) in SERVICES.items():
             cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
                    "--port", str(ports[name]), "--log-level", "warning"]

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fourx_contracts.auth import issue_token
 from rich.console import Console
+
+from fourx_local.tokens import issue_token
 
 
 @dataclass
@@ -20,6 +21,7 @@ class DemoContext:
     facts: dict[str, Any] = field(default_factory=dict)
 
     def token(self, person_id: str, *roles: str) -> str:
+        """Signed with the local stack's key; the services check the person against the directory."""
         return issue_token(person_id, self.district, roles)
 
     def client(self, service: str, person_id: str, *roles: str) -> httpx.AsyncClient:
@@ -34,3 +36,12 @@ class DemoContext:
 
     def done(self, text: str) -> None:
         self.console.print(f"  [green]✓[/] {text}")
+
+
+def office_of(ctx: DemoContext) -> str:
+    """A Party-building office person of the imported directory (the services admit only
+    people of the directory)."""
+    for person in (ctx.facts.get("directory") or {}).get("people", []):
+        if "party_office" in person.get("roles", []):
+            return person["person_id"]
+    raise RuntimeError("the demo's directory has no party_office person; the meetings step imports it first")

@@ -1,0 +1,141 @@
+"""What a verified caller may do: one table of role × route per service, enforced once.
+
+Each service declares an `AccessTable` — `(method, path) → Rule` for every route under
+`/districts/{district}/` — and `service_app` installs `authorize` on all of them and refuses
+to build an app with a district route the table does not name. For every request:
+
+1. an operator (`FOURX_AUTH_OPERATORS`) passes, in any district (routes marked dev-only
+   still need dev mode);
+2. anyone else needs a token of the path's district;
+3. and must be a person of that district's directory (each service has it: meetings owns it,
+   issues and notify keep the `directory-updated` snapshot). The only exception is the very
+   first directory import, which the office does before anyone is in a directory;
+4. the roles that count are those the token claims *and* the directory gives the person;
+   the rule names which of them may call the route.
+
+Finer rules that need the thing acted on (a secretary reports only for their own community,
+only the responsible unit's people act on a supervision item) are the services' domain rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi.routing import APIRoute
+
+from fourx_contracts.auth import Caller, dev_mode, verified_caller
+
+DISTRICT_PREFIX = "/districts/{district}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    # None: any person of the district's directory; else one of these roles.
+    roles: frozenset[str] | None = None
+    operators_only: bool = False
+    dev_only: bool = False
+    # The district has no directory yet: the office imports the first one.
+    first_directory: bool = False
+
+    def admits(self, roles: frozenset[str]) -> bool:
+        return self.roles is None or bool(self.roles & roles)
+
+
+ANY_PERSON = Rule()
+OPERATORS_IN_DEV_MODE = Rule(roles=frozenset(), operators_only=True, dev_only=True)
+
+
+def roles(*names: str, **options: Any) -> Rule:
+    return Rule(roles=frozenset(names), **options)
+
+
+class Directory(Protocol):
+    """A service's copy of the district's directory, as the access check needs it."""
+
+    async def directory_people(self, district: str) -> list[dict[str, Any]] | None:
+        """The district's people (`person_id`, `roles`, `unit`), None when it has no directory."""
+
+
+@dataclass(frozen=True)
+class AccessTable:
+    rules: Mapping[tuple[str, str], Rule]
+
+    def rule(self, method: str, path: str) -> Rule | None:
+        return self.rules.get((method.upper(), path))
+
+    def missing(self, app: FastAPI) -> list[tuple[str, str]]:
+        """District routes of `app` with no rule (a new route must say who may call it)."""
+        return [(m, p) for m, p in district_routes(app) if self.rule(m, p) is None]
+
+
+def district_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted((method, route.path) for route in app.routes if isinstance(route, APIRoute)
+                  and route.path.startswith(DISTRICT_PREFIX) for method in route.methods if method != "HEAD")
+
+
+def _forbidden(detail: str) -> HTTPException:
+    return HTTPException(403, detail)
+
+
+def _route_rule(request: Request) -> Rule:
+    route = request.scope.get("route")
+    table: AccessTable | None = getattr(request.app.state, "access", None)
+    rule = table.rule(request.method, route.path) if table is not None and route is not None else None
+    if rule is None:  # fail closed: service_app refuses such an app, this is the second lock
+        raise _forbidden("此接口未列入访问规则表，拒绝访问")
+    return rule
+
+
+async def authorize(request: Request, district: Annotated[str, Path()],
+                    caller: Annotated[Caller, Depends(verified_caller)]) -> Caller:
+    """The caller, authorised for this route in this district, with the roles that count."""
+    rule = _route_rule(request)
+    if rule.dev_only and not dev_mode():
+        raise _forbidden("此接口仅在开发模式下可用（FOURX_DEV_MODE=1）")
+    if caller.operator:
+        return caller
+    if rule.operators_only:
+        raise _forbidden("此操作仅限平台运维人员（FOURX_AUTH_OPERATORS）")
+    if caller.district != district:
+        raise _forbidden(f"此令牌属于 {caller.district!r} 区，不能访问 {district!r} 区")
+    people = await request.app.state.service.directory_people(district)
+    person = next((p for p in people or () if p.get("person_id") == caller.person_id), None)
+    if person is None:
+        if people is None and rule.first_directory and rule.admits(caller.roles):
+            return caller
+        raise _forbidden(f"{caller.person_id!r} 不在 {district!r} 区的组织名册中" if people is not None
+                         else f"{district!r} 区尚未导入组织名册")
+    granted = caller.roles & frozenset(person.get("roles") or ())
+    if not rule.admits(granted):
+        raise _forbidden(f"此操作需要以下角色之一：{'、'.join(sorted(rule.roles or ()))}；"
+                         f"{caller.person_id} 在名册中的角色为：{'、'.join(sorted(granted)) or '无'}")
+    unit = person.get("unit") or {}
+    return Caller(person_id=caller.person_id, district=district, roles=granted,
+                  unit=(unit["kind"], unit["id"]) if unit.get("kind") and unit.get("id") else None)
+
+
+Authorized = Annotated[Caller, Depends(authorize)]
+
+
+def people_of(snapshot: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The people of a `directory-updated` snapshot, None for no snapshot."""
+    return None if snapshot is None else list(snapshot.get("people") or [])
+
+
+def install(app: FastAPI, table: AccessTable) -> None:
+    """Refuse to build an app whose district routes are not all in the table and guarded."""
+    missing = table.missing(app)
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {missing}")
+    unguarded = [route.path for route in app.routes if isinstance(route, APIRoute)
+                 and route.path.startswith(DISTRICT_PREFIX) and not _calls_authorize(route.dependant)]
+    if unguarded:
+        raise RuntimeError(f"routes that do not depend on access.authorize: {unguarded}")
+    app.state.access = table
+
+
+def _calls_authorize(dependant: Any) -> bool:
+    return any(d.call is authorize or _calls_authorize(d) for d in dependant.dependencies)
