@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fourx_contracts import devkeys
+from fourx_local.tokens import DEMO_OPERATOR
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
@@ -24,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """The suite is its own token issuer: a key pair of its own per session, never a key from
     the repository. Services built in-process read these settings; dev mode as the local stack."""
     keys = devkeys.generate(Path(tempfile.mkdtemp(prefix="fourx-test-keys-")))
-    os.environ.update(keys.env(operators=[OPERATOR]))
+    os.environ.update(keys.env(operators=[OPERATOR, DEMO_OPERATOR]))
 
 
 @pytest.fixture(scope="session")

@@ -97,10 +97,10 @@ async def authorize(request: Request, district: Annotated[str, Path()],
         raise _forbidden("此接口仅在开发模式下可用（FOURX_DEV_MODE=1）")
     if caller.operator:
         return caller
-    if rule.operators_only:
-        raise _forbidden("此操作仅限平台运维人员（FOURX_AUTH_OPERATORS）")
     if caller.district != district:
         raise _forbidden(f"此令牌属于 {caller.district!r} 区，不能访问 {district!r} 区")
+    if rule.operators_only:
+        raise _forbidden("此操作仅限平台运维人员（FOURX_AUTH_OPERATORS）")
     people = await request.app.state.service.directory_people(district)
     person = next((p for p in people or () if p.get("person_id") == caller.person_id), None)
     if person is None:
