@@ -19,12 +19,12 @@ only the responsible unit's people act on a supervision item) are the services' 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from fourx_contracts.auth import Caller, dev_mode, verified_caller
 
@@ -71,9 +71,19 @@ class AccessTable:
         return [(m, p) for m, p in district_routes(app) if self.rule(m, p) is None]
 
 
+def _district_route_contexts(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
+    """(method, path as served, the route) for every route under /districts/{district}, also
+    inside included routers (FastAPI resolves those lazily: app.routes alone misses them)."""
+    for context in iter_route_contexts(app.routes):
+        route, path = context.original_route, context.path
+        if isinstance(route, APIRoute) and path and path.startswith(DISTRICT_PREFIX):
+            for method in sorted(context.methods or ()):
+                if method != "HEAD":
+                    yield method, path, route
+
+
 def district_routes(app: FastAPI) -> list[tuple[str, str]]:
-    return sorted((method, route.path) for route in app.routes if isinstance(route, APIRoute)
-                  and route.path.startswith(DISTRICT_PREFIX) for method in route.methods if method != "HEAD")
+    return sorted((method, path) for method, path, _ in _district_route_contexts(app))
 
 
 def _forbidden(detail: str) -> HTTPException:
@@ -82,8 +92,8 @@ def _forbidden(detail: str) -> HTTPException:
 
 def _route_rule(request: Request) -> Rule:
     route = request.scope.get("route")
-    table: AccessTable | None = getattr(request.app.state, "access", None)
-    rule = table.rule(request.method, route.path) if table is not None and route is not None else None
+    rules: dict[tuple[int, str], Rule] = getattr(request.app.state, "access_rules", {})
+    rule = rules.get((id(route), request.method.upper()))
     if rule is None:  # fail closed: service_app refuses such an app, this is the second lock
         raise _forbidden("此接口未列入访问规则表，拒绝访问")
     return rule
@@ -130,10 +140,12 @@ def install(app: FastAPI, table: AccessTable) -> None:
     missing = table.missing(app)
     if missing:
         raise RuntimeError(f"routes without an access rule: {missing}")
-    unguarded = [route.path for route in app.routes if isinstance(route, APIRoute)
-                 and route.path.startswith(DISTRICT_PREFIX) and not _calls_authorize(route.dependant)]
+    contexts = list(_district_route_contexts(app))
+    unguarded = sorted({path for _, path, route in contexts if not _calls_authorize(route.dependant)})
     if unguarded:
         raise RuntimeError(f"routes that do not depend on access.authorize: {unguarded}")
+    # Looked up by the matched route object (scope["route"]), whatever prefix it was mounted under.
+    app.state.access_rules = {(id(route), method): table.rules[(method, path)] for method, path, route in contexts}
     app.state.access = table
 
 
