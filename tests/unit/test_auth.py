@@ -109,6 +109,12 @@ def test_a_private_key_or_garbage_is_not_a_verification_key(keys, tmp_path: Path
         TokenVerifier(settings(keys, public_key_file=tmp_path / "junk.pem"), dev=False)
 
 
+def test_a_key_file_of_the_repository_is_refused(keys):
+    tracked = Path(__file__).resolve().parents[2] / "README.md"  # any file git tracks in this checkout
+    with pytest.raises(AuthConfigError, match="published in the repository"):
+        TokenVerifier(settings(keys, public_key_file=tracked), dev=True)
+
+
 def test_dev_mode_defaults_issuer_and_audience_to_the_local_stack(keys):
     verifier = TokenVerifier(AuthSettings(public_key_file=keys.public_key_file), dev=True)
     assert (verifier.issuer, verifier.audience) == (DEV_ISSUER, DEV_AUDIENCE)

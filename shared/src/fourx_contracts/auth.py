@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -186,7 +187,32 @@ class TokenVerifier:
                       roles=frozenset(str(r) for r in roles if r != PLATFORM_ROLE))
 
 
+def _fourx_checkout() -> Path | None:
+    """The source checkout this package runs from (an editable install), if any."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "shared" / "src" / "fourx_contracts").is_dir() and (parent / ".git").exists():
+            return parent
+    return None
+
+
+def _shipped_in_repository(path: Path) -> bool:
+    """A file git tracks in fourx's own checkout has been (or will be) published with it."""
+    root = _fourx_checkout()
+    resolved = path.resolve()
+    if root is None or not resolved.is_relative_to(root):
+        return False
+    try:
+        found = subprocess.run(["git", "-C", str(root), "ls-files", "--error-unmatch", str(resolved)],
+                               capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0
+
+
 def _load_public_key(path: Path) -> Any:
+    if _shipped_in_repository(path):
+        raise AuthConfigError(f"FOURX_AUTH_PUBLIC_KEY_FILE {path} is a file published in the repository")
     try:
         data = path.read_bytes()
     except OSError as exc:
