@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -50,13 +50,6 @@ OPERATORS_IN_DEV_MODE = Rule(roles=frozenset(), operators_only=True, dev_only=Tr
 
 def roles(*names: str, **options: Any) -> Rule:
     return Rule(roles=frozenset(names), **options)
-
-
-class Directory(Protocol):
-    """A service's copy of the district's directory, as the access check needs it."""
-
-    async def directory_people(self, district: str) -> list[dict[str, Any]] | None:
-        """The district's people (`person_id`, `roles`, `unit`), None when it has no directory."""
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,6 @@ class Caller:
     # The caller's unit in the directory (kind, id); set once `access` has looked them up.
     unit: tuple[str, str] | None = None
 
-    def has_any(self, roles: Iterable[str]) -> bool:
-        return self.operator or bool(self.roles.intersection(roles))
-
 
 def key_fingerprint(material: bytes) -> str:
     return hashlib.sha256(material).hexdigest()

@@ -22,7 +22,9 @@ class Service(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def directory_people(self, district: str) -> list[dict] | None: ...
+    async def directory_people(self, district: str) -> list[dict] | None:
+        """The district's people (`person_id`, `roles`, `unit`) from the service's copy of the
+        directory; None when it has none. `access.authorize` admits only them."""
 
 
 def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), access_table: access.AccessTable,

@@ -14,10 +14,10 @@ from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
 from fourx_issues.adapters.repository import ConcurrencyConflict
 from fourx_issues.domain.directory import Directory
 from fourx_issues.domain.league import league_table
-from fourx_issues.domain.ownership import Actor, check_acts_for, check_may_raise
 from fourx_issues.domain.model import (
     CLOSED, DomainError, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
 )
+from fourx_issues.domain.ownership import Actor, check_acts_for, check_may_raise
 from fourx_issues.service_layer.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("fourx.issues")
