@@ -14,16 +14,15 @@ Claims: `sub` is the person id of the district's directory; `district` the distr
 Cross-district power (`platform_admin`) is never read from a token: the subjects listed in
 `FOURX_AUTH_OPERATORS` are operators, whatever their token says.
 
-A service outside dev mode (`FOURX_DEV_MODE=1`, set only by the local stack, the tests and
-the demo) refuses to start without issuer, audience and a key, or with a key that was
-published in this repository. What a caller may do once verified is `fourx_contracts.access`.
+A service outside dev mode (`fourx_contracts.devmode`: `FOURX_DEV_MODE=1`, set only by the
+local stack, the tests and the demo) refuses to start without issuer, audience and a key, or
+with a key that was published in this repository. What a caller may do once verified is `fourx_contracts.access`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -40,9 +39,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from fourx_contracts.devmode import dev_mode
+
 # Operators' capacity: act in any district. From FOURX_AUTH_OPERATORS only, never a claim.
 PLATFORM_ROLE = "platform_admin"
-DEV_MODE_ENV = "FOURX_DEV_MODE"
 # What the local stack, the tests and the demo use when nothing else is configured.
 DEV_ISSUER = "fourx-local"
 DEV_AUDIENCE = "fourx"
@@ -53,11 +53,6 @@ ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", 
 PUBLISHED_KEY_SHA256 = frozenset({
     "cb68891ed2d85fedf7e0cf220c93cc536c496cc5223d8cf9017ec198c8bc08b9",  # the old DEV_SECRET
 })
-
-
-def dev_mode() -> bool:
-    """The local stack, tests and demo: enables the clock override and other rehearsal aids."""
-    return os.environ.get(DEV_MODE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class AuthConfigError(RuntimeError):

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fourx_contracts.auth import DEV_AUDIENCE, DEV_ISSUER, public_key_fingerprint
+from fourx_contracts.devmode import DEV_MODE_ENV
 
 PRIVATE_KEY_ENV = "FOURX_AUTH_PRIVATE_KEY_FILE"
 ALGORITHM = "ES256"
@@ -48,7 +49,7 @@ class DevKeys:
 
     def env(self, *, operators: Iterable[str] = ()) -> dict[str, str]:
         """What a service started in dev mode (and a signer) needs to know."""
-        return {"FOURX_DEV_MODE": "1", "FOURX_AUTH_PUBLIC_KEY_FILE": str(self.public_key_file),
+        return {DEV_MODE_ENV: "1", "FOURX_AUTH_PUBLIC_KEY_FILE": str(self.public_key_file),
                 "FOURX_AUTH_ISSUER": DEV_ISSUER, "FOURX_AUTH_AUDIENCE": DEV_AUDIENCE,
                 "FOURX_AUTH_OPERATORS": ",".join(operators), PRIVATE_KEY_ENV: str(self.private_key_file)}
 

@@ -8,7 +8,8 @@ from datetime import date
 import structlog
 from fastapi import FastAPI
 from fourx_contracts.access import people_of
-from fourx_contracts.auth import TokenVerifier, dev_mode, startup_verifier
+from fourx_contracts.auth import TokenVerifier, startup_verifier
+from fourx_contracts.devmode import dev_mode
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings

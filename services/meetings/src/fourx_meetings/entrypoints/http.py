@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fourx_contracts.access import Authorized
-from fourx_contracts.auth import Caller, dev_mode
+from fourx_contracts.auth import Caller
+from fourx_contracts.devmode import dev_mode
 from pydantic import BaseModel, ConfigDict, Field
 
 from fourx_meetings.domain.activities import Outcome
