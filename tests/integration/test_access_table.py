@@ -1,18 +1,24 @@
 """Authorization, table-driven: every district route of every service × every role, another
 district's token, a person not in the directory, a role the directory does not give, an
-operator, no token → the expected status. Routes come from the apps themselves, so a new route
+operator, no token, forged tokens → the expected status. Routes come from the apps themselves, so a new route
 without a row here fails. Then ownership: only an item's responsible unit acts on it."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
+import tempfile
 import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+from fourx_contracts import devkeys
 from fourx_contracts.access import district_routes
-from fourx_contracts.auth import issue_token
+from fourx_contracts.auth import DEV_AUDIENCE, DEV_ISSUER, issue_token
 from fourx_issues.bootstrap import create_app as issues_app
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_notify.bootstrap import create_app as notify_app
@@ -107,6 +113,20 @@ def bearer(person_id: str, district: str, roles) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(person_id, district, roles)}"}
 
 
+@functools.cache
+def forged(district: str) -> list[tuple[str, dict[str, str]]]:
+    """Tokens an attacker can make: signed with a key of their own, or with the HS256 secret
+    that shipped in the repository before issue 9. Both name the district's office."""
+    own_key = devkeys.generate(Path(tempfile.mkdtemp(prefix="attacker-")))
+    claims = {"sub": "p-office", "district": district, "roles": ["party_office"], "iss": DEV_ISSUER,
+              "aud": DEV_AUDIENCE, "exp": datetime.now(UTC) + timedelta(hours=1)}
+    old_secret = "fourx-dev-secret-change-me-in-production-0123456789"
+    return [("a token signed with another key",
+             {"Authorization": f"Bearer {devkeys.sign(claims, own_key.private_key_file)}"}),
+            ("an HS256 token with the repository's old secret",
+             {"Authorization": f"Bearer {jwt.encode(claims, old_secret, algorithm='HS256')}"})]
+
+
 def identities(district: str) -> list[tuple[str, dict[str, str], set[str] | None]]:
     """(who, headers, what counts for them) — ANYONE joins the roles of a person of the
     directory; None is 'passes every rule' (an operator)."""
@@ -121,6 +141,7 @@ def identities(district: str) -> list[tuple[str, dict[str, str], set[str] | None
         ("a district token claiming platform_admin", bearer("p-sec", district, ["platform_admin"]), set(ANYONE)),
         ("operator", bearer(OPERATOR, district, []), None),
         ("no token", {}, set()),
+        *((who, headers, set()) for who, headers in forged(district)),
     ]
 
 
@@ -174,7 +195,7 @@ async def test_every_route_answers_each_role_as_the_table_says(clients, service,
         for who, headers, roles in identities(district):
             response = await http[service].request(method, url_of(path, district), headers=headers,
                                                    json=body_of(method, path))
-            if who == "no token":
+            if who == "no token" or who.startswith(("a token signed", "an HS256")):
                 want = "401"
             elif roles is None or roles & expected[(method, path)]:
                 want = "admitted"
