@@ -5,18 +5,31 @@ from KAFKA_BOOTSTRAP / MONGO_URI, or from testcontainers when a Docker engine an
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from fourx_contracts import devkeys
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
+from fourx_local.tokens import DEMO_OPERATOR
 
 # Tests run as the local stack does: dev mode (e.g. plain-http webhooks, `.test` mail domains),
 # and the demo's webhook receiver as the one allowlisted internal target.
 os.environ.setdefault("FOURX_DEV_MODE", "1")
 os.environ.setdefault("FOURX_WEBHOOK_ALLOWLIST", "127.0.0.1:8026")
+# The operator subject of the tests' tokens (FOURX_AUTH_OPERATORS): acts in any district.
+OPERATOR = "ops"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite is its own token issuer: a key pair of its own per session, never a key from
+    the repository. Services built in-process read these settings; dev mode as the local stack."""
+    keys = devkeys.generate(Path(tempfile.mkdtemp(prefix="fourx-test-keys-")))
+    os.environ.update(keys.env(operators=[OPERATOR, DEMO_OPERATOR]))
 
 
 @pytest.fixture(scope="session")

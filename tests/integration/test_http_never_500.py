@@ -12,6 +12,8 @@ from fourx_issues.bootstrap import create_app as issues_app
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_notify.bootstrap import create_app as notify_app
 
+from tests.conftest import OPERATOR
+
 pytestmark = pytest.mark.integration
 
 EVERY_ROLE = ("community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
@@ -33,7 +35,9 @@ def routes(app) -> list[tuple[str, str]]:
 async def test_no_route_answers_500(meetings, issues, notify, service_name, district):
     service = {"meetings": meetings, "issues": issues, "notify": notify}[service_name]
     app = {"meetings": meetings_app, "issues": issues_app, "notify": notify_app}[service_name](service)
-    headers = {"Authorization": f"Bearer {issue_token('p-robust', district, EVERY_ROLE + ('platform_admin',))}"}
+    # An operator (FOURX_AUTH_OPERATORS, see tests/conftest.py) passes every access rule, so
+    # every handler sees the garbage; a person outside the directory would only get 403s.
+    headers = {"Authorization": f"Bearer {issue_token(OPERATOR, district, EVERY_ROLE)}"}
     checked = 0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
                                  base_url="http://svc") as client:

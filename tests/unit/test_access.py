@@ -1,49 +1,56 @@
-"""The ACL table follows the catalog's producer column and the services' subscriptions."""
+"""The access table is complete and enforced before an app serves: a district route without a
+row, or one that does not go through `authorize`, stops the app from being built."""
 
 from __future__ import annotations
 
-from fourx_contracts.access import (
-    ADMIN, CONSUMES, GROUP, OPS, READ, SERVICES, TOPIC, WRITE, acls, all_acls, group_prefix,
-)
-from fourx_contracts.events import TOPICS, dlq_topic
-from fourx_contracts.producers import PRODUCERS, SERVICE_SOURCES, expected_source, topics_of
+from typing import Annotated
+
+import pytest
+from fastapi import APIRouter, Depends
+from fourx_contracts.access import ANY_PERSON, AccessTable, Authorized, roles
+from fourx_contracts.auth import Caller, TokenVerifier, verified_caller
+from fourx_contracts.http import service_app
 
 
-def written(principal: str) -> set[str]:
-    return {a.name for a in acls(principal) if a.resource_type == TOPIC and a.operation == WRITE}
+class NoService:
+    runtime = None
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def directory_people(self, district: str) -> list[dict] | None:
+        return None
 
 
-def read(principal: str) -> set[str]:
-    return {a.name for a in acls(principal) if a.resource_type == TOPIC and a.operation == READ}
+def build(router: APIRouter, table: dict):
+    return service_app(NoService(), title="t", routers=[router], access_table=AccessTable(table),
+                       verifier=TokenVerifier(dev=True))
 
 
-def test_each_service_writes_only_what_it_owns_and_the_dlqs_of_what_it_consumes():
-    for service in SERVICES:
-        catalog_topics = written(service) & set(TOPICS)
-        assert catalog_topics == set(topics_of(service)) | ({"report-requested"} if service == "notify" else set())
-        assert written(service) - set(TOPICS) == {dlq_topic(t) for t in CONSUMES[service]}
-    assert "meeting-held" not in written("notify") and "issue-raised" not in written("meetings")
+def test_a_route_without_a_row_stops_the_build():
+    router = APIRouter(prefix="/districts/{district}")
+
+    @router.get("/things")
+    async def things(caller: Authorized) -> dict:
+        return {}
+
+    @router.post("/things")
+    async def add_thing(caller: Authorized) -> dict:
+        return {}
+
+    build(router, {("GET", "/districts/{district}/things"): ANY_PERSON,
+                   ("POST", "/districts/{district}/things"): roles("party_office")})
+    with pytest.raises(RuntimeError, match="without an access rule.*POST"):
+        build(router, {("GET", "/districts/{district}/things"): ANY_PERSON})
 
 
-def test_the_consumed_topics_are_what_the_services_subscribe_to():
-    from fourx_issues.entrypoints import consumers as issues
-    from fourx_meetings.service_layer.handlers import SUPERVISION_TOPICS
-    from fourx_notify.entrypoints import consumers as notify
+def test_a_route_that_skips_authorize_stops_the_build():
+    router = APIRouter(prefix="/districts/{district}")
 
-    assert set(CONSUMES["issues"]) == set(issues.TOPICS) and set(read("issues")) == set(issues.TOPICS)
-    assert set(CONSUMES["meetings"]) == set(SUPERVISION_TOPICS)
-    assert set(CONSUMES["notify"]) == set(notify.READ_MODEL_TOPICS) | {"report-requested"}
-    for group in (issues.GROUP, notify.EVENTS_GROUP, notify.REPORTS_GROUP):
-        service = group.split("-")[1]
-        assert any(a.resource_type == GROUP and group.startswith(a.name) for a in acls(service))
+    @router.get("/things")
+    async def things(caller: Annotated[Caller, Depends(verified_caller)]) -> dict:  # token only
+        return {}
 
-
-def test_ops_may_ask_for_a_report_and_the_admin_needs_no_entry():
-    assert written(OPS) == {"report-requested"} and read(OPS) == set(TOPICS)
-    assert acls(ADMIN) == [] and group_prefix("notify") == "fourx-notify"
-    assert len(all_acls()) == len(set(all_acls()))
-
-
-def test_every_owned_topic_names_its_service_source():
-    for topic, producer in PRODUCERS.items():
-        assert expected_source(topic) == (SERVICE_SOURCES[producer] if producer else None)
+    with pytest.raises(RuntimeError, match="do not depend on access.authorize"):
+        build(router, {("GET", "/districts/{district}/things"): ANY_PERSON})

@@ -1,159 +1,147 @@
-"""Who may do what on the broker: one Kafka principal per service, and the ACLs that let it
-write only the topics it owns and read only what it consumes.
+"""What a verified caller may do: one table of role × route per service, enforced once.
 
-This is what binds a topic to its producer (the `source` check in `producers.py` only says
-a record is consistent with the catalog). Invariants, derived from the catalog, never listed
-by hand twice:
-- a service writes the topics the catalog names it the producer of, plus the DLQs of the
-  topics it consumes (it parks records there); notify also writes `report-requested` (its
-  Monday scheduler asks for the bulletin);
-- a service reads the topics it consumes, in consumer groups named `fourx-<service>…`;
-- every service may describe the catalog's topics (to check they exist at start) and nothing
-  else; it may not create, delete or alter topics, nor touch ACLs: the admin principal
-  (a super user) creates topics and these ACLs;
-- `ops` (operators, the demo) may ask for a report (`report-requested`) and read the topics.
+Each service declares an `AccessTable` — `(method, path) → Rule` for every route under
+`/districts/{district}/` — and `service_app` installs `authorize` on all of them and refuses
+to build an app with a district route the table does not name. For every request:
+
+1. an operator (`FOURX_AUTH_OPERATORS`) passes, in any district (routes marked dev-only
+   still need dev mode);
+2. anyone else needs a token of the path's district;
+3. and must be a person of that district's directory (each service has it: meetings owns it,
+   issues and notify keep the `directory-updated` snapshot). The only exception is the very
+   first directory import, which the office does before anyone is in a directory;
+4. the roles that count are those the token claims *and* the directory gives the person;
+   the rule names which of them may call the route.
+
+Finer rules that need the thing acted on (a secretary reports only for their own community,
+only the responsible unit's people act on a supervision item) are the services' domain rules.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Annotated, Any
 
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import for_code
-from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest_v1
-from aiokafka.protocol.api import Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 
-from fourx_contracts.events import TOPICS, dlq_topic
-from fourx_contracts.kafka import KafkaSettings
-from fourx_contracts.producers import PRODUCERS, topics_of
+from fourx_contracts.auth import Caller, verified_caller
+from fourx_contracts.devmode import dev_mode
 
-ADMIN = "admin"
-OPS = "ops"
-SERVICES = ("meetings", "issues", "notify")
-PRINCIPALS = (ADMIN, *SERVICES, OPS)
-
-# What each service consumes (their subscribers; tests/unit/test_access.py checks the code).
-CONSUMES: dict[str, tuple[str, ...]] = {
-    "meetings": ("issue-raised", "progress-recorded", "issue-resolved", "issue-overdue"),
-    "issues": ("meeting-held", "activity-held", "directory-updated"),
-    "notify": TOPICS,
-}
-# Topics a service may write beyond those it owns: anyone-topics it sends.
-ALSO_WRITES: dict[str, tuple[str, ...]] = {"notify": ("report-requested",)}
+DISTRICT_PREFIX = "/districts/{district}"
 
 
-def group_prefix(service: str) -> str:
-    """Every consumer group of a service starts with this (`fourx-notify-reports`, …)."""
-    return f"fourx-{service}"
+@dataclass(frozen=True)
+class Rule:
+    # None: any person of the district's directory; else one of these roles.
+    roles: frozenset[str] | None = None
+    operators_only: bool = False
+    dev_only: bool = False
+    # The district has no directory yet: the office imports the first one.
+    first_directory: bool = False
+
+    def admits(self, roles: frozenset[str]) -> bool:
+        return self.roles is None or bool(self.roles & roles)
 
 
-# Kafka's wire codes (org.apache.kafka.common.{resource,acl}).
-TOPIC, GROUP = 2, 3
-LITERAL, PREFIXED = 3, 4
-READ, WRITE, DESCRIBE = 3, 4, 8
-ALLOW = 3
-_OPERATIONS = {READ: "Read", WRITE: "Write", DESCRIBE: "Describe"}
+ANY_PERSON = Rule()
+OPERATORS_IN_DEV_MODE = Rule(roles=frozenset(), operators_only=True, dev_only=True)
 
 
-@dataclass(frozen=True, order=True)
-class Acl:
-    principal: str        # "User:notify"
-    resource_type: int
-    name: str
-    pattern: int
-    operation: int
-
-    def __str__(self) -> str:
-        kind = {TOPIC: "topic", GROUP: "group"}[self.resource_type]
-        star = "*" if self.pattern == PREFIXED else ""
-        return f"{self.principal} {_OPERATIONS[self.operation]} {kind} {self.name}{star}"
+def roles(*names: str, **options: Any) -> Rule:
+    return Rule(roles=frozenset(names), **options)
 
 
-def writes(service: str) -> tuple[str, ...]:
-    own = topics_of(service) + ALSO_WRITES.get(service, ())
-    return own + tuple(dlq_topic(t) for t in CONSUMES[service])
+@dataclass(frozen=True)
+class AccessTable:
+    rules: Mapping[tuple[str, str], Rule]
+
+    def rule(self, method: str, path: str) -> Rule | None:
+        return self.rules.get((method.upper(), path))
+
+    def missing(self, app: FastAPI) -> list[tuple[str, str]]:
+        """District routes of `app` with no rule (a new route must say who may call it)."""
+        return [(m, p) for m, p in district_routes(app) if self.rule(m, p) is None]
 
 
-def acls(principal: str) -> list[Acl]:
-    """The ALLOW entries of one principal (the admin is a super user and needs none)."""
-    user = f"User:{principal}"
-    everything = [*TOPICS, *(dlq_topic(t) for t in TOPICS)]
-    if principal == OPS:
-        return sorted([Acl(user, TOPIC, "report-requested", LITERAL, WRITE)]
-                      + [Acl(user, TOPIC, t, LITERAL, READ) for t in TOPICS])
-    if principal not in SERVICES:
-        return []
-    entries = [Acl(user, TOPIC, t, LITERAL, DESCRIBE) for t in everything]
-    entries += [Acl(user, TOPIC, t, LITERAL, WRITE) for t in writes(principal)]
-    entries += [Acl(user, TOPIC, t, LITERAL, READ) for t in CONSUMES[principal]]
-    entries.append(Acl(user, GROUP, group_prefix(principal), PREFIXED, READ))
-    return sorted(set(entries))
+def _district_route_contexts(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
+    """(method, path as served, the route) for every route under /districts/{district}, also
+    inside included routers (FastAPI resolves those lazily: app.routes alone misses them)."""
+    for context in iter_route_contexts(app.routes):
+        route, path = context.original_route, context.path
+        if isinstance(route, APIRoute) and path and path.startswith(DISTRICT_PREFIX):
+            for method in sorted(context.methods or ()):
+                if method != "HEAD":
+                    yield method, path, route
 
 
-def all_acls() -> list[Acl]:
-    return [entry for principal in PRINCIPALS for entry in acls(principal)]
+def district_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted((method, path) for method, path, _ in _district_route_contexts(app))
 
 
-assert all(PRODUCERS[t] is None for t in ALSO_WRITES.get("notify", ())), "extra writes are anyone-topics only"
+def _forbidden(detail: str) -> HTTPException:
+    return HTTPException(403, detail)
 
 
-class _CreateAcls(CreateAclsRequest):
-    """aiokafka 0.14 has the CreateAcls protocol but no admin method for it (and its request
-    carries one entry); this one carries many."""
-
-    def __init__(self, entries: list[Acl]):
-        self._entries = entries
-
-    def build(self, request_struct_class):  # type: ignore[override]
-        if request_struct_class.API_VERSION < 1:
-            raise RuntimeError("the broker does not speak CreateAcls v1 (Kafka ≥ 2.0 does)")
-        return request_struct_class([(a.resource_type, a.name, a.pattern, a.principal, "*", a.operation, ALLOW)
-                                     for a in self._entries])
+def _route_rule(request: Request) -> Rule:
+    route = request.scope.get("route")
+    rules: dict[tuple[int, str], Rule] = getattr(request.app.state, "access_rules", {})
+    rule = rules.get((id(route), request.method.upper()))
+    if rule is None:  # fail closed: service_app refuses such an app, this is the second lock
+        raise _forbidden("此接口未列入访问规则表，拒绝访问")
+    return rule
 
 
-class _DescribeAllAcls(Request[DescribeAclsRequest_v1]):
-    """Every ACL the broker's authorizer holds (v1: the version aiokafka's schema matches)."""
+async def authorize(request: Request, district: Annotated[str, Path()],
+                    caller: Annotated[Caller, Depends(verified_caller)]) -> Caller:
+    """The caller, authorised for this route in this district, with the roles that count."""
+    rule = _route_rule(request)
+    if rule.dev_only and not dev_mode():
+        raise _forbidden("此接口仅在开发模式下可用（FOURX_DEV_MODE=1）")
+    if caller.operator:
+        return caller
+    if caller.district != district:
+        raise _forbidden(f"此令牌属于 {caller.district!r} 区，不能访问 {district!r} 区")
+    if rule.operators_only:
+        raise _forbidden("此操作仅限平台运维人员（FOURX_AUTH_OPERATORS）")
+    people = await request.app.state.service.directory_people(district)
+    person = next((p for p in people or () if p.get("person_id") == caller.person_id), None)
+    if person is None:
+        if people is None and rule.first_directory and rule.admits(caller.roles):
+            return caller
+        raise _forbidden(f"{caller.person_id!r} 不在 {district!r} 区的组织名册中" if people is not None
+                         else f"{district!r} 区尚未导入组织名册")
+    granted = caller.roles & frozenset(person.get("roles") or ())
+    if not rule.admits(granted):
+        raise _forbidden(f"此操作需要以下角色之一：{'、'.join(sorted(rule.roles or ()))}；"
+                         f"{caller.person_id} 在名册中的角色为：{'、'.join(sorted(granted)) or '无'}")
+    unit = person.get("unit") or {}
+    return Caller(person_id=caller.person_id, district=district, roles=granted,
+                  unit=(unit["kind"], unit["id"]) if unit.get("kind") and unit.get("id") else None)
 
-    API_KEY = 29
 
-    def build(self, request_struct_class):  # type: ignore[override]
-        any_ = 1
-        return request_struct_class(any_, None, any_, None, None, any_, any_)
+Authorized = Annotated[Caller, Depends(authorize)]
 
 
-async def _visible(admin: AIOKafkaAdminClient, entries: list[Acl]) -> bool:
-    response = await admin._send_to_controller(_DescribeAllAcls())
-    if response.error_code:
-        raise for_code(response.error_code)(response.error_message)
-    seen = {Acl(principal, rtype, name, pattern, operation)
-            for rtype, name, pattern, acls_ in response.resources
-            for principal, _host, operation, _permission in acls_}
-    return set(entries) <= seen
+def people_of(snapshot: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The people of a `directory-updated` snapshot, None for no snapshot."""
+    return None if snapshot is None else list(snapshot.get("people") or [])
 
 
-async def ensure_acls(admin_settings: KafkaSettings, entries: list[Acl] | None = None,
-                      timeout: float = 30.0) -> int:
-    """Create the ACLs (as the admin principal) and wait until the broker enforces them; an
-    existing entry is left as it is, so this runs at every start. Returns how many entries."""
-    entries = all_acls() if entries is None else entries
-    admin = AIOKafkaAdminClient(**admin_settings.client_options(), client_id="fourx-acls")
-    await admin.start()
-    try:
-        response = await admin._send_to_controller(_CreateAcls(entries))
-        failed = [(entry, code, message) for entry, (code, message) in zip(entries, response.creation_responses)
-                  if code != 0]
-        if failed:
-            raise RuntimeError("creating ACLs failed: " + "; ".join(
-                f"{entry}: {for_code(code).__name__} {message or ''}".strip() for entry, code, message in failed[:5]))
-        # The controller commits them to the metadata log; the broker's authorizer applies
-        # them a moment later. A service started in between would be refused.
-        deadline = time.monotonic() + timeout
-        while not await _visible(admin, entries):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"ACLs created but not visible on the broker within {timeout:.0f}s")
-            await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
-    return len(entries)
+def install(app: FastAPI, table: AccessTable) -> None:
+    """Refuse to build an app whose district routes are not all in the table and guarded."""
+    missing = table.missing(app)
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {missing}")
+    contexts = list(_district_route_contexts(app))
+    unguarded = sorted({path for _, path, route in contexts if not _calls_authorize(route.dependant)})
+    if unguarded:
+        raise RuntimeError(f"routes that do not depend on access.authorize: {unguarded}")
+    # Looked up by the matched route object (scope["route"]), whatever prefix it was mounted under.
+    app.state.access_rules = {(id(route), method): table.rules[(method, path)] for method, path, route in contexts}
+    app.state.access = table
+
+
+def _calls_authorize(dependant: Any) -> bool:
+    return any(d.call is authorize or _calls_authorize(d) for d in dependant.dependencies)

@@ -1,5 +1,6 @@
-"""The FastAPI shell every service shares: lifespan that opens and closes its resources, and
-a health endpoint saying whether the store and Kafka answer."""
+"""The FastAPI shell every service shares: lifespan that opens and closes its resources, a
+health endpoint saying whether the store and Kafka answer, and the token check and access
+table every district route goes through (`auth`, `access`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Protocol
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from fourx_contracts import access
+from fourx_contracts.auth import TokenVerifier, startup_verifier
 from fourx_contracts.runtime import ServiceRuntime
 
 
@@ -19,8 +22,14 @@ class Service(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def directory_people(self, district: str) -> list[dict] | None:
+        """The district's people (`person_id`, `roles`, `unit`) from the service's copy of the
+        directory; None when it has none. `access.authorize` admits only them."""
 
-def service_app(service: Service, *, title: str, routers: list[APIRouter] = ()) -> FastAPI:
+
+def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), access_table: access.AccessTable,
+                verifier: TokenVerifier | None = None) -> FastAPI:
+    """`verifier` None: build it from the environment, or exit with a one-line reason."""
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await service.start()
@@ -31,8 +40,10 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = ()) 
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.service = service
+    app.state.verifier = verifier or startup_verifier()
     for router in routers:
         app.include_router(router)
+    access.install(app, access_table)
 
     @app.get("/health", tags=["ops"])
     async def health() -> JSONResponse:

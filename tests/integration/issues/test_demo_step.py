@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 import uvicorn
+from fourx_contracts.auth import issue_token
 from fourx_contracts.envelope import new_event
 from fourx_issues.bootstrap import create_app
 from fourx_local.demo import issues as demo_issues
@@ -88,7 +89,7 @@ async def test_demo_step_runs_the_whole_story(kafka_settings, kafka_as, issues, 
             await asyncio.sleep(0.05)
         ctx = DemoContext(district=district, urls={"issues": f"http://127.0.0.1:{port}"},
                           kafka_bootstrap=kafka_settings.bootstrap, kafka=kafka_as("ops"), console=Console(record=True, width=160),
-                          facts={"directory": DIRECTORY, "activity_day_date": "2026-11-06",
+                          sign=issue_token, facts={"directory": DIRECTORY, "activity_day_date": "2026-11-06",
                                  "meeting_id": "m-2026-11", "people": {"party_office": ["p-office"]}})
         await demo_issues.run(ctx)
     finally:
@@ -105,7 +106,8 @@ async def test_demo_step_runs_the_whole_story(kafka_settings, kafka_as, issues, 
 async def test_demo_step_goes_on_from_the_meetings_step(kafka_settings, kafka_as, meetings, issues, district):
     async with serving(meetings_app(meetings)) as meetings_url, serving(create_app(issues)) as issues_url:
         ctx = DemoContext(district=district, urls={"meetings": meetings_url, "issues": issues_url},
-                          kafka_bootstrap=kafka_settings.bootstrap, kafka=kafka_as("ops"), console=Console(record=True, width=160))
+                          kafka_bootstrap=kafka_settings.bootstrap, kafka=kafka_as("ops"), console=Console(record=True, width=160),
+                          sign=issue_token)
         await demo_meetings.run(ctx)
         await demo_issues.run(ctx)
     output = ctx.console.export_text()

@@ -51,7 +51,10 @@ async def test_an_invalid_directory_is_refused_with_lines_and_nothing_is_stored(
     problems = response.json()["detail"]["problems"]
     assert {"line": 4, "path": "communities[0].street_id", "message": "unknown street 's9'"} in problems
     assert any(p["line"] == 6 and p["message"] == "a person needs at least one role" for p in problems)
-    got = await meetings_http.get(f"/districts/{district}/directory", headers=auth(district, "p-office"))
+    # Nobody is in a directory that was never stored; an operator sees there is none.
+    refused = await meetings_http.get(f"/districts/{district}/directory", headers=auth(district, "p-office"))
+    assert refused.status_code == 403
+    got = await meetings_http.get(f"/districts/{district}/directory", headers=flow.operator(district))
     assert got.status_code == 404
 
 

@@ -110,10 +110,12 @@ def run(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulou
 def token(
     district: Annotated[str, typer.Option(help="district the token is for")],
     role: Annotated[list[str], typer.Option(help="role(s), e.g. party_office")],
-    person: Annotated[str, typer.Option(help="person id")] = "dev",
+    person: Annotated[str, typer.Option(help="person id (a person of the district's directory)")] = "dev",
 ) -> None:
-    """Print a development bearer token."""
-    from fourx_contracts.auth import issue_token
+    """Print a bearer token signed with the local stack's own key (made on the first `up`).
+    The person must be in the district's directory and hold the role there; operators are
+    the subjects in FOURX_AUTH_OPERATORS (the local stack's: demo-operator)."""
+    from fourx_local.tokens import issue_token
 
     print(issue_token(person, district, role))
 
@@ -134,7 +136,7 @@ def kafka_env(principal: Annotated[str, typer.Argument(help="admin, meetings, is
 def kafka_acls(apply: Annotated[bool, typer.Option(help="create topics and ACLs (as the KAFKA_… admin)")] = False) -> None:
     """List the ACLs each fourx principal needs; with --apply, create the topics (where missing)
     and the ACLs on the broker the KAFKA_… environment names (existing ones are left alone)."""
-    from fourx_contracts.access import all_acls, ensure_acls
+    from fourx_contracts.kafka_acl import all_acls, ensure_acls
     from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
     for entry in all_acls():

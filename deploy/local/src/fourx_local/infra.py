@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from fourx_contracts.access import ensure_acls
+from fourx_contracts.kafka_acl import ensure_acls
 from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
 from fourx_local.kafka import KafkaBroker

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fourx_contracts.access import ADMIN, PRINCIPALS
+from fourx_contracts.kafka_acl import ADMIN, PRINCIPALS
 from fourx_contracts.kafka import KafkaSettings
 
 from fourx_local.paths import cache_dir, repo_root

@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
-from fourx_contracts.access import ensure_acls
+from fourx_contracts.kafka_acl import ensure_acls
 from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
 from fourx_local.kafka import KafkaBroker, KafkaCredentials
 from fourx_local.paths import state_dir
 from fourx_local.process import ManagedProcess, ProcessStartError, free_port, pid_alive, port_open, stop_pid
 from fourx_local.store import SecantusServer
+from fourx_local import tokens
 
 # name → (ASGI app factory, preferred port)
 SERVICES: dict[str, tuple[str, int]] = {
@@ -94,7 +95,9 @@ def service_env(kafka_bootstrap: str, mongo_uri: str, partitions: int, notify_ur
             # The local stack is dev mode (plain-http webhooks, `.test` mail domains), and the
             # demo's webhook receiver is the one internal target it may send to.
             "FOURX_DEV_MODE": os.environ.get("FOURX_DEV_MODE", "1"),
-            "FOURX_WEBHOOK_ALLOWLIST": os.environ.get("FOURX_WEBHOOK_ALLOWLIST", DEMO_WEBHOOK)}
+            "FOURX_WEBHOOK_ALLOWLIST": os.environ.get("FOURX_WEBHOOK_ALLOWLIST", DEMO_WEBHOOK),
+            # The stack's own token key (made on the first `up`) and its operator.
+            **tokens.service_env()}
 
 
 def spawn_service(name: str, port: int, env: dict[str, str], log: Path) -> ManagedProcess:

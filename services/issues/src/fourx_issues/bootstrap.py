@@ -4,6 +4,8 @@ adapters, the clock and the ladder policy are wired."""
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fourx_contracts.access import people_of
+from fourx_contracts.auth import TokenVerifier, startup_verifier
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
@@ -13,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS, ItemRepository
 from fourx_issues.domain.model import LadderPolicy
 from fourx_issues.entrypoints import consumers, http, scheduler
+from fourx_issues.entrypoints.access import ACCESS
 from fourx_issues.service_layer.clock import Clock, SystemClock
 from fourx_issues.service_layer.unit_of_work import MongoUnitOfWork
 
@@ -44,6 +47,9 @@ class IssuesService:
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self.runtime.db, after_write=self.runtime.kick_outbox)
 
+    async def directory_people(self, district: str) -> list[dict] | None:
+        return people_of(await self.unit_of_work().directory.get(district))
+
     async def start(self) -> None:
         await self.runtime.open_store()
         await ItemRepository(self.runtime.db).create_indexes()
@@ -57,5 +63,7 @@ class IssuesService:
         await self.runtime.stop()
 
 
-def create_app(service: IssuesService | None = None) -> FastAPI:
-    return service_app(service or IssuesService(), title="fourx issues", routers=[http.router])
+def create_app(service: IssuesService | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
+    verifier = verifier or startup_verifier()  # refuse a bad token configuration before anything else
+    return service_app(service or IssuesService(), title="fourx issues", routers=[http.router],
+                       access_table=ACCESS, verifier=verifier)

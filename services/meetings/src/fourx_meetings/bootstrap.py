@@ -7,6 +7,9 @@ from datetime import date
 
 import structlog
 from fastapi import FastAPI
+from fourx_contracts.access import people_of
+from fourx_contracts.auth import TokenVerifier, startup_verifier
+from fourx_contracts.devmode import dev_mode
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
@@ -17,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fourx_meetings.adapters.clock import SystemClock
 from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
 from fourx_meetings.entrypoints import consumers, http
+from fourx_meetings.entrypoints.access import ACCESS
 from fourx_meetings.service_layer import handlers
 from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
 
@@ -31,7 +35,8 @@ class MeetingsSettings(BaseSettings):
     default_venue: str = "区党群服务中心"
     # How often every replica makes sure this and next month's activity days are scheduled.
     schedule_every_seconds: float = 3600.0
-    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals.
+    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals; it has
+    # no effect outside dev mode (FOURX_DEV_MODE), whatever this says.
     allow_clock_override: bool = True
 
 
@@ -51,11 +56,14 @@ class MeetingsService:
         return MongoUnitOfWork(self.runtime.db, after_commit=self.runtime.kick_outbox)
 
     async def today(self, district: str) -> date:
-        if self.settings.allow_clock_override:
+        if self.settings.allow_clock_override and dev_mode():
             override = await self.unit_of_work().clocks.get(district)
             if override is not None:
                 return override
         return self.clock.today()
+
+    async def directory_people(self, district: str) -> list[dict] | None:
+        return people_of(await self.unit_of_work().directories.snapshot(district))
 
     async def schedule_due(self) -> int:
         return await handlers.schedule_due_months(self.unit_of_work(), self.clock.today(),
@@ -83,5 +91,7 @@ class MeetingsService:
         await self.runtime.stop()
 
 
-def create_app(service: MeetingsService | None = None) -> FastAPI:
-    return service_app(service or MeetingsService(), title="fourx meetings", routers=[http.router])
+def create_app(service: MeetingsService | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
+    verifier = verifier or startup_verifier()  # refuse a bad token configuration before anything else
+    return service_app(service or MeetingsService(), title="fourx meetings", routers=[http.router],
+                       access_table=ACCESS, verifier=verifier)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fourx_contracts.access import people_of
+from fourx_contracts.auth import TokenVerifier, startup_verifier
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
@@ -16,6 +18,7 @@ from fourx_notify.adapters.consumer_progress import ConsumerProgress
 from fourx_notify.adapters.event_store import EventStore
 from fourx_notify.domain.stats import DEFAULT_TZ
 from fourx_notify.entrypoints import consumers, http, scheduler
+from fourx_notify.entrypoints.access import ACCESS
 from fourx_notify.service_layer.delivery import DeliveryWorker
 
 
@@ -81,6 +84,10 @@ class NotifyService:
     def deliveries(self) -> deliveries.DeliveryRepository:
         return deliveries.DeliveryRepository(self.runtime.db)
 
+    async def directory_people(self, district: str) -> list[dict] | None:
+        latest = await self.event_store().latest(district, "directory-updated")
+        return people_of(latest.data if latest else None)
+
     def kick_relay(self) -> None:
         self.runtime.kick_outbox()
 
@@ -108,5 +115,7 @@ class NotifyService:
         await self.progress.stop()
 
 
-def create_app(service: NotifyService | None = None) -> FastAPI:
-    return service_app(service or NotifyService(), title="fourx notify", routers=[http.router])
+def create_app(service: NotifyService | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
+    verifier = verifier or startup_verifier()  # refuse a bad token configuration before anything else
+    return service_app(service or NotifyService(), title="fourx notify", routers=[http.router],
+                       access_table=ACCESS, verifier=verifier)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fourx_contracts.auth import issue_token
 from fourx_contracts.kafka import KafkaSettings
 from rich.console import Console
+
+from fourx_local.tokens import issue_token
 
 
 @dataclass
@@ -21,13 +23,16 @@ class DemoContext:
     kafka: KafkaSettings | None = None
     # Facts one step leaves for the next (directory, meeting ids, the activity day's date, ...).
     facts: dict[str, Any] = field(default_factory=dict)
+    # Who signs the demo's tokens: the local stack's key; tests pass their session's signer.
+    sign: Callable[[str, str, Iterable[str]], str] = issue_token
 
     def kafka_options(self) -> dict[str, Any]:
         """aiokafka options for the demo's own producer and consumers."""
         return self.kafka.client_options() if self.kafka else {"bootstrap_servers": self.kafka_bootstrap}
 
     def token(self, person_id: str, *roles: str) -> str:
-        return issue_token(person_id, self.district, roles)
+        """The services check the person against the directory, not only the signature."""
+        return self.sign(person_id, self.district, roles)
 
     def client(self, service: str, person_id: str, *roles: str) -> httpx.AsyncClient:
         """An HTTP client for one service, acting as one person of the district."""
@@ -41,3 +46,12 @@ class DemoContext:
 
     def done(self, text: str) -> None:
         self.console.print(f"  [green]✓[/] {text}")
+
+
+def office_of(ctx: DemoContext) -> str:
+    """A Party-building office person of the imported directory (the services admit only
+    people of the directory)."""
+    for person in (ctx.facts.get("directory") or {}).get("people", []):
+        if "party_office" in person.get("roles", []):
+            return person["person_id"]
+    raise RuntimeError("the demo's directory has no party_office person; the meetings step imports it first")

@@ -21,6 +21,7 @@ import httpx
 
 from fourx_local.demo.context import DemoContext
 from fourx_local.demo.failure import http_error
+from fourx_local.tokens import DEMO_OPERATOR
 
 STREETS = [("s-gulou", "鼓楼街道"), ("s-hualin", "华林街道")]
 COMMUNITIES = [
@@ -125,7 +126,7 @@ async def run(ctx: DemoContext) -> None:
     def as_person(person_id: str) -> httpx.AsyncClient:
         return ctx.client("meetings", person_id, *roles_of[person_id])
 
-    async with as_person(office_id) as office, ctx.client("meetings", "demo-operator", "platform_admin") as ops:
+    async with as_person(office_id) as office, ctx.client("meetings", DEMO_OPERATOR) as ops:
 
         async def set_today(today: date | None) -> None:
             await _ok(await ops.put(f"/districts/{d}/clock", json={"today": today.isoformat() if today else None}))

@@ -1,28 +1,24 @@
-"""HTTP API of the issues service. Every route lives under /districts/{district}/ and takes the
-shared bearer token; bad input is a 4xx naming the field, never a 500."""
+"""HTTP API of the issues service. Every route lives under /districts/{district}/; who may call
+it is the table in entrypoints/access.py, and only an item's responsible unit (or a supervising
+office) acts on it (domain/ownership.py); bad input is a 4xx naming the field, never a 500."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fourx_contracts.auth import Caller, district_caller
+from fastapi import APIRouter, HTTPException, Query, Request
+from fourx_contracts.access import Authorized
+from fourx_contracts.auth import Caller
 from pydantic import BaseModel, Field
 
 from fourx_issues.adapters.repository import ConcurrencyConflict, item_to_document
 from fourx_issues.domain.model import STATUSES, DomainError, Finding, Inspection, SupervisionItem, Source, UnitRef
+from fourx_issues.domain.ownership import Actor
 from fourx_issues.service_layer import handlers
 
 router = APIRouter()
 
-OFFICE = ("party_office",)
-UNIT_ROLES = ("community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
-              "dept_main_leader", "dept_responsible_leader", "dept_section_chief", "org_deputy_head",
-              "party_office")
-Anyone = Annotated[Caller, Depends(district_caller())]
-UnitMember = Annotated[Caller, Depends(district_caller(*UNIT_ROLES))]
-Office = Annotated[Caller, Depends(district_caller(*OFFICE))]
 # State errors (the item is in the wrong state for this) are conflicts; the rest is bad input.
 CONFLICT_FIELDS = {"status", "notice", "interview", "ladder"}
 
@@ -112,6 +108,11 @@ def _today(request: Request, today: date | None = None) -> date:
     return today or _service(request).clock.today()
 
 
+def _actor(caller: Caller) -> Actor:
+    unit = UnitRef(*caller.unit) if caller.unit else None
+    return Actor(caller.person_id, caller.roles, unit, operator=caller.operator)
+
+
 def _fail(exc: Exception) -> HTTPException:
     if isinstance(exc, handlers.NotFound):
         return HTTPException(404, str(exc))
@@ -149,20 +150,20 @@ def inspection_view(inspection: Inspection) -> dict[str, Any]:
 
 # --- supervision items -------------------------------------------------------------------
 @router.post("/districts/{district}/issues", status_code=201, tags=["supervision items"])
-async def raise_item(request: Request, district: str, body: RaiseItemIn, caller: UnitMember) -> dict:
+async def raise_item(request: Request, district: str, body: RaiseItemIn, caller: Authorized) -> dict:
     """Raise a supervision item by hand (a community's problem, an inspection finding, ...)."""
     service, today = _service(request), _today(request)
     item, created = await _run(handlers.raise_item(handlers.RaiseItem(
         district=district, title=body.title, description=body.description,
         source=Source(body.source.kind, body.source.ref), responsible=body.responsible.ref(),
         co_units=[u.ref() for u in body.co_units], owner=body.owner, due_date=body.due_date,
-        raised_on=body.raised_on or today, issue_id=body.issue_id), service.unit_of_work()))
+        raised_on=body.raised_on or today, issue_id=body.issue_id, actor=_actor(caller)), service.unit_of_work()))
     return {**item_view(item, today), "created": created}
 
 
 @router.get("/districts/{district}/issues", tags=["supervision items"])
 async def list_items(
-    request: Request, district: str, caller: Anyone,
+    request: Request, district: str, caller: Authorized,
     street: str | None = None, community: str | None = None,
     unit_kind: Literal["district", "street", "community", "department"] | None = None,
     unit_id: str | None = None,
@@ -182,7 +183,7 @@ async def list_items(
 
 
 @router.get("/districts/{district}/issues/{issue_id}", tags=["supervision items"])
-async def get_item(request: Request, district: str, issue_id: str, caller: Anyone,
+async def get_item(request: Request, district: str, issue_id: str, caller: Authorized,
                    today: date | None = None) -> dict:
     item = await _service(request).unit_of_work().items.get(district, issue_id)
     if item is None:
@@ -191,34 +192,35 @@ async def get_item(request: Request, district: str, issue_id: str, caller: Anyon
 
 
 @router.post("/districts/{district}/issues/{issue_id}/start", tags=["supervision items"])
-async def start_item(request: Request, district: str, issue_id: str, caller: UnitMember) -> dict:
-    item = await _run(handlers.start_item(_service(request).unit_of_work(), district, issue_id))
+async def start_item(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
+    item = await _run(handlers.start_item(_service(request).unit_of_work(), district, issue_id,
+                                          actor=_actor(caller)))
     return item_view(item, _today(request))
 
 
 @router.post("/districts/{district}/issues/{issue_id}/progress", tags=["supervision items"])
 async def record_progress(request: Request, district: str, issue_id: str, body: ProgressIn,
-                          caller: UnitMember) -> dict:
+                          caller: Authorized) -> dict:
     """The weekly work record (写实) of one ISO week → `progress-recorded`."""
     today = _today(request)
     item = await _run(handlers.record_progress(_service(request).unit_of_work(), district, issue_id,
                                                week=body.week, note=body.note, percent=body.percent,
-                                               today=today, by=caller.person_id))
+                                               today=today, by=caller.person_id, actor=_actor(caller)))
     return item_view(item, today)
 
 
 @router.post("/districts/{district}/issues/{issue_id}/resolution", tags=["supervision items"])
 async def claim_resolved(request: Request, district: str, issue_id: str, body: ResolutionIn,
-                         caller: UnitMember) -> dict:
+                         caller: Authorized) -> dict:
     """The responsible unit reports the item resolved; the office verifies it."""
     today = _today(request)
     item = await _run(handlers.claim_resolved(_service(request).unit_of_work(), district, issue_id,
-                                              resolution=body.resolution, today=today))
+                                              resolution=body.resolution, today=today, actor=_actor(caller)))
     return item_view(item, today)
 
 
 @router.post("/districts/{district}/issues/{issue_id}/verification", tags=["supervision items"])
-async def verify(request: Request, district: str, issue_id: str, caller: Office) -> dict:
+async def verify(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
     """The Party-building office verifies and closes the item → `issue-resolved`."""
     today = _today(request)
     item = await _run(handlers.verify(_service(request).unit_of_work(), district, issue_id, today=today))
@@ -226,14 +228,14 @@ async def verify(request: Request, district: str, issue_id: str, caller: Office)
 
 
 @router.post("/districts/{district}/issues/{issue_id}/reopen", tags=["supervision items"])
-async def reopen(request: Request, district: str, issue_id: str, body: ReasonIn, caller: Office) -> dict:
+async def reopen(request: Request, district: str, issue_id: str, body: ReasonIn, caller: Authorized) -> dict:
     item = await _run(handlers.reopen(_service(request).unit_of_work(), district, issue_id, reason=body.reason))
     return item_view(item, _today(request))
 
 
 # --- escalation -----------------------------------------------------------------------------
 @router.post("/districts/{district}/issues/{issue_id}/notice", tags=["escalation"])
-async def issue_notice(request: Request, district: str, issue_id: str, body: NoticeIn, caller: Office) -> dict:
+async def issue_notice(request: Request, district: str, issue_id: str, body: NoticeIn, caller: Authorized) -> dict:
     """Issue a supervision notice (督办通知) by hand, e.g. for weak progress → `notice-issued`."""
     service, today = _service(request), _today(request)
     item = await _run(handlers.issue_notice(service.unit_of_work(), district, issue_id, today=today,
@@ -243,18 +245,18 @@ async def issue_notice(request: Request, district: str, issue_id: str, body: Not
 
 
 @router.post("/districts/{district}/issues/{issue_id}/notice/acknowledgement", tags=["escalation"])
-async def acknowledge_notice(request: Request, district: str, issue_id: str, caller: UnitMember) -> dict:
+async def acknowledge_notice(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
     """签收: the addressee confirms receiving the notice (the office may sign for them)."""
     today = _today(request)
     item = await _run(handlers.acknowledge_notice(
         _service(request).unit_of_work(), district, issue_id, person_id=caller.person_id, today=today,
-        as_office=caller.has_any(OFFICE)))
+        as_office=_actor(caller).supervisor, actor=_actor(caller)))
     return item_view(item, today)
 
 
 @router.post("/districts/{district}/issues/{issue_id}/interview/outcome", tags=["escalation"])
 async def record_interview_outcome(request: Request, district: str, issue_id: str, body: OutcomeIn,
-                                   caller: Office) -> dict:
+                                   caller: Authorized) -> dict:
     today = _today(request)
     item = await _run(handlers.record_interview_outcome(_service(request).unit_of_work(), district, issue_id,
                                                         outcome=body.outcome, today=today))
@@ -262,7 +264,7 @@ async def record_interview_outcome(request: Request, district: str, issue_id: st
 
 
 @router.post("/districts/{district}/daily-check", tags=["escalation"])
-async def daily_check(request: Request, district: str, caller: Office,
+async def daily_check(request: Request, district: str, caller: Authorized,
                       body: DailyCheckIn | None = None) -> dict:
     """Run the daily check now (the service also runs it by itself): lights recomputed and
     the ladder climbed as of `today`. Safe to repeat: no stage fires twice."""
@@ -275,7 +277,7 @@ async def daily_check(request: Request, district: str, caller: Office,
 
 # --- inspections ----------------------------------------------------------------------------
 @router.post("/districts/{district}/inspections", status_code=201, tags=["inspections"])
-async def plan_inspection(request: Request, district: str, body: PlanInspectionIn, caller: Office) -> dict:
+async def plan_inspection(request: Request, district: str, body: PlanInspectionIn, caller: Authorized) -> dict:
     inspection, created = await _run(handlers.plan_inspection(
         _service(request).unit_of_work(), district, inspection_id=body.inspection_id, kind=body.kind,
         on=body.date, units=[u.ref() for u in body.units]))
@@ -284,7 +286,7 @@ async def plan_inspection(request: Request, district: str, body: PlanInspectionI
 
 @router.post("/districts/{district}/inspections/{inspection_id}/findings", tags=["inspections"])
 async def hold_inspection(request: Request, district: str, inspection_id: str, body: HoldInspectionIn,
-                          caller: Office) -> dict:
+                          caller: Authorized) -> dict:
     """Record what the inspection found → `inspection-held`; findings with `raise_item` become items."""
     findings = [Finding(text=f.text, unit=f.unit.ref() if f.unit else None,
                         item_title=f.raise_item.title if f.raise_item else None,
@@ -297,14 +299,14 @@ async def hold_inspection(request: Request, district: str, inspection_id: str, b
 
 
 @router.get("/districts/{district}/inspections", tags=["inspections"])
-async def list_inspections(request: Request, district: str, caller: Anyone) -> dict:
+async def list_inspections(request: Request, district: str, caller: Authorized) -> dict:
     inspections = await _service(request).unit_of_work().inspections.find({"district": district})
     return {"count": len(inspections), "inspections": [inspection_view(i) for i in inspections]}
 
 
 # --- league table ---------------------------------------------------------------------------
 @router.get("/districts/{district}/league", tags=["queries"])
-async def league(request: Request, district: str, caller: Anyone,
+async def league(request: Request, district: str, caller: Authorized,
                  by: Literal["street", "community"] = "street", today: date | None = None) -> dict:
     """排名表: on-time rate, closure rate, overdue count and notices received per street or community."""
     day = _today(request, today)

@@ -17,6 +17,7 @@ from fourx_issues.domain.league import league_table
 from fourx_issues.domain.model import (
     CLOSED, DomainError, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
 )
+from fourx_issues.domain.ownership import Actor, check_acts_for, check_may_raise
 from fourx_issues.service_layer.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("fourx.issues")
@@ -55,10 +56,13 @@ class RaiseItem:
     co_units: list[UnitRef] = field(default_factory=list)
     issue_id: str | None = None
     correlationid: str | None = None
+    actor: Actor | None = None  # None: raised by the service itself (from an event)
 
 
 async def raise_item(cmd: RaiseItem, uow: UnitOfWork) -> tuple[SupervisionItem, bool]:
     """Returns (item, created); raising the same item again (same id) changes nothing."""
+    if cmd.actor is not None:
+        check_may_raise(cmd.responsible, cmd.actor)
     issue_id = cmd.issue_id or (item_id_for(cmd.district, cmd.source) if cmd.source.kind != "community"
                                 else str(uuid.uuid4()))
     existing = await uow.items.get(cmd.district, issue_id)
@@ -124,13 +128,17 @@ async def on_directory_updated(district: str, snapshot: DirectoryUpdated, uow: U
 
 # --- changing an item ------------------------------------------------------------------
 async def change_item(uow: UnitOfWork, district: str, issue_id: str,
-                      change: Callable[[SupervisionItem], bool], correlationid: str | None = None) -> SupervisionItem:
+                      change: Callable[[SupervisionItem], bool], correlationid: str | None = None,
+                      actor: Actor | None = None) -> SupervisionItem:
     """Load, change, save; on a concurrent change reload and apply the change again.
-    `change` returns False for a repeat (a retried request), which writes nothing."""
+    `change` returns False for a repeat (a retried request), which writes nothing. With an
+    `actor`, only the item's responsible unit (or a supervising office) may change it."""
     for _ in range(SAVE_ATTEMPTS):
         item = await uow.items.get(district, issue_id)
         if item is None:
             raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
+        if actor is not None:
+            check_acts_for(item, actor)
         if not change(item):
             return item
         try:
@@ -149,19 +157,20 @@ def _always(action: Callable[[SupervisionItem], None]) -> Callable[[SupervisionI
     return apply
 
 
-async def start_item(uow, district, issue_id, correlationid=None) -> SupervisionItem:
-    return await change_item(uow, district, issue_id, lambda i: i.start(), correlationid)
+async def start_item(uow, district, issue_id, correlationid=None, actor=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, lambda i: i.start(), correlationid, actor)
 
 
 async def record_progress(uow, district, issue_id, *, week, note, percent, today, by=None,
-                          correlationid=None) -> SupervisionItem:
+                          correlationid=None, actor=None) -> SupervisionItem:
     return await change_item(uow, district, issue_id, lambda i: i.record_progress(
-        week=week, note=note, percent=percent, today=today, by=by), correlationid)
+        week=week, note=note, percent=percent, today=today, by=by), correlationid, actor)
 
 
-async def claim_resolved(uow, district, issue_id, *, resolution, today, correlationid=None) -> SupervisionItem:
+async def claim_resolved(uow, district, issue_id, *, resolution, today, correlationid=None,
+                         actor=None) -> SupervisionItem:
     return await change_item(uow, district, issue_id,
-                             lambda i: i.claim_resolved(resolution=resolution, today=today), correlationid)
+                             lambda i: i.claim_resolved(resolution=resolution, today=today), correlationid, actor)
 
 
 async def verify(uow, district, issue_id, *, today, correlationid=None) -> SupervisionItem:
@@ -172,9 +181,10 @@ async def reopen(uow, district, issue_id, *, reason, correlationid=None) -> Supe
     return await change_item(uow, district, issue_id, _always(lambda i: i.reopen(reason=reason)), correlationid)
 
 
-async def acknowledge_notice(uow, district, issue_id, *, person_id, today, as_office=False) -> SupervisionItem:
+async def acknowledge_notice(uow, district, issue_id, *, person_id, today, as_office=False,
+                             actor=None) -> SupervisionItem:
     return await change_item(uow, district, issue_id, lambda i: i.acknowledge_notice(
-        person_id=person_id, today=today, as_office=as_office))
+        person_id=person_id, today=today, as_office=as_office), actor=actor)
 
 
 async def record_interview_outcome(uow, district, issue_id, *, outcome, today) -> SupervisionItem:

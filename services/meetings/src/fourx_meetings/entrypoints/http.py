@@ -1,6 +1,7 @@
-"""HTTP API of the meetings service. Every route is under /districts/{district}/ and checks
-the caller's token (district and role, fourx_contracts.auth); the finer rule — a secretary
-reports only for their own community, ... — is the domain's (domain/roles.py)."""
+"""HTTP API of the meetings service. Every route is under /districts/{district}/; who may
+call it is the table in entrypoints/access.py (checked once, by fourx_contracts.access); the
+finer rule — a secretary reports only for their own community, ... — is the domain's
+(domain/roles.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fourx_contracts.auth import PLATFORM_ROLE, Caller, district_caller
+from fourx_contracts.access import Authorized
+from fourx_contracts.auth import Caller
+from fourx_contracts.devmode import dev_mode
 from pydantic import BaseModel, ConfigDict, Field
 
 from fourx_meetings.domain.activities import Outcome
@@ -26,14 +29,6 @@ from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
 router = APIRouter(prefix="/districts/{district}")
 T = TypeVar("T")
 
-ANYONE = district_caller()
-OFFICE = district_caller("party_office")
-SECRETARY = district_caller("community_secretary")
-ORG_MEMBER = district_caller("street_org_member")
-DEPT_LEADER = district_caller("dept_responsible_leader")
-DEPUTY_HEAD = district_caller("org_deputy_head")
-CLOSER = district_caller("org_deputy_head", "party_office")
-OPERATOR = district_caller(PLATFORM_ROLE)
 
 
 def _service(request: Request):
@@ -45,7 +40,7 @@ def _uow(request: Request) -> MongoUnitOfWork:
 
 
 def _actor(caller: Caller) -> Actor:
-    return Actor(caller.person_id, caller.roles, operator=PLATFORM_ROLE in caller.roles)
+    return Actor(caller.person_id, caller.roles, operator=caller.operator)
 
 
 async def _run(action: Awaitable[T]) -> T:
@@ -86,7 +81,7 @@ _DIRECTORY_BODY = {"requestBody": {"required": True, "content": {
 
 @router.put("/directory", tags=["directory"], openapi_extra=_DIRECTORY_BODY,
             summary="Import the organisation directory (YAML or JSON); errors name their line")
-async def import_directory(district: str, request: Request, caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+async def import_directory(district: str, request: Request, caller: Authorized) -> dict:
     raw = await request.body()
     try:
         text = raw.decode("utf-8")
@@ -100,7 +95,7 @@ async def import_directory(district: str, request: Request, caller: Annotated[Ca
 
 
 @router.get("/directory", tags=["directory"])
-async def get_directory(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+async def get_directory(district: str, request: Request, caller: Authorized) -> dict:
     snapshot = await _uow(request).directories.snapshot(district)
     if snapshot is None:
         raise HTTPException(404, f"district {district} has no organisation directory yet")
@@ -116,7 +111,7 @@ class ScheduleIn(Strict):
 @router.post("/activity-days/schedule", tags=["activity days"],
              summary="Schedule a month's activity day now (the periodic job does the same)")
 async def schedule(district: str, body: ScheduleIn, request: Request, response: Response,
-                   caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+                   caller: Authorized) -> dict:
     year, month = parse_month(body.month)
     service = _service(request)
     day, created = await _run(handlers.schedule_activity_day(
@@ -127,13 +122,13 @@ async def schedule(district: str, body: ScheduleIn, request: Request, response: 
 
 
 @router.get("/activity-days", tags=["activity days"])
-async def list_activity_days(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> list[dict]:
+async def list_activity_days(district: str, request: Request, caller: Authorized) -> list[dict]:
     return [views.activity_day(d) for d in await _uow(request).activity_days.list(district)]
 
 
 @router.get("/activity-days/{meeting_id}", tags=["activity days"])
 async def get_activity_day(district: str, meeting_id: str, request: Request,
-                           caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+                           caller: Authorized) -> dict:
     uow = _uow(request)
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
@@ -150,7 +145,7 @@ class TopicIn(Strict):
 @router.post("/activity-days/{meeting_id}/topics", tags=["topics"], status_code=201,
              summary="Propose a topic (any unit, inside the solicitation window)")
 async def propose_topic(district: str, meeting_id: str, body: TopicIn, request: Request, response: Response,
-                        caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+                        caller: Authorized) -> dict:
     service = _service(request)
     day, topic_id, changed = await _run(handlers.propose_topic(handlers.ProposeTopic(
         district, meeting_id, body.title, _actor(caller), await service.today(district), body.topic_id),
@@ -163,7 +158,7 @@ async def propose_topic(district: str, meeting_id: str, body: TopicIn, request: 
 @router.post("/activity-days/{meeting_id}/topics/{topic_id}/select", tags=["topics"],
              summary="Select a proposed topic for the day's agenda (Party-building office)")
 async def select_topic(district: str, meeting_id: str, topic_id: str, request: Request,
-                       caller: Annotated[Caller, Depends(OFFICE)]) -> dict:
+                       caller: Authorized) -> dict:
     _, changed = await _run(handlers.select_topic(
         handlers.SelectTopic(district, meeting_id, topic_id, _actor(caller)), _uow(request)))
     return {"topic_id": topic_id, "selected": True, "changed": changed}
@@ -177,14 +172,14 @@ class ReportIn(Strict):
 @router.get("/activity-days/{meeting_id}/reports/{community_id}/form", tags=["four items"],
             summary="A community's report form, pre-filled with its supervision items")
 async def report_form(district: str, meeting_id: str, community_id: str, request: Request,
-                      caller: Annotated[Caller, Depends(ANYONE)]) -> dict:
+                      caller: Authorized) -> dict:
     return await _run(handlers.community_report_form(district, meeting_id, community_id, _uow(request)))
 
 
 @router.put("/activity-days/{meeting_id}/reports/{community_id}", tags=["four items"],
             summary="Item 1: the community secretary's report")
 async def record_report(district: str, meeting_id: str, community_id: str, body: ReportIn, request: Request,
-                        caller: Annotated[Caller, Depends(SECRETARY)]) -> dict:
+                        caller: Authorized) -> dict:
     _, changed = await _run(handlers.record_report(handlers.RecordReport(
         district, meeting_id, community_id, body.last_month, body.next_month, _actor(caller)), _uow(request)))
     return {"community_id": community_id, "changed": changed}
@@ -197,7 +192,7 @@ class CommentIn(Strict):
 @router.put("/activity-days/{meeting_id}/comments/{community_id}", tags=["four items"],
             summary="Item 2: a street organisation committee member's comment on a community")
 async def record_comment(district: str, meeting_id: str, community_id: str, body: CommentIn, request: Request,
-                         caller: Annotated[Caller, Depends(ORG_MEMBER)]) -> dict:
+                         caller: Authorized) -> dict:
     _, changed = await _run(handlers.record_comment(handlers.RecordComment(
         district, meeting_id, community_id, body.text, _actor(caller)), _uow(request)))
     return {"community_id": community_id, "changed": changed}
@@ -213,7 +208,7 @@ class TaskIn(Strict):
 @router.post("/activity-days/{meeting_id}/tasks", tags=["four items"], status_code=201,
              summary="Item 3: a department responsible leader assigns a task")
 async def assign_task(district: str, meeting_id: str, body: TaskIn, request: Request, response: Response,
-                      caller: Annotated[Caller, Depends(DEPT_LEADER)]) -> dict:
+                      caller: Authorized) -> dict:
     _, task_id, changed = await _run(handlers.assign_task(handlers.AssignTask(
         district, meeting_id, body.title, UnitRef(body.assigned_to.kind, body.assigned_to.id), body.due_date,
         _actor(caller), body.task_id), _uow(request)))
@@ -229,7 +224,7 @@ class SummaryIn(Strict):
 @router.put("/activity-days/{meeting_id}/summary", tags=["four items"],
             summary="Item 4: the organisation department deputy head's summary")
 async def record_summary(district: str, meeting_id: str, body: SummaryIn, request: Request,
-                         caller: Annotated[Caller, Depends(DEPUTY_HEAD)]) -> dict:
+                         caller: Authorized) -> dict:
     _, changed = await _run(handlers.record_summary(handlers.RecordSummary(
         district, meeting_id, body.text, _actor(caller)), _uow(request)))
     return {"changed": changed}
@@ -241,7 +236,7 @@ class CloseIn(Strict):
 
 @router.post("/activity-days/{meeting_id}/close", tags=["activity days"],
              summary="Close the day: refused (409) with what is missing; publishes meeting-held once")
-async def close(district: str, meeting_id: str, request: Request, caller: Annotated[Caller, Depends(CLOSER)],
+async def close(district: str, meeting_id: str, request: Request, caller: Authorized,
                 body: Annotated[CloseIn | None, Body()] = None) -> dict:
     service = _service(request)
     day, changed = await _run(handlers.close_activity_day(handlers.CloseActivityDay(
@@ -324,7 +319,7 @@ ActivityIn = Annotated[
 ]
 
 
-async def _activity_caller(request: Request, caller: Annotated[Caller, Depends(OFFICE)]) -> Caller:
+async def _activity_caller(request: Request, caller: Authorized) -> Caller:
     """Pydantic reports an unknown discriminator without a location; name the field `kind`
     (after the token check, so another district still gets its 403)."""
     try:
@@ -353,7 +348,7 @@ async def record_activity(district: str, body: Annotated[ActivityIn, Body()], re
 
 
 @router.get("/activities", tags=["X activities"])
-async def list_activities(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> list[dict]:
+async def list_activities(district: str, request: Request, caller: Authorized) -> list[dict]:
     return [views.activity(a) for a in await _uow(request).activities.list(district)]
 
 
@@ -363,17 +358,17 @@ class ClockIn(Strict):
 
 
 @router.get("/clock", tags=["ops"])
-async def get_clock(district: str, request: Request, caller: Annotated[Caller, Depends(ANYONE)]) -> dict[str, Any]:
+async def get_clock(district: str, request: Request, caller: Authorized) -> dict[str, Any]:
     service = _service(request)
     return {"today": (await service.today(district)).isoformat(),
             "overridden": await service.unit_of_work().clocks.get(district) is not None}
 
 
-@router.put("/clock", tags=["ops"], summary="Set the district's 'today' (operators only; off in production)")
+@router.put("/clock", tags=["ops"], summary="Set the district's 'today' (operators only, dev mode only)")
 async def set_clock(district: str, body: ClockIn, request: Request,
-                    caller: Annotated[Caller, Depends(OPERATOR)]) -> dict[str, Any]:
+                    caller: Authorized) -> dict[str, Any]:
     service = _service(request)
-    if not service.settings.allow_clock_override:
-        raise HTTPException(403, "the clock override is disabled (MEETINGS_ALLOW_CLOCK_OVERRIDE=false)")
+    if not (dev_mode() and service.settings.allow_clock_override):
+        raise HTTPException(403, "本区日期覆盖已关闭（仅开发模式且 MEETINGS_ALLOW_CLOCK_OVERRIDE=true 时可用）")
     await service.unit_of_work().clocks.set(district, body.today)
     return {"today": (await service.today(district)).isoformat(), "overridden": body.today is not None}

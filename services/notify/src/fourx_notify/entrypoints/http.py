@@ -1,6 +1,7 @@
 """HTTP API of the notify service: the bulletin (JSON, HTML page, Markdown and .docx
 downloads), the in-app inbox and acknowledgement (签收), and the office's view of who has
-not signed. Every route is scoped to its district with the shared token scheme."""
+not signed. Every route is scoped to its district; who may call it is the table in
+entrypoints/access.py."""
 
 from __future__ import annotations
 
@@ -8,20 +9,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from fourx_contracts.auth import Caller, district_caller
+from fourx_contracts.access import Authorized
 
 from fourx_notify.adapters.render import render_docx, render_html
-from fourx_notify.domain.distribution import BULLETIN_ROLES
 
 router = APIRouter()
 WEEK = Path(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W48")
-READERS = tuple(sorted(BULLETIN_ROLES | {"org_deputy_head"}))
-OFFICE = ("party_office", "org_deputy_head")
-Reader = Annotated[Caller, Depends(district_caller(*READERS))]
-Office = Annotated[Caller, Depends(district_caller(*OFFICE))]
-Anyone = Annotated[Caller, Depends(district_caller())]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -49,7 +44,7 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 @router.get("/districts/{district}/bulletins/{week}", tags=["bulletins"])
-async def get_bulletin(request: Request, district: str, caller: Reader, week: str = WEEK) -> dict:
+async def get_bulletin(request: Request, district: str, caller: Authorized, week: str = WEEK) -> dict:
     bulletin = await _bulletin(request, district, week)
     bulletin.pop("_id", None)
     bulletin.pop("view", None)
@@ -57,27 +52,27 @@ async def get_bulletin(request: Request, district: str, caller: Reader, week: st
 
 
 @router.get("/districts/{district}/bulletins/{week}/html", response_class=HTMLResponse, tags=["bulletins"])
-async def get_bulletin_html(request: Request, district: str, caller: Reader, week: str = WEEK) -> HTMLResponse:
+async def get_bulletin_html(request: Request, district: str, caller: Authorized, week: str = WEEK) -> HTMLResponse:
     bulletin = await _bulletin(request, district, week)
     return HTMLResponse(render_html(bulletin["view"], bulletin["stats"]), headers=PAGE_HEADERS)
 
 
 @router.get("/districts/{district}/bulletins/{week}/markdown", response_class=PlainTextResponse, tags=["bulletins"])
-async def get_bulletin_markdown(request: Request, district: str, caller: Reader, week: str = WEEK) -> Response:
+async def get_bulletin_markdown(request: Request, district: str, caller: Authorized, week: str = WEEK) -> Response:
     bulletin = await _bulletin(request, district, week)
     return PlainTextResponse(bulletin["markdown"], media_type="text/markdown; charset=utf-8",
                              headers=_attachment(f"{bulletin['title']}-{week}.md"))
 
 
 @router.get("/districts/{district}/bulletins/{week}/docx", tags=["bulletins"])
-async def get_bulletin_docx(request: Request, district: str, caller: Reader, week: str = WEEK) -> Response:
+async def get_bulletin_docx(request: Request, district: str, caller: Authorized, week: str = WEEK) -> Response:
     bulletin = await _bulletin(request, district, week)
     return Response(render_docx(bulletin["view"], bulletin["stats"]), media_type=DOCX,
                     headers=_attachment(f"{bulletin['title']}-{week}.docx"))
 
 
 @router.get("/districts/{district}/bulletins/{week}/deliveries", tags=["bulletins"])
-async def get_deliveries(request: Request, district: str, caller: Office, week: str = WEEK) -> dict:
+async def get_deliveries(request: Request, district: str, caller: Authorized, week: str = WEEK) -> dict:
     """How many recipients got the bulletin on which channel (channel → status → count)."""
     report_id = f"{district}:{week}"
     await _bulletin(request, district, week)
@@ -86,7 +81,7 @@ async def get_deliveries(request: Request, district: str, caller: Office, week: 
 
 
 @router.get("/districts/{district}/bulletins/{week}/acknowledgements", tags=["inbox"])
-async def get_acknowledgements(request: Request, district: str, caller: Office, week: str = WEEK) -> dict:
+async def get_acknowledgements(request: Request, district: str, caller: Authorized, week: str = WEEK) -> dict:
     """The office's view: every recipient of the week's bulletin, signed or not."""
     bulletin = await _bulletin(request, district, week)
     items = await request.app.state.service.deliveries().for_ref(district, bulletin["report_id"])
@@ -106,14 +101,14 @@ def _ack_row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/districts/{district}/inbox", tags=["inbox"])
-async def get_inbox(request: Request, district: str, caller: Anyone,
+async def get_inbox(request: Request, district: str, caller: Authorized,
                     unacknowledged: Annotated[bool, Query(description="only items not yet signed")] = False) -> dict:
     items = await request.app.state.service.deliveries().inbox(district, caller.person_id, unacknowledged)
     return {"person_id": caller.person_id, "items": [_inbox_row(i) for i in items]}
 
 
 @router.post("/districts/{district}/inbox/{item_id}/acknowledge", tags=["inbox"])
-async def acknowledge(request: Request, district: str, item_id: str, caller: Anyone) -> dict:
+async def acknowledge(request: Request, district: str, item_id: str, caller: Authorized) -> dict:
     """签收: idempotent; the first acknowledgement's time is kept."""
     item = await request.app.state.service.deliveries().acknowledge(district, caller.person_id, item_id,
                                                                     datetime.now(UTC))

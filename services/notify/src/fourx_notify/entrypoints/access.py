@@ -1,0 +1,27 @@
+"""Who may call which route of the notify service: the one table (role × route).
+
+Every caller must be a person of the district's directory (the latest `directory-updated`
+this service stored; `fourx_contracts.access`). An inbox is always the caller's own."""
+
+from __future__ import annotations
+
+from fourx_contracts.access import ANY_PERSON, AccessTable, roles
+
+from fourx_notify.domain.distribution import BULLETIN_ROLES
+
+D = "/districts/{district}"
+WEEK = f"{D}/bulletins/{{week}}"
+# The bulletin's recipients (distribution.BULLETIN_ROLES) and the centre's director.
+READERS = roles(*sorted(BULLETIN_ROLES | {"org_deputy_head"}))
+OFFICE = roles("party_office", "org_deputy_head")
+
+ACCESS = AccessTable({
+    ("GET", WEEK): READERS,
+    ("GET", f"{WEEK}/html"): READERS,
+    ("GET", f"{WEEK}/markdown"): READERS,
+    ("GET", f"{WEEK}/docx"): READERS,
+    ("GET", f"{WEEK}/deliveries"): OFFICE,
+    ("GET", f"{WEEK}/acknowledgements"): OFFICE,
+    ("GET", f"{D}/inbox"): ANY_PERSON,
+    ("POST", f"{D}/inbox/{{item_id}}/acknowledge"): ANY_PERSON,
+})
