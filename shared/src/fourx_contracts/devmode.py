@@ -8,9 +8,11 @@ turns a check off: a service still needs a verification key."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 DEV_MODE_ENV = "FOURX_DEV_MODE"
 
 
-def dev_mode() -> bool:
-    return os.environ.get(DEV_MODE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+def dev_mode(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get(DEV_MODE_ENV, "").strip().lower() in ("1", "true", "yes", "on")

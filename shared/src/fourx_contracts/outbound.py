@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from fourx_contracts.devmode import dev_mode
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -35,12 +37,6 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254",
 ))
 _NOT_ONE_ADDRESS = re.compile(r"[,;<>\"'\s\\]")
-
-
-def dev_mode(env: Mapping[str, str] | None = None) -> bool:
-    """FOURX_DEV_MODE=1: the local stack, the demo and the tests (shared with the auth rules)."""
-    env = os.environ if env is None else env
-    return env.get("FOURX_DEV_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _ip(text: str) -> IPAddress | None:
