@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from fourx_contracts.auth import issue_token
+from fourx_local.tokens import DEMO_OPERATOR, issue_token
 
 from faults.harness import Stack
 
@@ -43,6 +43,7 @@ PEOPLE = {
     "p-sec-2": (["community_secretary"], ("community", "c-2")),
     "p-dept": (["dept_responsible_leader"], ("department", "d-1")),
 }
+SECRETARY = {"c-1": "p-sec-1", "c-2": "p-sec-2"}
 
 
 def directory(district: str) -> dict[str, Any]:
@@ -129,8 +130,9 @@ class Api:
 
     async def call(self, service: str, method: str, path: str, district: str, person: str,
                    json: Any = None, count: bool = True) -> dict[str, Any]:
-        roles = ["platform_admin"] if person == "ops" else PEOPLE[person][0]
-        headers = {"Authorization": f"Bearer {issue_token(person, district, roles)}"}
+        # "ops": the operator the local stack configures (FOURX_AUTH_OPERATORS), for the clock.
+        subject, roles = (DEMO_OPERATOR, []) if person == "ops" else (person, PEOPLE[person][0])
+        headers = {"Authorization": f"Bearer {issue_token(subject, district, roles)}"}
         deadline = time.monotonic() + self.retry_for
         delay = 0.1
         while True:
@@ -208,20 +210,22 @@ async def run_district(api: Api, district: str, days: int, follow_up: bool = Tru
             ledger.expect("issue-raised", d, f"meeting_task:{ref}", closed_at)
         if not follow_up:
             continue
-        for issue_id in await _wait_for_items(api, d, refs):
-            item = await api.call("issues", "POST", f"/districts/{d}/issues/{issue_id}/progress", d, "p-sec-1",
+        for issue_id, unit in await _wait_for_items(api, d, refs):
+            # The responsible community's secretary records the week's work (only its people may).
+            item = await api.call("issues", "POST", f"/districts/{d}/issues/{issue_id}/progress", d, SECRETARY[unit],
                                   {"week": week, "note": f"{month} 已推进", "percent": 50})
             record = next(r for r in item["progress"] if r["week"] == week)
             ledger.expect("progress-recorded", d, fact_key("progress-recorded", {"issue_id": issue_id, **record}))
 
 
-async def _wait_for_items(api: Api, district: str, refs: set[str], timeout: float = 120.0) -> list[str]:
+async def _wait_for_items(api: Api, district: str, refs: set[str], timeout: float = 120.0) -> list[tuple[str, str]]:
     """The supervision items the issues service raised from these tasks (it consumes
     `meeting-held`); their ids are the service's to choose, so they are looked up."""
     deadline = time.monotonic() + timeout
     while True:
         listed = await api.call("issues", "GET", f"/districts/{district}/issues", district, "p-office", count=False)
-        found = {i["source"]["ref"]: i["issue_id"] for i in listed["items"] if i["source"]["ref"] in refs}
+        found = {i["source"]["ref"]: (i["issue_id"], i["responsible"]["id"])
+                 for i in listed["items"] if i["source"]["ref"] in refs}
         if len(found) == len(refs):
             return [found[r] for r in sorted(refs)]
         if time.monotonic() > deadline:

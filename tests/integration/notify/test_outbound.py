@@ -43,7 +43,7 @@ async def test_two_webhooks_and_two_addresses_get_a_delivery_each_and_only_once(
     ])))
     await stored(wired_notify, district, 1)
     ref = f"{district}:{WEEK}"
-    async with EventTap(kafka_settings.bootstrap, ["notification-sent"]) as tap:
+    async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         await request_report(kafka_settings, district, WEEK)
         final = await tap.wait_for(lambda t: len(sent(t, district, ref)) == 5 and sent(t, district, ref), timeout=40)
         await request_report(kafka_settings, district, WEEK)          # asked again: nothing new
@@ -77,7 +77,7 @@ async def test_refused_targets_fail_at_once_without_a_connection_and_alike_whate
     await publish(kafka_settings, district, "directory-updated", directory(*people))
     await stored(wired_notify, district, 1)
     ref = f"{district}:{WEEK}"
-    async with EventTap(kafka_settings.bootstrap, ["notification-sent"]) as tap:
+    async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         await request_report(kafka_settings, district, WEEK)
         final = await tap.wait_for(lambda t: len(sent(t, district, ref)) == 2 * len(people) and sent(t, district, ref),
                                    timeout=40)
@@ -140,7 +140,7 @@ async def test_user_text_is_escaped_in_markdown_webhooks_and_the_page_which_has_
     await publish(kafka_settings, district, "issue-raised", {**ISSUE, "title": evil}, IN_WEEK)
     await stored(wired_notify, district, 2)
     ref = f"{district}:{WEEK}"
-    async with EventTap(kafka_settings.bootstrap, ["notification-sent"]) as tap:
+    async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         await request_report(kafka_settings, district, WEEK)
         await tap.wait_for(lambda t: len(sent(t, district, ref)) == 2, timeout=40)
         notice = await publish(kafka_settings, district, "notice-issued", {
@@ -155,7 +155,8 @@ async def test_user_text_is_escaped_in_markdown_webhooks_and_the_page_which_has_
     assert "&lt;img src=x onerror=alert(1)&gt;" in notice_hook["markdown"]["content"]
     assert "<" not in notice_hook["markdown"]["content"] + notice_hook["markdown"]["title"]
 
-    office = {"Authorization": f"Bearer {issue_token('office', district, ['party_office'])}"}
+    # A reader of the bulletin must be a person of the directory: the street secretary is one.
+    office = {"Authorization": f"Bearer {issue_token('sec', district, ['street_secretary'])}"}
     md = await notify_http.get(f"/districts/{district}/bulletins/{WEEK}/markdown", headers=office)
     assert md.status_code == 200 and escaped in md.text and "<script>" not in md.text
     assert md.headers["content-type"] == "text/markdown; charset=utf-8"

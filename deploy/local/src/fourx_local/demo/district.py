@@ -19,9 +19,9 @@ import itertools
 from collections.abc import Awaitable, Callable, Iterator
 
 import httpx
-from fourx_contracts.auth import PLATFORM_ROLE, issue_token
 
 from fourx_local.demo.failure import http_error
+from fourx_local.tokens import DEMO_OPERATOR, issue_token
 
 # Far beyond any number of demo runs; only there so a probe that always says "played" ends.
 MAX_RUNS = 100_000
@@ -60,7 +60,8 @@ class DirectoryProbe:
         self._client = httpx.AsyncClient(base_url=meetings_url, timeout=10.0)
 
     async def __call__(self, district: str) -> bool:
-        token = issue_token("demo-operator", district, [PLATFORM_ROLE])
+        # As the stack's operator (FOURX_AUTH_OPERATORS): no district person exists yet.
+        token = issue_token(DEMO_OPERATOR, district, [])
         response = await self._client.get(f"/districts/{district}/directory",
                                           headers={"Authorization": f"Bearer {token}"})
         if response.status_code == 404:
