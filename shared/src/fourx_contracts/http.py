@@ -1,14 +1,17 @@
-"""The FastAPI shell every service shares: lifespan that opens and closes its resources, and
-a health endpoint saying whether the store and Kafka answer."""
+"""The FastAPI shell every service shares: lifespan that opens and closes its resources, the
+input guard in front of every route (size, JSON and target limits, `inputs.py`), and a
+health endpoint saying whether the store and Kafka answer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from fourx_contracts.inputs import InputGuard, InputLimits
 from fourx_contracts.runtime import ServiceRuntime
 
 
@@ -20,7 +23,10 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def service_app(service: Service, *, title: str, routers: list[APIRouter] = ()) -> FastAPI:
+def service_app(service: Service, *, title: str, routers: list[APIRouter] = (),
+                uploads: Iterable[tuple[str, str]] = (), limits: InputLimits | None = None) -> FastAPI:
+    """`uploads`: (method, path template) of the routes that take the larger upload limit."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await service.start()
@@ -31,6 +37,7 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = ()) 
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.service = service
+    app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
     for router in routers:
         app.include_router(router)
 

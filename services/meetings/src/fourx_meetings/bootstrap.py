@@ -80,4 +80,5 @@ class MeetingsService:
 
 
 def create_app(service: MeetingsService | None = None) -> FastAPI:
-    return service_app(service or MeetingsService(), title="fourx meetings", routers=[http.router])
+    return service_app(service or MeetingsService(), title="fourx meetings", routers=[http.router],
+                       uploads=[("PUT", "/districts/{district}/directory")])
