@@ -4,6 +4,7 @@ from KAFKA_BOOTSTRAP / MONGO_URI, or from testcontainers when a Docker engine an
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,6 +12,10 @@ import pytest
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
+
+# The suite runs the services in dev mode (clock overrides, an explicit "today"), as the local
+# stack does; tests of the production behaviour switch it off with monkeypatch.
+os.environ.setdefault("FOURX_DEV_MODE", "1")
 
 
 @pytest.fixture(scope="session")

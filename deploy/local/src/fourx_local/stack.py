@@ -129,7 +129,9 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
             ports[name] = _port(name, {name: ports.get(name) or preferred})
             urls[name] = f"http://127.0.0.1:{ports[name]}"
         env = {"KAFKA_BOOTSTRAP": state.kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
-               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"]}
+               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"],
+               # The local stack is for development and the demo: clock overrides and the like on.
+               "FOURX_DEV_MODE": "1"}
         for name, (factory, _preferred) in SERVICES.items():
             cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
                    "--port", str(ports[name]), "--log-level", "warning"]

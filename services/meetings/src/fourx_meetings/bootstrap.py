@@ -7,6 +7,7 @@ from datetime import date
 
 import structlog
 from fastapi import FastAPI
+from fourx_contracts.devmode import dev_mode
 from fourx_contracts.http import service_app
 from fourx_contracts.kafka import KafkaSettings
 from fourx_contracts.mongo import MongoSettings
@@ -30,7 +31,8 @@ class MeetingsSettings(BaseSettings):
     default_venue: str = "区党群服务中心"
     # How often every replica makes sure this and next month's activity days are scheduled.
     schedule_every_seconds: float = 3600.0
-    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals.
+    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals; it takes
+    # effect only in dev mode (FOURX_DEV_MODE=1), never in production.
     allow_clock_override: bool = True
 
 
@@ -46,8 +48,11 @@ class MeetingsService:
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self.runtime.db, after_commit=self.runtime.kick_outbox)
 
+    def clock_override_allowed(self) -> bool:
+        return self.settings.allow_clock_override and dev_mode()
+
     async def today(self, district: str) -> date:
-        if self.settings.allow_clock_override:
+        if self.clock_override_allowed():
             override = await self.unit_of_work().clocks.get(district)
             if override is not None:
                 return override

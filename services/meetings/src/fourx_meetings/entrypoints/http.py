@@ -5,12 +5,13 @@ reports only for their own community, ... — is the domain's (domain/roles.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fourx_contracts.auth import PLATFORM_ROLE, Caller, district_caller
+from fourx_contracts.devmode import dev_mode
+from fourx_contracts.types import Month, SaneDate
 from pydantic import BaseModel, ConfigDict, Field
 
 from fourx_meetings.domain.activities import Outcome
@@ -72,9 +73,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Bounds on what one request may carry (lists and ids); texts are bounded by the body limit.
+ID = Field(min_length=1, max_length=200)
+MAX_PEOPLE = 1000
+MAX_ENTRIES = 100
+
+
 class UnitIn(Strict):
     kind: Literal["district", "street", "community", "department"]
-    id: str = Field(min_length=1)
+    id: str = ID
 
 
 # --- directory --------------------------------------------------------------------------------
@@ -109,7 +116,7 @@ async def get_directory(district: str, request: Request, caller: Annotated[Calle
 
 # --- activity days ----------------------------------------------------------------------------
 class ScheduleIn(Strict):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+    month: Month
     venue: str | None = None
 
 
@@ -144,7 +151,7 @@ async def get_activity_day(district: str, meeting_id: str, request: Request,
 
 class TopicIn(Strict):
     title: str = Field(min_length=1, max_length=200)
-    topic_id: str | None = Field(default=None, min_length=1)
+    topic_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 @router.post("/activity-days/{meeting_id}/topics", tags=["topics"], status_code=201,
@@ -206,8 +213,8 @@ async def record_comment(district: str, meeting_id: str, community_id: str, body
 class TaskIn(Strict):
     title: str = Field(min_length=1)
     assigned_to: UnitIn
-    due_date: date
-    task_id: str | None = Field(default=None, min_length=1)
+    due_date: SaneDate
+    task_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 @router.post("/activity-days/{meeting_id}/tasks", tags=["four items"], status_code=201,
@@ -236,7 +243,7 @@ async def record_summary(district: str, meeting_id: str, body: SummaryIn, reques
 
 
 class CloseIn(Strict):
-    attendees: list[str] = Field(default_factory=list)
+    attendees: list[str] = Field(default_factory=list, max_length=MAX_PEOPLE)
 
 
 @router.post("/activity-days/{meeting_id}/close", tags=["activity days"],
@@ -254,16 +261,16 @@ async def close(district: str, meeting_id: str, request: Request, caller: Annota
 class OutcomeIn(Strict):
     title: str = Field(min_length=1)
     responsible: UnitIn
-    due_date: date
+    due_date: SaneDate
 
 
 class _ActivityBase(Strict):
-    date: date
+    date: SaneDate
     title: str = Field(min_length=1)
-    participants: list[str] = Field(min_length=1)
-    outcomes: list[OutcomeIn] = Field(default_factory=list)
-    meeting_id: str | None = None
-    activity_id: str | None = Field(default=None, min_length=1)
+    participants: list[str] = Field(min_length=1, max_length=MAX_PEOPLE)
+    outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    meeting_id: str | None = Field(default=None, max_length=200)
+    activity_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ExperienceSharingRecord(Strict):
@@ -277,8 +284,8 @@ class CollectiveDiagnosisRecord(Strict):
 
 class CaseTeachingRecord(Strict):
     teacher: str = Field(min_length=1)
-    cases: list[str] = Field(min_length=1)
-    questions_answered: list[str] = Field(default_factory=list)
+    cases: list[str] = Field(min_length=1, max_length=MAX_ENTRIES)
+    questions_answered: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class StudyVisitRecord(Strict):
@@ -299,8 +306,8 @@ class ExperienceSharingIn(_ActivityBase):
 class CollectiveDiagnosisIn(_ActivityBase):
     kind: Literal["collective_diagnosis"]
     record: CollectiveDiagnosisRecord
-    outcomes: list[OutcomeIn] = Field(min_length=1, description="the problems decided, each with a "
-                                                                "responsible unit and a due date")
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=MAX_ENTRIES,
+                                      description="the problems decided, each with a responsible unit and a due date")
 
 
 class CaseTeachingIn(_ActivityBase):
@@ -359,7 +366,7 @@ async def list_activities(district: str, request: Request, caller: Annotated[Cal
 
 # --- the district's clock (tests, demo, rehearsals) ------------------------------------------------
 class ClockIn(Strict):
-    today: date | None = Field(description="the date the service takes as today for this district; null resets")
+    today: SaneDate | None = Field(description="the date the service takes as today for this district; null resets")
 
 
 @router.get("/clock", tags=["ops"])
@@ -369,11 +376,11 @@ async def get_clock(district: str, request: Request, caller: Annotated[Caller, D
             "overridden": await service.unit_of_work().clocks.get(district) is not None}
 
 
-@router.put("/clock", tags=["ops"], summary="Set the district's 'today' (operators only; off in production)")
+@router.put("/clock", tags=["ops"], summary="Set the district's 'today' (operators only; dev mode only)")
 async def set_clock(district: str, body: ClockIn, request: Request,
                     caller: Annotated[Caller, Depends(OPERATOR)]) -> dict[str, Any]:
     service = _service(request)
-    if not service.settings.allow_clock_override:
-        raise HTTPException(403, "the clock override is disabled (MEETINGS_ALLOW_CLOCK_OVERRIDE=false)")
+    if not service.clock_override_allowed():
+        raise HTTPException(403, "只有开发模式（FOURX_DEV_MODE=1）才能设置区的“今天”")
     await service.unit_of_work().clocks.set(district, body.today)
     return {"today": (await service.today(district)).isoformat(), "overridden": body.today is not None}
