@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from fourx_contracts.inputs import InputGuard, InputLimits
+from fourx_contracts.inputs import InputGuard, InputLimits, InputRefused
 from fourx_contracts.runtime import ServiceRuntime
 
 
@@ -38,6 +38,12 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (),
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.service = service
     app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
+
+    @app.exception_handler(InputRefused)
+    async def refused(_request: Request, exc: InputRefused) -> JSONResponse:
+        # A route that checks data it parsed itself (check_value) answers like the guard does.
+        return JSONResponse({"detail": exc.detail()}, status_code=422)
+
     for router in routers:
         app.include_router(router)
 

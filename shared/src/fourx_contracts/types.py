@@ -17,8 +17,8 @@ from pydantic import AfterValidator, Field
 
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2100, 12, 31)
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 _RANGE = f"{MIN_DATE.year}–{MAX_DATE.year}"
 
 
@@ -30,7 +30,7 @@ def check_date(value: date) -> date:
 
 def check_week(value: str) -> str:
     """`2026-W48`: the week must exist in its ISO year, and the year must be in range."""
-    match = _WEEK.match(value)
+    match = _WEEK.fullmatch(value)
     if match is None:
         raise ValueError(f"周次 {value!r} 的格式应为 YYYY-Www，例如 2026-W48")
     year, week = int(match[1]), int(match[2])
@@ -44,7 +44,7 @@ def check_week(value: str) -> str:
 
 
 def check_month(value: str) -> str:
-    match = _MONTH.match(value)
+    match = _MONTH.fullmatch(value)
     if match is None or not 1 <= int(match[2]) <= 12:
         raise ValueError(f"月份 {value!r} 的格式应为 YYYY-MM，例如 2026-12")
     if not MIN_DATE.year <= int(match[1]) <= MAX_DATE.year:
@@ -56,9 +56,9 @@ def check_month(value: str) -> str:
 # range is stated in the description because JSON Schema has no bounds for dates.
 SaneDate = Annotated[date, AfterValidator(check_date),
                      Field(description=f"a date from {MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}")]
-IsoWeek = Annotated[str, Field(pattern=r"^\d{4}-W\d{2}$", examples=["2026-W48"],
+IsoWeek = Annotated[str, Field(pattern=r"^[0-9]{4}-W[0-9]{2}$", examples=["2026-W48"],
                                description=f"an ISO week that exists, years {_RANGE}"),
                     AfterValidator(check_week)]
-Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-12"],
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-12"],
                              description=f"a month, years {_RANGE}"),
                   AfterValidator(check_month)]
