@@ -59,6 +59,18 @@ def test_values_the_store_cannot_take_are_refused(text, fragment):
     assert fragment in str(refused(text))
 
 
+@pytest.mark.parametrize("value", ["!!int 0x", "!!float abc", "!!timestamp nope", "!!bool maybe", "!!int",
+                                   "!!int 0o9", "9" * 5000])
+def test_malformed_tagged_scalars_are_invalid_not_a_crash(value):
+    """PyYAML raises ValueError, KeyError, ... (not YAMLError) on these: a 500 before."""
+    refused(f"streets: [{{street_id: s1, name: 东城, x: {value}}}]\ncommunities: []\npeople: []\n")
+
+
+def test_date_like_scalars_stay_text():
+    directory = parse_directory("venue: 0000-01-01\nstreets: []\ncommunities: []\npeople: []\n")
+    assert directory.venue == "0000-01-01"
+
+
 def test_size_and_node_caps(monkeypatch):
     monkeypatch.setattr(module, "MAX_NODES", 50)
     assert "节点过多" in str(refused("streets: [" + ", ".join(["x"] * 100) + "]"))

@@ -196,11 +196,25 @@ class _SafeLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+# A directory holds text, numbers and lists: a date-like scalar (`2026-01-01`, `0000-01-01`)
+# stays text instead of becoming a date (year 0 even raised a ValueError).
+_SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def _compose(text: str) -> tuple[Any, yaml.Node | None]:
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        try:
+            return loader.construct_document(node), node
+        except (ValueError, TypeError, AttributeError, OverflowError, LookupError) as exc:
+            # PyYAML's constructors raise these, not YAMLError, on a malformed explicitly tagged
+            # scalar (`!!int 0x`, `!!timestamp nope`): bad input, not a bug of ours.
+            raise yaml.constructor.ConstructorError(None, None, f"无法读取的值：{exc}", None) from None
     finally:
         loader.dispose()
 
