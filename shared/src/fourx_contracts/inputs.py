@@ -34,8 +34,9 @@ class InputLimits(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FOURX_HTTP_", extra="ignore")
 
-    # Every JSON command of the APIs fits in a few kilobytes; 1 MiB leaves room for long texts.
-    max_body_bytes: int = 1 * MiB
+    # Every JSON command of the APIs fits in a few kilobytes. Half a MiB leaves room for long
+    # texts and keeps the event a command causes under the broker's 1 MiB record limit.
+    max_body_bytes: int = MiB // 2
     # Routes declared as uploads (the organisation directory, YAML or JSON).
     max_upload_bytes: int = 2 * MiB
     max_json_depth: int = 32

@@ -71,6 +71,12 @@ def test_date_like_scalars_stay_text():
     assert directory.venue == "0000-01-01"
 
 
+def test_a_snapshot_too_large_for_one_record_is_refused(monkeypatch):
+    from tests.unit.meetings.fixtures import DIRECTORY_YAML
+    monkeypatch.setattr(module, "MAX_SNAPSHOT_BYTES", 500)
+    assert "目录过大" in str(refused(DIRECTORY_YAML))
+
+
 def test_size_and_node_caps(monkeypatch):
     monkeypatch.setattr(module, "MAX_NODES", 50)
     assert "节点过多" in str(refused("streets: [" + ", ".join(["x"] * 100) + "]"))

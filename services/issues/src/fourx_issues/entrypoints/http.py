@@ -28,9 +28,11 @@ UnitMember = Annotated[Caller, Depends(district_caller(*UNIT_ROLES))]
 Office = Annotated[Caller, Depends(district_caller(*OFFICE))]
 # State errors (the item is in the wrong state for this) are conflicts; the rest is bad input.
 CONFLICT_FIELDS = {"status", "notice", "interview", "ladder"}
-# Bounds on what one request may carry (lists and ids); texts are bounded by the body limit.
+# Bounds on what one request may carry. Texts are bounded too, not only by the body limit:
+# each ends up in an integration event, and the broker refuses a record over 1 MiB.
 ID = Field(min_length=1, max_length=200)
 MAX_ENTRIES = 100
+MAX_TEXT = 5000
 
 
 class UnitIn(BaseModel):
@@ -48,7 +50,7 @@ class SourceIn(BaseModel):
 
 class RaiseItemIn(BaseModel):
     title: str = Field(min_length=1, max_length=500)
-    description: str = ""
+    description: str = Field("", max_length=MAX_TEXT)
     source: SourceIn
     responsible: UnitIn
     co_units: list[UnitIn] = Field([], max_length=MAX_ENTRIES)
@@ -61,25 +63,25 @@ class RaiseItemIn(BaseModel):
 
 class ProgressIn(BaseModel):
     week: IsoWeek
-    note: str = Field(min_length=1)
+    note: str = Field(min_length=1, max_length=MAX_TEXT)
     percent: int = Field(ge=0, le=100)
 
 
 class ResolutionIn(BaseModel):
-    resolution: str = Field(min_length=1)
+    resolution: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class NoticeIn(BaseModel):
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
     respond_by: SaneDate | None = None
 
 
 class OutcomeIn(BaseModel):
-    outcome: str = Field(min_length=1)
+    outcome: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class DailyCheckIn(BaseModel):
@@ -95,13 +97,13 @@ class PlanInspectionIn(BaseModel):
 
 
 class RaisesItemIn(BaseModel):
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=500)
     due_date: SaneDate
     owner: str | None = Field(None, max_length=200)
 
 
 class FindingIn(BaseModel):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
     unit: UnitIn | None = None
     raise_item: RaisesItemIn | None = None
 

@@ -167,6 +167,9 @@ def _line_index(node: yaml.Node | None, path: tuple[Any, ...] = (), out: dict | 
 MAX_TEXT_CHARS = 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 32
+# The whole snapshot travels in one `directory-updated` record; the broker refuses a record
+# over 1 MiB (and a refused record would hold the outbox), so the snapshot stays under it.
+MAX_SNAPSHOT_BYTES = 900 * 1024
 
 
 class _SafeLoader(yaml.SafeLoader):
@@ -263,7 +266,11 @@ def _line_of(lines: dict, path: tuple[Any, ...]) -> int | None:
 
 def parse_directory(text: str) -> Directory:
     data, lines = load_document(text)
-    return validate_directory(data, lines)
+    directory = validate_directory(data, lines)
+    size = len(json.dumps(directory.to_snapshot(), ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_SNAPSHOT_BYTES:
+        raise DirectoryInvalid([Problem(None, "(file)", f"目录过大：快照 {size} 字节，最多 {MAX_SNAPSHOT_BYTES} 字节")])
+    return directory
 
 
 class _Checker:

@@ -73,10 +73,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Bounds on what one request may carry (lists and ids); texts are bounded by the body limit.
+# Bounds on what one request may carry. Texts are bounded too, not only by the body limit:
+# each ends up in an integration event, and the broker refuses a record over 1 MiB.
 ID = Field(min_length=1, max_length=200)
 MAX_PEOPLE = 1000
 MAX_ENTRIES = 100
+MAX_TITLE = 500
+MAX_TEXT = 5000
+PersonId = Annotated[str, Field(max_length=200)]
+Line = Annotated[str, Field(max_length=1000)]
 
 
 class UnitIn(Strict):
@@ -177,8 +182,8 @@ async def select_topic(district: str, meeting_id: str, topic_id: str, request: R
 
 
 class ReportIn(Strict):
-    last_month: str = Field(min_length=1, description="上月工作")
-    next_month: str = Field(min_length=1, description="下月计划")
+    last_month: str = Field(min_length=1, max_length=MAX_TEXT, description="上月工作")
+    next_month: str = Field(min_length=1, max_length=MAX_TEXT, description="下月计划")
 
 
 @router.get("/activity-days/{meeting_id}/reports/{community_id}/form", tags=["four items"],
@@ -198,7 +203,7 @@ async def record_report(district: str, meeting_id: str, community_id: str, body:
 
 
 class CommentIn(Strict):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 @router.put("/activity-days/{meeting_id}/comments/{community_id}", tags=["four items"],
@@ -211,7 +216,7 @@ async def record_comment(district: str, meeting_id: str, community_id: str, body
 
 
 class TaskIn(Strict):
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     assigned_to: UnitIn
     due_date: SaneDate
     task_id: str | None = Field(default=None, min_length=1, max_length=200)
@@ -230,7 +235,7 @@ async def assign_task(district: str, meeting_id: str, body: TaskIn, request: Req
 
 
 class SummaryIn(Strict):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 @router.put("/activity-days/{meeting_id}/summary", tags=["four items"],
@@ -243,7 +248,7 @@ async def record_summary(district: str, meeting_id: str, body: SummaryIn, reques
 
 
 class CloseIn(Strict):
-    attendees: list[str] = Field(default_factory=list, max_length=MAX_PEOPLE)
+    attendees: list[PersonId] = Field(default_factory=list, max_length=MAX_PEOPLE)
 
 
 @router.post("/activity-days/{meeting_id}/close", tags=["activity days"],
@@ -259,43 +264,43 @@ async def close(district: str, meeting_id: str, request: Request, caller: Annota
 
 # --- X activities -----------------------------------------------------------------------------
 class OutcomeIn(Strict):
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     responsible: UnitIn
     due_date: SaneDate
 
 
 class _ActivityBase(Strict):
     date: SaneDate
-    title: str = Field(min_length=1)
-    participants: list[str] = Field(min_length=1, max_length=MAX_PEOPLE)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    participants: list[PersonId] = Field(min_length=1, max_length=MAX_PEOPLE)
     outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=MAX_ENTRIES)
     meeting_id: str | None = Field(default=None, max_length=200)
     activity_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ExperienceSharingRecord(Strict):
-    presenter: str = Field(min_length=1)
-    lessons: str = Field(min_length=1)
+    presenter: str = Field(min_length=1, max_length=200)
+    lessons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CollectiveDiagnosisRecord(Strict):
-    problem: str = Field(min_length=1)
+    problem: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CaseTeachingRecord(Strict):
-    teacher: str = Field(min_length=1)
-    cases: list[str] = Field(min_length=1, max_length=MAX_ENTRIES)
-    questions_answered: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    teacher: str = Field(min_length=1, max_length=200)
+    cases: list[Line] = Field(min_length=1, max_length=MAX_ENTRIES)
+    questions_answered: list[Line] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class StudyVisitRecord(Strict):
-    destination: str = Field(min_length=1)
-    learned: str = Field(min_length=1)
+    destination: str = Field(min_length=1, max_length=200)
+    learned: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class SiteObservationRecord(Strict):
-    community_id: str = Field(min_length=1)
-    comments: str = Field(min_length=1)
+    community_id: str = Field(min_length=1, max_length=200)
+    comments: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ExperienceSharingIn(_ActivityBase):
