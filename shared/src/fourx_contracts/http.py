@@ -1,17 +1,20 @@
-"""The FastAPI shell every service shares: lifespan that opens and closes its resources, a
-health endpoint saying whether the store and Kafka answer, and the token check and access
-table every district route goes through (`auth`, `access`)."""
+"""The FastAPI shell every service shares: lifespan that opens and closes its resources, the
+input guard in front of every route (size, JSON and target limits, `inputs.py`), a health
+endpoint saying whether the store and Kafka answer, and the token check and access table every
+district route goes through (`auth`, `access`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fourx_contracts import access
 from fourx_contracts.auth import TokenVerifier, startup_verifier
+from fourx_contracts.inputs import InputGuard, InputLimits, InputRefused
 from fourx_contracts.runtime import ServiceRuntime
 
 
@@ -28,8 +31,11 @@ class Service(Protocol):
 
 
 def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), access_table: access.AccessTable,
-                verifier: TokenVerifier | None = None) -> FastAPI:
-    """`verifier` None: build it from the environment, or exit with a one-line reason."""
+                verifier: TokenVerifier | None = None, uploads: Iterable[tuple[str, str]] = (),
+                limits: InputLimits | None = None) -> FastAPI:
+    """`verifier` None: build it from the environment, or exit with a one-line reason.
+    `uploads`: (method, path template) of the routes that take the larger upload limit."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await service.start()
@@ -41,6 +47,13 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.service = service
     app.state.verifier = verifier or startup_verifier()
+    app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
+
+    @app.exception_handler(InputRefused)
+    async def refused(_request: Request, exc: InputRefused) -> JSONResponse:
+        # A route that checks data it parsed itself (check_value) answers like the guard does.
+        return JSONResponse({"detail": exc.detail()}, status_code=422)
+
     for router in routers:
         app.include_router(router)
     access.install(app, access_table)

@@ -35,8 +35,8 @@ class MeetingsSettings(BaseSettings):
     default_venue: str = "区党群服务中心"
     # How often every replica makes sure this and next month's activity days are scheduled.
     schedule_every_seconds: float = 3600.0
-    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals; it has
-    # no effect outside dev mode (FOURX_DEV_MODE), whatever this says.
+    # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals; it takes
+    # effect only in dev mode (FOURX_DEV_MODE=1), never in production.
     allow_clock_override: bool = True
 
 
@@ -55,8 +55,11 @@ class MeetingsService:
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self.runtime.db, after_commit=self.runtime.kick_outbox)
 
+    def clock_override_allowed(self) -> bool:
+        return self.settings.allow_clock_override and dev_mode()
+
     async def today(self, district: str) -> date:
-        if self.settings.allow_clock_override and dev_mode():
+        if self.clock_override_allowed():
             override = await self.unit_of_work().clocks.get(district)
             if override is not None:
                 return override
@@ -94,4 +97,4 @@ class MeetingsService:
 def create_app(service: MeetingsService | None = None, verifier: TokenVerifier | None = None) -> FastAPI:
     verifier = verifier or startup_verifier()  # refuse a bad token configuration before anything else
     return service_app(service or MeetingsService(), title="fourx meetings", routers=[http.router],
-                       access_table=ACCESS, verifier=verifier)
+                       access_table=ACCESS, verifier=verifier, uploads=[("PUT", "/districts/{district}/directory")])

@@ -60,9 +60,30 @@ def required_weeks(raised_on: date, today: date) -> list[str]:
     return weeks
 
 
-def missing_weeks(raised_on: date, today: date, recorded: set[str]) -> list[str]:
-    """Weeks that ended without a work record (flagged in the API)."""
-    return [w for w in required_weeks(raised_on, today) if w not in recorded]
+# However far `today` lies from the day an item was raised, an answer lists at most this many
+# missing weeks (the latest ones) and counts the rest: a list, not a history, is bounded.
+MAX_LISTED_WEEKS = 26
+
+
+def missing_weeks(raised_on: date, today: date, recorded: set[str], limit: int = MAX_LISTED_WEEKS) -> list[str]:
+    """The latest `limit` weeks that ended without a work record (flagged in the API), oldest first."""
+    weeks: list[str] = []
+    first, monday = week_monday(raised_on), week_monday(today) - timedelta(days=7)
+    while monday >= first and len(weeks) < limit:
+        week = iso_week(monday)
+        if week not in recorded:
+            weeks.append(week)
+        monday -= timedelta(days=7)
+    return weeks[::-1]
+
+
+def missing_week_count(raised_on: date, today: date, recorded: set[str]) -> int:
+    """How many weeks ended without a work record, all of them (arithmetic, no list)."""
+    first, this_monday = week_monday(raised_on), week_monday(today)
+    if first >= this_monday:
+        return 0
+    inside = sum(1 for week in recorded if first <= monday_of(week) < this_monday)
+    return (this_monday - first).days // 7 - inside
 
 
 def expected_percent(raised_on: date, due_date: date, today: date) -> float:

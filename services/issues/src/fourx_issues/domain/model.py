@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from fourx_issues.domain import events
-from fourx_issues.domain.lights import Light, compute_light, iso_week, missing_weeks, monday_of
+from fourx_issues.domain.lights import (Light, compute_light, iso_week, missing_week_count, missing_weeks,
+                                        monday_of)
 
 OPEN, IN_PROGRESS, RESOLVED, CLOSED = "open", "in_progress", "resolved", "closed"
 STATUSES = (OPEN, IN_PROGRESS, RESOLVED, CLOSED)
@@ -148,6 +149,9 @@ class SupervisionItem:
         if self.status == CLOSED:
             return []
         return missing_weeks(self.raised_on, today, self.recorded_weeks())
+
+    def missing_week_count(self, today: date) -> int:
+        return 0 if self.status == CLOSED else missing_week_count(self.raised_on, today, self.recorded_weeks())
 
     def _last_percent(self) -> int:
         # The latest week's record says where the work stands (progress may be revised down).

@@ -8,8 +8,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fourx_contracts.access import Authorized
 from fourx_contracts.auth import Caller
+from fourx_contracts.devmode import dev_mode
+from fourx_contracts.types import IsoWeek, SaneDate
 from pydantic import BaseModel, Field
 
 from fourx_issues.adapters.repository import ConcurrencyConflict, item_to_document
@@ -21,11 +24,16 @@ router = APIRouter()
 
 # State errors (the item is in the wrong state for this) are conflicts; the rest is bad input.
 CONFLICT_FIELDS = {"status", "notice", "interview", "ladder"}
+# Bounds on what one request may carry. Texts are bounded too, not only by the body limit:
+# each ends up in an integration event, and the broker refuses a record over 1 MiB.
+ID = Field(min_length=1, max_length=200)
+MAX_ENTRIES = 100
+MAX_TEXT = 5000
 
 
 class UnitIn(BaseModel):
     kind: Literal["district", "street", "community", "department"]
-    id: str = Field(min_length=1)
+    id: str = ID
 
     def ref(self) -> UnitRef:
         return UnitRef(self.kind, self.id)
@@ -33,79 +41,87 @@ class UnitIn(BaseModel):
 
 class SourceIn(BaseModel):
     kind: Literal["meeting_task", "diagnosis", "community", "inspection"] = "community"
-    ref: str = Field(min_length=1)
+    ref: str = ID
 
 
 class RaiseItemIn(BaseModel):
     title: str = Field(min_length=1, max_length=500)
-    description: str = ""
+    description: str = Field("", max_length=MAX_TEXT)
     source: SourceIn
     responsible: UnitIn
-    co_units: list[UnitIn] = []
-    owner: str | None = None
-    due_date: date
-    raised_on: date | None = Field(None, description="defaults to today")
+    co_units: list[UnitIn] = Field([], max_length=MAX_ENTRIES)
+    owner: str | None = Field(None, max_length=200)
+    due_date: SaneDate
+    raised_on: SaneDate | None = Field(None, description="defaults to today")
     issue_id: str | None = Field(None, min_length=1, max_length=200,
                                  description="give one to make a retried request idempotent")
 
 
 class ProgressIn(BaseModel):
-    week: str = Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", description="ISO week, e.g. 2026-W48")
-    note: str = Field(min_length=1)
+    week: IsoWeek
+    note: str = Field(min_length=1, max_length=MAX_TEXT)
     percent: int = Field(ge=0, le=100)
 
 
 class ResolutionIn(BaseModel):
-    resolution: str = Field(min_length=1)
+    resolution: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class NoticeIn(BaseModel):
-    reason: str = Field(min_length=1)
-    respond_by: date | None = None
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    respond_by: SaneDate | None = None
 
 
 class OutcomeIn(BaseModel):
-    outcome: str = Field(min_length=1)
+    outcome: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class DailyCheckIn(BaseModel):
-    today: date | None = Field(None, description="the day to check as; defaults to the service clock's today")
+    today: SaneDate | None = Field(None, description="the day to check as (dev mode only); defaults to the "
+                                                     "service clock's today")
 
 
 class PlanInspectionIn(BaseModel):
     inspection_id: str | None = Field(None, min_length=1, max_length=200)
     kind: Literal["site_observation", "visit_talk", "field_supervision"]
-    date: date
-    units: list[UnitIn] = Field(min_length=1)
+    date: SaneDate
+    units: list[UnitIn] = Field(min_length=1, max_length=MAX_ENTRIES)
 
 
 class RaisesItemIn(BaseModel):
-    title: str = Field(min_length=1)
-    due_date: date
-    owner: str | None = None
+    title: str = Field(min_length=1, max_length=500)
+    due_date: SaneDate
+    owner: str | None = Field(None, max_length=200)
 
 
 class FindingIn(BaseModel):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
     unit: UnitIn | None = None
     raise_item: RaisesItemIn | None = None
 
 
 class HoldInspectionIn(BaseModel):
-    held_on: date | None = None
-    findings: list[FindingIn]
+    held_on: SaneDate | None = None
+    findings: list[FindingIn] = Field(max_length=MAX_ENTRIES)
 
 
 def _service(request: Request):
     return request.app.state.service
 
 
-def _today(request: Request, today: date | None = None) -> date:
-    return today or _service(request).clock.today()
+def _today(request: Request, today: date | None = None, loc: tuple[str, ...] = ("query", "today")) -> date:
+    """The service clock's today; a caller's `today` only in dev mode (tests, the demo): in
+    production nobody may look at or act on the list as of another day."""
+    if today is None:
+        return _service(request).clock.today()
+    if not dev_mode():
+        raise RequestValidationError([{"type": "dev_mode_only", "loc": loc, "input": today.isoformat(),
+                                       "msg": "只有开发模式（FOURX_DEV_MODE=1）才接受指定 today"}])
+    return today
 
 
 def _actor(caller: Caller) -> Actor:
@@ -137,7 +153,8 @@ def item_view(item: SupervisionItem, today: date) -> dict[str, Any]:
     view = item_to_document(item)
     light = item.light_for(today)
     view.update(light=light.value if light else None, light_as_of=today.isoformat(),
-                missing_weeks=item.missing_weeks(today), days_left=(item.due_date - today).days,
+                missing_weeks=item.missing_weeks(today), missing_weeks_count=item.missing_week_count(today),
+                days_left=(item.due_date - today).days,
                 version=item.version)
     view.pop("light_on", None)
     return view
@@ -169,7 +186,7 @@ async def list_items(
     unit_id: str | None = None,
     status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
     light: Literal["green", "blue", "yellow", "red"] | None = None,
-    today: Annotated[date | None, Query(description="compute the lights as of this day")] = None,
+    today: Annotated[SaneDate | None, Query(description="compute the lights as of this day (dev mode only)")] = None,
 ) -> dict:
     """The supervision list (督办问题清单), filtered; lights as of `today`."""
     if (unit_kind is None) != (unit_id is None):
@@ -184,7 +201,7 @@ async def list_items(
 
 @router.get("/districts/{district}/issues/{issue_id}", tags=["supervision items"])
 async def get_item(request: Request, district: str, issue_id: str, caller: Authorized,
-                   today: date | None = None) -> dict:
+                   today: Annotated[SaneDate | None, Query(description="dev mode only")] = None) -> dict:
     item = await _service(request).unit_of_work().items.get(district, issue_id)
     if item is None:
         raise HTTPException(404, f"issue_id: no supervision item {issue_id!r} in district {district}")
@@ -269,7 +286,7 @@ async def daily_check(request: Request, district: str, caller: Authorized,
     """Run the daily check now (the service also runs it by itself): lights recomputed and
     the ladder climbed as of `today`. Safe to repeat: no stage fires twice."""
     service = _service(request)
-    day = (body.today if body else None) or service.clock.today()
+    day = _today(request, body.today if body else None, ("body", "today"))
     report = await _run(handlers.daily_check(service.unit_of_work(), district, day, service.policy))
     return {"today": day.isoformat(), "checked": report.checked, "overdue": report.overdue,
             "notices": report.notices, "interviews": report.interviews, "lights": report.lights}
@@ -307,7 +324,8 @@ async def list_inspections(request: Request, district: str, caller: Authorized) 
 # --- league table ---------------------------------------------------------------------------
 @router.get("/districts/{district}/league", tags=["queries"])
 async def league(request: Request, district: str, caller: Authorized,
-                 by: Literal["street", "community"] = "street", today: date | None = None) -> dict:
+                 by: Literal["street", "community"] = "street",
+                 today: Annotated[SaneDate | None, Query(description="dev mode only")] = None) -> dict:
     """排名表: on-time rate, closure rate, overdue count and notices received per street or community."""
     day = _today(request, today)
     rows = await handlers.league(_service(request).unit_of_work(), district, by=by, today=day)

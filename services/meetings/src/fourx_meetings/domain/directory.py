@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from fourx_contracts.outbound import OutboundPolicy, Refused, check_email, webhook_target
+from fourx_contracts.inputs import InputRefused, check_value, load_json
 
 ROLES = (
     "community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
@@ -161,34 +162,116 @@ def _line_index(node: yaml.Node | None, path: tuple[Any, ...] = (), out: dict | 
     return out
 
 
+# A directory of a few thousand people is a few hundred KiB of YAML. Pure-Python YAML reads
+# about 200 KiB a second on a busy core: cap the text, its nodes and its nesting so a parse
+# stays bounded (it runs in a worker thread, `handlers.import_directory`, never on the loop).
+MAX_TEXT_CHARS = 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 32
+# The whole snapshot travels in one `directory-updated` record; the broker refuses a record
+# over 1 MiB (and a refused record would hold the outbox), so the snapshot stays under it.
+MAX_SNAPSHOT_BYTES = 900 * 1024
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (a few nested ones expand to billions of nodes: "billion
+    laughs") and caps nodes and nesting while composing, before anything is built."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "YAML 别名（*name）不被接受：请把内容写完整",
+                                              self.peek_event().start_mark)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise yaml.composer.ComposerError(None, None, f"YAML 节点过多：最多 {MAX_NODES} 个",
+                                              self.peek_event().start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"YAML 嵌套过深：最多 {MAX_DEPTH} 层",
+                                              self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+# A directory holds text, numbers and lists: a date-like scalar (`2026-01-01`, `0000-01-01`)
+# stays text instead of becoming a date (year 0 even raised a ValueError).
+_SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _compose(text: str) -> tuple[Any, yaml.Node | None]:
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        try:
+            return loader.construct_document(node), node
+        except (ValueError, TypeError, AttributeError, OverflowError, LookupError) as exc:
+            # PyYAML's constructors raise these, not YAMLError, on a malformed explicitly tagged
+            # scalar (`!!int 0x`, `!!timestamp nope`): bad input, not a bug of ours.
+            raise yaml.constructor.ConstructorError(None, None, f"无法读取的值：{exc}", None) from None
+    finally:
+        loader.dispose()
+
+
 def load_document(text: str) -> tuple[Any, dict]:
     """Data and its line index from YAML or JSON text (JSON is read by json, lines by YAML,
-    which reads JSON too). Syntax errors become a DirectoryInvalid with the line."""
+    which reads JSON too). Syntax errors and values no service may store (too deep, an
+    integer beyond 64 bits, a NUL, a lone surrogate, a date or binary YAML tag) become a
+    DirectoryInvalid with the line."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise DirectoryInvalid([Problem(None, "(file)", f"文件过大：最多 {MAX_TEXT_CHARS} 个字符")])
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DirectoryInvalid([Problem(exc.lineno, "(file)", f"not valid JSON: {exc.msg}")]) from None
+            data = load_json(text)
+        except InputRefused as exc:
+            raise DirectoryInvalid([Problem(None, _dotted(exc.loc), exc.message)]) from None
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise DirectoryInvalid([Problem(line, "(file)", f"not valid JSON: {getattr(exc, 'msg', exc)}")]) from None
         try:
-            lines = _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
-        except yaml.YAMLError:
+            lines = _line_index(_compose(text)[1])
+        except (yaml.YAMLError, RecursionError):
             lines = {}
         return data, lines
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = _compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise DirectoryInvalid([Problem(line, "(file)", f"not valid YAML: {problem}")]) from None
-    return data, _line_index(node)
+    lines = _line_index(node)
+    try:
+        check_value(data)
+    except InputRefused as exc:
+        raise DirectoryInvalid([Problem(_line_of(lines, exc.loc), _dotted(exc.loc), exc.message)]) from None
+    return data, lines
+
+
+def _line_of(lines: dict, path: tuple[Any, ...]) -> int | None:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path)
 
 
 def parse_directory(text: str, outbound: OutboundPolicy | None = None) -> Directory:
     data, lines = load_document(text)
-    return validate_directory(data, lines, outbound)
+    directory = validate_directory(data, lines, outbound)
+    size = len(json.dumps(directory.to_snapshot(), ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_SNAPSHOT_BYTES:
+        raise DirectoryInvalid([Problem(None, "(file)", f"目录过大：快照 {size} 字节，最多 {MAX_SNAPSHOT_BYTES} 字节")])
+    return directory
 
 
 class _Checker:
@@ -248,6 +331,8 @@ def _check_target(check: _Checker, cpath: tuple, channel: dict, outbound: Outbou
 def _dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
+        if isinstance(part, str):  # a key may hold anything (a lone surrogate): keep it encodable
+            part = part.encode("utf-8", "backslashreplace").decode("utf-8")
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(root)"
 

@@ -6,7 +6,6 @@ finer rule — a secretary reports only for their own community, ... — is the 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
@@ -14,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fourx_contracts.access import Authorized
 from fourx_contracts.auth import Caller
 from fourx_contracts.devmode import dev_mode
+from fourx_contracts.types import Month, SaneDate
 from pydantic import BaseModel, ConfigDict, Field
 
 from fourx_meetings.domain.activities import Outcome
@@ -67,9 +67,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Bounds on what one request may carry. Texts are bounded too, not only by the body limit:
+# each ends up in an integration event, and the broker refuses a record over 1 MiB.
+ID = Field(min_length=1, max_length=200)
+MAX_PEOPLE = 1000
+MAX_ENTRIES = 100
+MAX_TITLE = 500
+MAX_TEXT = 5000
+PersonId = Annotated[str, Field(max_length=200)]
+Line = Annotated[str, Field(max_length=1000)]
+
+
 class UnitIn(Strict):
     kind: Literal["district", "street", "community", "department"]
-    id: str = Field(min_length=1)
+    id: str = ID
 
 
 # --- directory --------------------------------------------------------------------------------
@@ -104,7 +115,7 @@ async def get_directory(district: str, request: Request, caller: Authorized) -> 
 
 # --- activity days ----------------------------------------------------------------------------
 class ScheduleIn(Strict):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+    month: Month
     venue: str | None = None
 
 
@@ -139,7 +150,7 @@ async def get_activity_day(district: str, meeting_id: str, request: Request,
 
 class TopicIn(Strict):
     title: str = Field(min_length=1, max_length=200)
-    topic_id: str | None = Field(default=None, min_length=1)
+    topic_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 @router.post("/activity-days/{meeting_id}/topics", tags=["topics"], status_code=201,
@@ -165,8 +176,8 @@ async def select_topic(district: str, meeting_id: str, topic_id: str, request: R
 
 
 class ReportIn(Strict):
-    last_month: str = Field(min_length=1, description="上月工作")
-    next_month: str = Field(min_length=1, description="下月计划")
+    last_month: str = Field(min_length=1, max_length=MAX_TEXT, description="上月工作")
+    next_month: str = Field(min_length=1, max_length=MAX_TEXT, description="下月计划")
 
 
 @router.get("/activity-days/{meeting_id}/reports/{community_id}/form", tags=["four items"],
@@ -186,7 +197,7 @@ async def record_report(district: str, meeting_id: str, community_id: str, body:
 
 
 class CommentIn(Strict):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 @router.put("/activity-days/{meeting_id}/comments/{community_id}", tags=["four items"],
@@ -199,10 +210,10 @@ async def record_comment(district: str, meeting_id: str, community_id: str, body
 
 
 class TaskIn(Strict):
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     assigned_to: UnitIn
-    due_date: date
-    task_id: str | None = Field(default=None, min_length=1)
+    due_date: SaneDate
+    task_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 @router.post("/activity-days/{meeting_id}/tasks", tags=["four items"], status_code=201,
@@ -218,7 +229,7 @@ async def assign_task(district: str, meeting_id: str, body: TaskIn, request: Req
 
 
 class SummaryIn(Strict):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 @router.put("/activity-days/{meeting_id}/summary", tags=["four items"],
@@ -231,7 +242,7 @@ async def record_summary(district: str, meeting_id: str, body: SummaryIn, reques
 
 
 class CloseIn(Strict):
-    attendees: list[str] = Field(default_factory=list)
+    attendees: list[PersonId] = Field(default_factory=list, max_length=MAX_PEOPLE)
 
 
 @router.post("/activity-days/{meeting_id}/close", tags=["activity days"],
@@ -247,43 +258,43 @@ async def close(district: str, meeting_id: str, request: Request, caller: Author
 
 # --- X activities -----------------------------------------------------------------------------
 class OutcomeIn(Strict):
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     responsible: UnitIn
-    due_date: date
+    due_date: SaneDate
 
 
 class _ActivityBase(Strict):
-    date: date
-    title: str = Field(min_length=1)
-    participants: list[str] = Field(min_length=1)
-    outcomes: list[OutcomeIn] = Field(default_factory=list)
-    meeting_id: str | None = None
-    activity_id: str | None = Field(default=None, min_length=1)
+    date: SaneDate
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    participants: list[PersonId] = Field(min_length=1, max_length=MAX_PEOPLE)
+    outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    meeting_id: str | None = Field(default=None, max_length=200)
+    activity_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ExperienceSharingRecord(Strict):
-    presenter: str = Field(min_length=1)
-    lessons: str = Field(min_length=1)
+    presenter: str = Field(min_length=1, max_length=200)
+    lessons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CollectiveDiagnosisRecord(Strict):
-    problem: str = Field(min_length=1)
+    problem: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CaseTeachingRecord(Strict):
-    teacher: str = Field(min_length=1)
-    cases: list[str] = Field(min_length=1)
-    questions_answered: list[str] = Field(default_factory=list)
+    teacher: str = Field(min_length=1, max_length=200)
+    cases: list[Line] = Field(min_length=1, max_length=MAX_ENTRIES)
+    questions_answered: list[Line] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class StudyVisitRecord(Strict):
-    destination: str = Field(min_length=1)
-    learned: str = Field(min_length=1)
+    destination: str = Field(min_length=1, max_length=200)
+    learned: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class SiteObservationRecord(Strict):
-    community_id: str = Field(min_length=1)
-    comments: str = Field(min_length=1)
+    community_id: str = Field(min_length=1, max_length=200)
+    comments: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ExperienceSharingIn(_ActivityBase):
@@ -294,8 +305,8 @@ class ExperienceSharingIn(_ActivityBase):
 class CollectiveDiagnosisIn(_ActivityBase):
     kind: Literal["collective_diagnosis"]
     record: CollectiveDiagnosisRecord
-    outcomes: list[OutcomeIn] = Field(min_length=1, description="the problems decided, each with a "
-                                                                "responsible unit and a due date")
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=MAX_ENTRIES,
+                                      description="the problems decided, each with a responsible unit and a due date")
 
 
 class CaseTeachingIn(_ActivityBase):
@@ -354,7 +365,7 @@ async def list_activities(district: str, request: Request, caller: Authorized) -
 
 # --- the district's clock (tests, demo, rehearsals) ------------------------------------------------
 class ClockIn(Strict):
-    today: date | None = Field(description="the date the service takes as today for this district; null resets")
+    today: SaneDate | None = Field(description="the date the service takes as today for this district; null resets")
 
 
 @router.get("/clock", tags=["ops"])
@@ -368,7 +379,7 @@ async def get_clock(district: str, request: Request, caller: Authorized) -> dict
 async def set_clock(district: str, body: ClockIn, request: Request,
                     caller: Authorized) -> dict[str, Any]:
     service = _service(request)
-    if not (dev_mode() and service.settings.allow_clock_override):
+    if not service.clock_override_allowed():
         raise HTTPException(403, "本区日期覆盖已关闭（仅开发模式且 MEETINGS_ALLOW_CLOCK_OVERRIDE=true 时可用）")
     await service.unit_of_work().clocks.set(district, body.today)
     return {"today": (await service.today(district)).isoformat(), "overridden": body.today is not None}

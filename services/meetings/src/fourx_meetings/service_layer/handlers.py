@@ -6,6 +6,7 @@ are serialised by the aggregate's revision (the use case runs again on fresh sta
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,7 +54,8 @@ class ImportDirectory:
 async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[Directory, int, bool]:
     """Validate (DirectoryInvalid with lines), store, publish the whole snapshot. Importing
     content identical to what is stored publishes nothing. Returns (directory, version, changed)."""
-    directory = parse_directory(cmd.text, cmd.outbound)
+    # Off the event loop: a large file takes seconds to read, and the loop serves everyone.
+    directory = await asyncio.to_thread(parse_directory, cmd.text, cmd.outbound)
 
     async def run() -> tuple[Directory, int, bool]:
         _, version, stored_hash = await uow.directories.get(cmd.district)

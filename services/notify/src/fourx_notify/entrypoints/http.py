@@ -12,11 +12,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fourx_contracts.access import Authorized
+from fourx_contracts.types import IsoWeek
 
 from fourx_notify.adapters.render import render_docx, render_html
 
 router = APIRouter()
-WEEK = Path(pattern=r"^\d{4}-W\d{2}$", description="ISO week, e.g. 2026-W48")
+# An ISO week that exists (2025-W53 does not), years 2000–2100: anything else is a 422 naming `week`.
+Week = Annotated[IsoWeek, Path(description="ISO week, e.g. 2026-W48")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -44,7 +46,7 @@ def _attachment(filename: str) -> dict[str, str]:
 
 
 @router.get("/districts/{district}/bulletins/{week}", tags=["bulletins"])
-async def get_bulletin(request: Request, district: str, caller: Authorized, week: str = WEEK) -> dict:
+async def get_bulletin(request: Request, district: str, week: Week, caller: Authorized) -> dict:
     bulletin = await _bulletin(request, district, week)
     bulletin.pop("_id", None)
     bulletin.pop("view", None)
@@ -52,27 +54,27 @@ async def get_bulletin(request: Request, district: str, caller: Authorized, week
 
 
 @router.get("/districts/{district}/bulletins/{week}/html", response_class=HTMLResponse, tags=["bulletins"])
-async def get_bulletin_html(request: Request, district: str, caller: Authorized, week: str = WEEK) -> HTMLResponse:
+async def get_bulletin_html(request: Request, district: str, week: Week, caller: Authorized) -> HTMLResponse:
     bulletin = await _bulletin(request, district, week)
     return HTMLResponse(render_html(bulletin["view"], bulletin["stats"]), headers=PAGE_HEADERS)
 
 
 @router.get("/districts/{district}/bulletins/{week}/markdown", response_class=PlainTextResponse, tags=["bulletins"])
-async def get_bulletin_markdown(request: Request, district: str, caller: Authorized, week: str = WEEK) -> Response:
+async def get_bulletin_markdown(request: Request, district: str, week: Week, caller: Authorized) -> Response:
     bulletin = await _bulletin(request, district, week)
     return PlainTextResponse(bulletin["markdown"], media_type="text/markdown; charset=utf-8",
                              headers=_attachment(f"{bulletin['title']}-{week}.md"))
 
 
 @router.get("/districts/{district}/bulletins/{week}/docx", tags=["bulletins"])
-async def get_bulletin_docx(request: Request, district: str, caller: Authorized, week: str = WEEK) -> Response:
+async def get_bulletin_docx(request: Request, district: str, week: Week, caller: Authorized) -> Response:
     bulletin = await _bulletin(request, district, week)
     return Response(render_docx(bulletin["view"], bulletin["stats"]), media_type=DOCX,
                     headers=_attachment(f"{bulletin['title']}-{week}.docx"))
 
 
 @router.get("/districts/{district}/bulletins/{week}/deliveries", tags=["bulletins"])
-async def get_deliveries(request: Request, district: str, caller: Authorized, week: str = WEEK) -> dict:
+async def get_deliveries(request: Request, district: str, week: Week, caller: Authorized) -> dict:
     """How many recipients got the bulletin on which channel (channel → status → count)."""
     report_id = f"{district}:{week}"
     await _bulletin(request, district, week)
@@ -81,7 +83,7 @@ async def get_deliveries(request: Request, district: str, caller: Authorized, we
 
 
 @router.get("/districts/{district}/bulletins/{week}/acknowledgements", tags=["inbox"])
-async def get_acknowledgements(request: Request, district: str, caller: Authorized, week: str = WEEK) -> dict:
+async def get_acknowledgements(request: Request, district: str, week: Week, caller: Authorized) -> dict:
     """The office's view: every recipient of the week's bulletin, signed or not."""
     bulletin = await _bulletin(request, district, week)
     items = await request.app.state.service.deliveries().for_ref(district, bulletin["report_id"])
