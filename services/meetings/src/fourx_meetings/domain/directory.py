@@ -31,6 +31,10 @@ ROLE_UNIT_KIND = {
 }
 UNIT_KINDS = ("district", "street", "community", "department")
 CHANNEL_KINDS = ("email", "webhook", "in_app", "sms")
+# What each kind of channel may say: the contract types exactly these (`directory-updated`),
+# so anything else would be published as an undeclared field.
+CHANNEL_FIELDS = {"email": {"kind", "address"}, "webhook": {"kind", "url"}, "in_app": {"kind"},
+                  "sms": {"kind", "number"}}
 
 
 @dataclass(frozen=True)
@@ -430,6 +434,9 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
             cpath = path + ("channels", j)
             if not isinstance(channel, dict) or channel.get("kind") not in CHANNEL_KINDS:
                 check.fail(cpath, f"a channel needs kind: one of {', '.join(CHANNEL_KINDS)}")
+            elif unknown := sorted(set(channel) - CHANNEL_FIELDS[channel["kind"]]):
+                check.fail(cpath + (unknown[0],), f"{channel['kind']} 渠道没有字段 {'、'.join(map(str, unknown))}"
+                                                  f"（可用：{'、'.join(sorted(CHANNEL_FIELDS[channel['kind']]))}）")
             elif channel["kind"] in ("email", "webhook"):
                 _check_target(check, cpath, channel, outbound, f"{name or '?'}（{pid or '?'}）")
             elif channel["kind"] == "sms" and not str(channel.get("number", "")).strip():
