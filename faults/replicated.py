@@ -86,3 +86,19 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
             return found
         await asyncio.sleep(0.25)
     raise RuntimeError(f"topic {topic} has no partitions in the metadata")
+
+
+async def send_events(bootstrap: str, events: Iterable[Any]) -> None:
+    """Publish CloudEvents as the contract says (topic = type, key = district), acks=all and
+    idempotent, each acknowledged before this returns."""
+    from aiokafka import AIOKafkaProducer
+    from fourx_contracts.envelope import CONTENT_TYPE
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(event.type, event.to_json_bytes(), key=event.district.encode(),
+                                         headers=[("content-type", CONTENT_TYPE.encode())])
+    finally:
+        await producer.stop()
