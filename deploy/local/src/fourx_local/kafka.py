@@ -310,19 +310,31 @@ class KafkaCluster:
 
     async def leader_of(self, topic: str, partition: int = 0) -> int:
         """The node leading `topic`'s partition now (-1 while there is none)."""
+        return (await self.partition_state(topic, partition))[0]
+
+    async def partition_state(self, topic: str, partition: int = 0) -> tuple[int, list[int]]:
+        """(leader, in-sync replicas) of one partition, as the live nodes' metadata says."""
         from aiokafka.admin import AIOKafkaAdminClient
 
-        live = ",".join(n.address for n in self.members if n.alive())
-        admin = AIOKafkaAdminClient(bootstrap_servers=live, client_id="fourx-cluster", request_timeout_ms=5000)
-        await admin.start()
-        try:
-            for described in await admin.describe_topics([topic]):
-                for p in described["partitions"]:
-                    if p["partition"] == partition:
-                        return int(p["leader"])
-        finally:
-            await admin.close()
-        return -1
+        from aiokafka.errors import KafkaError
+
+        for attempt in range(20):
+            # Metadata lists a killed broker until its session expires; a request routed to
+            # it fails, so ask again with a fresh client.
+            live = ",".join(n.address for n in self.members if n.alive())
+            admin = AIOKafkaAdminClient(bootstrap_servers=live, client_id="fourx-cluster", request_timeout_ms=5000)
+            try:
+                await admin.start()
+                for described in await admin.describe_topics([topic]):
+                    for p in described["partitions"]:
+                        if p["partition"] == partition:
+                            return int(p["leader"]), sorted(int(r) for r in p["isr"])
+                return -1, []
+            except KafkaError:
+                await asyncio.sleep(0.25)
+            finally:
+                await admin.close()
+        return -1, []
 
     def kill(self, node_id: int) -> None:
         """SIGKILL: no controlled shutdown, no flush; the node's leaderships move only when
