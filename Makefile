@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DEV := $(UV) run --frozen fourx-dev
 
-.PHONY: help setup up down status demo run test test-unit bench
+.PHONY: help setup up down status demo run test test-unit bench faults
 
 help:
 	@echo "make run        set up, start the stack, run the demo month, print the weekly bulletin, stop"
@@ -13,6 +13,7 @@ help:
 	@echo "make setup      install uv, the Python workspace and the Kafka broker jars"
 	@echo "make up|down|status|demo   drive the local stack by hand"
 	@echo "make bench      throughput figures against a raw-client baseline"
+	@echo "make faults     the fault suite: kill, stop, poison, rebalance; lost/doubled/stalled per case"
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -43,3 +44,6 @@ test-unit:
 
 bench: setup
 	$(UV) run --frozen python -m bench
+
+faults: setup
+	$(UV) run --frozen python -m faults

@@ -14,12 +14,13 @@ class CaseResult:
     doubled: int           # facts published or applied more than once (by event id, or two ids for one fact)
     stalled: int           # districts not involved in the fault that stopped flowing
     max_delay_s: float     # worst delay seen by a district not involved in the fault
+    error: str | None = None   # the case crashed: this row failed, whatever its counts say
 
 
 def table(results: Sequence[CaseResult]) -> str:
     rows = ["case | workload | lost | doubled | stalled districts | max delay"]
-    rows += [f"{r.case} | {r.workload} | {r.lost} | {r.doubled} | {r.stalled} | {r.max_delay_s:.1f} s"
-             for r in results]
+    rows += [f"{r.case} | {r.workload if r.error is None else 'CRASHED: ' + r.error} | {r.lost} | "
+             f"{r.doubled} | {r.stalled} | {r.max_delay_s:.1f} s" for r in results]
     return "\n".join(rows)
 
 

@@ -4,6 +4,7 @@ the contract, at-least-once subscribers that move bad records to `<topic>.dlq`, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
+from fourx_contracts.failures import FailurePolicy, GaveUp, TransientError, is_transient
 
 log = structlog.get_logger("fourx.kafka")
 
@@ -29,6 +31,15 @@ class KafkaSettings(BaseSettings):
 
     bootstrap: str = "127.0.0.1:9092"
     partitions: int = 6
+    # A cluster of three keeps every write on two nodes before it is acknowledged (acks=all),
+    # so losing one node loses nothing and stops nothing. One node locally.
+    replication: int = 1
+    min_insync_replicas: int = 1
+
+
+# The broker refuses a record over `message.max.bytes` (~1 MiB by default). A record near that
+# limit grows by its DLQ headers, so the DLQ topics take twice as much and so do our producers.
+DLQ_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 
 
 def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
@@ -39,6 +50,7 @@ def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
+        max_request_size=DLQ_MAX_MESSAGE_BYTES + 64 * 1024,
         graceful_timeout=15.0,
         # One INFO line per record drowns the logs an ops team reads; keep them at DEBUG.
         log_level=logging.DEBUG,
@@ -59,9 +71,30 @@ class ReceivedEvent:
 EventHandler = Callable[[ReceivedEvent], Awaitable[None]]
 
 
-def decode_record(topic: str, value: bytes | None) -> tuple[CloudEvent, Payload]:
+class Tombstone(Exception):
+    """A null value on a compacted topic: compaction's marker, not an event; skipped."""
+
+
+def decode_record(topic: str, value: bytes | None, key: bytes | None = None) -> tuple[CloudEvent, Payload]:
+    """The event a record carries, or InvalidEvent (→ DLQ) saying why it is none."""
+    if value is None and topic in COMPACTED_TOPICS:
+        raise Tombstone(topic)
     envelope = CloudEvent.from_json_bytes(value)
+    if key is not None and key != envelope.district.encode():
+        # Contract: the key is the district. A record keyed for one district that names
+        # another is neither district's event.
+        raise InvalidEvent(f"record key {key.decode(errors='replace')!r} is not the event's district "
+                           f"{envelope.district!r}")
     return envelope, validate_payload(envelope, topic)
+
+
+def _received(record: Any) -> ReceivedEvent | None:
+    """Decoded, or None for a tombstone; InvalidEvent for anything that is not an event."""
+    try:
+        envelope, payload = decode_record(record.topic, record.value, record.key)
+    except Tombstone:
+        return None
+    return ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset)
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -90,24 +123,31 @@ def subscribe_events(
     *,
     group_id: str,
     handler: EventHandler,
+    policy: FailurePolicy | None = None,
 ) -> None:
-    """Subscribe `handler` to `topics` with at-least-once delivery.
+    """Subscribe `handler` to `topics` with at-least-once delivery under the failure policy.
 
-    The offset is committed only after the handler returned, so a crash redelivers (handlers
-    are idempotent by event id). A record that is not a valid event is published to
-    `<topic>.dlq` with the error in its headers and then skipped, so it never blocks its
-    partition; any other exception rewinds the partition and the record is tried again.
+    The offset is committed only after the record was dealt with, so a crash redelivers
+    (handlers are idempotent by event id). A record that is not a valid event goes to
+    `<topic>.dlq` at once; one the handler keeps failing on goes there after the policy's
+    bounded attempts; a transient failure is retried until it passes. No record holds its
+    partition for longer than the policy's bound.
     """
     topics = tuple(topics)
+    policy = policy or FailurePolicy.from_settings()
 
     async def on_record(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
         try:
-            envelope, payload = decode_record(record.topic, record.value)
+            received = _received(record)
         except InvalidEvent as exc:
-            await send_to_dlq(broker, record, str(exc), group_id)
+            await send_to_dlq(broker, record, GaveUp(exc, 1), group_id, policy)
             return
-        await handler(ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset))
+        if received is None:
+            return
+        gave_up = await policy.apply(lambda: handler(received))
+        if gave_up is not None:
+            await send_to_dlq(broker, record, gave_up, group_id, policy)
 
     on_record.__name__ = f"{group_id}_events"
     broker.subscriber(*topics, **_at_least_once(group_id))(on_record)
@@ -124,51 +164,81 @@ def subscribe_event_batches(
     handler: BatchHandler,
     max_records: int = 500,
     batch_timeout_ms: int = 200,
+    policy: FailurePolicy | None = None,
 ) -> None:
     """The batch variant of `subscribe_events`, for consumers that write in bulk.
 
     `handler` gets every valid event of a poll (up to `max_records`, any mix of topics and
-    partitions) at once. Same guarantees: offsets are committed only after it returned; an
-    exception rewinds every partition of the batch to its first record and the whole batch
-    is tried again (so the handler must be idempotent by event id); invalid records go to
-    `<topic>.dlq` once the valid ones are handled, and never block their partition.
+    partitions) at once, and must be idempotent by event id. Same guarantees, and a failing
+    record is isolated: when the batch fails permanently, its events are applied one by one
+    under the policy, so the good ones are stored and only the bad one goes to its DLQ.
     """
     topics = tuple(topics)
+    policy = policy or FailurePolicy.from_settings()
 
     async def on_batch(body: list[bytes], msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
-        valid: list[ReceivedEvent] = []
-        invalid: list[tuple[Any, str]] = []
+        valid: list[tuple[Any, ReceivedEvent]] = []
         for record in records:
             try:
-                envelope, payload = decode_record(record.topic, record.value)
+                received = _received(record)
             except InvalidEvent as exc:
-                invalid.append((record, str(exc)))
+                await send_to_dlq(broker, record, GaveUp(exc, 1), group_id, policy)
                 continue
-            valid.append(ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset))
-        if valid:
-            await handler(valid)
-        for record, error in invalid:
-            await send_to_dlq(broker, record, error, group_id)
+            if received is not None:
+                valid.append((record, received))
+        if not valid:
+            return
+        try:
+            await policy.until_transient_passes(lambda: handler([r for _, r in valid]))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("batch failed; applying its events one by one", group=group_id,
+                        events=len(valid), error=str(exc))
+        for record, received in valid:
+            gave_up = await policy.apply(lambda r=received: handler([r]))
+            if gave_up is not None:
+                await send_to_dlq(broker, record, gave_up, group_id, policy)
 
     on_batch.__name__ = f"{group_id}_event_batches"
     broker.subscriber(*topics, batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
                       **_at_least_once(group_id))(on_batch)
 
 
-async def send_to_dlq(broker: KafkaBroker, record: Any, error: str, group_id: str) -> None:
+def dlq_headers(record: Any, gave_up: GaveUp, group_id: str) -> dict[str, str]:
     headers = {
-        "dlq-error": error[:4000],
+        "dlq-error": gave_up.message[:4000],
+        "dlq-error-class": gave_up.error_class,
+        "dlq-group": group_id,
+        "dlq-attempts": str(gave_up.attempts),
         "dlq-topic": record.topic,
         "dlq-partition": str(record.partition),
         "dlq-offset": str(record.offset),
-        "dlq-group": group_id,
     }
     for key, value in record.headers or ():
         headers.setdefault(f"original-{key}", value.decode(errors="replace") if isinstance(value, bytes) else str(value))
-    log.warning("record moved to DLQ", topic=record.topic, partition=record.partition,
-                offset=record.offset, error=error)
-    await broker.publish(record.value or b"", dlq_topic(record.topic), key=record.key, headers=headers)
+    return headers
+
+
+async def send_to_dlq(broker: KafkaBroker, record: Any, gave_up: GaveUp, group_id: str,
+                      policy: FailurePolicy) -> None:
+    """Park the record with its original key and value. A failed DLQ publish is transient:
+    retried until it goes through, never skipped (the offset is not committed before)."""
+    log.warning("record moved to DLQ", topic=record.topic, partition=record.partition, offset=record.offset,
+                group=group_id, attempts=gave_up.attempts, error_class=gave_up.error_class, error=gave_up.message)
+    headers = dlq_headers(record, gave_up, group_id)
+
+    async def publish() -> None:
+        try:
+            await broker.publish(record.value or b"", dlq_topic(record.topic), key=record.key, headers=headers)
+        except Exception as exc:
+            raise TransientError(f"DLQ publish failed: {exc!r}") from exc
+
+    await policy.until_transient_passes(publish)
 
 
 async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
@@ -185,10 +255,12 @@ async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str] = TOPICS) -> list[str]:
     """Create the catalog's topics and their DLQs where missing; returns what was created."""
     wanted: list[NewTopic] = []
+    base = {"min.insync.replicas": str(settings.min_insync_replicas)}
     for topic in topics:
-        configs = {"cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else {}
-        wanted.append(NewTopic(topic, settings.partitions, 1, topic_configs=configs))
-        wanted.append(NewTopic(dlq_topic(topic), settings.partitions, 1))
+        configs = {**base, "cleanup.policy": "compact"} if topic in COMPACTED_TOPICS else base
+        wanted.append(NewTopic(topic, settings.partitions, settings.replication, topic_configs=configs))
+        wanted.append(NewTopic(dlq_topic(topic), settings.partitions, settings.replication,
+                               topic_configs={**base, "max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)}))
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="fourx-topics")
     await admin.start()
     try:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.asynchronous.collection import AsyncCollection
 
 from fourx_contracts.envelope import CloudEvent
@@ -29,11 +30,23 @@ def outbox_push(events: Sequence[CloudEvent]) -> dict[str, Any]:
 Publish = Callable[[CloudEvent], Awaitable[None]]
 
 
+class OutboxSettings(BaseSettings):
+    """`FOURX_OUTBOX_HOLD_SECONDS`: for fault drills only (`make faults`, case c5). The relay
+    publishes nothing for this long after it starts, so "state stored, event not yet
+    published" can be held open and the process killed in it. Default 0: no hold."""
+
+    model_config = SettingsConfigDict(env_prefix="FOURX_OUTBOX_", extra="ignore")
+
+    hold_seconds: float = 0.0
+
+
 class OutboxRelay:
-    def __init__(self, collections: Sequence[AsyncCollection], publish: Publish, poll_seconds: float = 1.0):
+    def __init__(self, collections: Sequence[AsyncCollection], publish: Publish, poll_seconds: float = 1.0,
+                 hold_seconds: float = 0.0):
         self._collections = list(collections)
         self._publish = publish
         self._poll = poll_seconds
+        self._hold = hold_seconds
         self._wake = asyncio.Event()
 
     def kick(self) -> None:
@@ -56,6 +69,9 @@ class OutboxRelay:
         return sent
 
     async def run(self) -> None:
+        if self._hold > 0:
+            log.warning("outbox relay held (fault drill)", seconds=self._hold)
+            await asyncio.sleep(self._hold)
         while True:
             self._wake.clear()
             try:

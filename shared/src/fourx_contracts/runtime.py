@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
 from fourx_contracts.mongo import MongoSettings, open_client
-from fourx_contracts.outbox import OutboxRelay
+from fourx_contracts.outbox import OutboxRelay, OutboxSettings
 
 log = structlog.get_logger("fourx.runtime")
 
@@ -51,7 +51,8 @@ class ServiceRuntime:
 
     def outbox_relay(self, collections: list[str]) -> OutboxRelay:
         """A relay that publishes the pending events of these collections on this broker."""
-        return OutboxRelay([self.db[name] for name in collections], lambda event: publish_event(self.broker, event))
+        return OutboxRelay([self.db[name] for name in collections], lambda event: publish_event(self.broker, event),
+                           hold_seconds=OutboxSettings().hold_seconds)
 
     def run_outbox(self, collections: list[str]) -> None:
         """Relay the outbox of these collections in the background (after `start()`)."""

@@ -71,7 +71,21 @@ def _port(name: str, ports: dict[str, int]) -> int:
     return free_port()
 
 
-def _wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
+def service_env(kafka_bootstrap: str, mongo_uri: str, partitions: int, notify_url: str) -> dict[str, str]:
+    """What every service process is told about its surroundings (the fault suite adds knobs)."""
+    return {"KAFKA_BOOTSTRAP": kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
+            "MONGO_URI": mongo_uri, "NOTIFY_PUBLIC_URL": notify_url}
+
+
+def spawn_service(name: str, port: int, env: dict[str, str], log: Path) -> ManagedProcess:
+    """One service as its own OS process (`uvicorn --factory`), listening on 127.0.0.1:`port`."""
+    factory, _preferred = SERVICES[name]
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning"]
+    return ManagedProcess.spawn(name, cmd, log, env=env)
+
+
+def wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not proc.alive():
@@ -128,18 +142,15 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         for name, (_factory, preferred) in SERVICES.items():
             ports[name] = _port(name, {name: ports.get(name) or preferred})
             urls[name] = f"http://127.0.0.1:{ports[name]}"
-        env = {"KAFKA_BOOTSTRAP": state.kafka_bootstrap, "KAFKA_PARTITIONS": str(partitions),
-               "MONGO_URI": state.mongo_uri, "NOTIFY_PUBLIC_URL": urls["notify"]}
-        for name, (factory, _preferred) in SERVICES.items():
-            cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-                   "--port", str(ports[name]), "--log-level", "warning"]
+        env = service_env(state.kafka_bootstrap, state.mongo_uri, partitions, urls["notify"])
+        for name in SERVICES:
             say(f"starting {name} service on {urls[name]} …")
-            proc = ManagedProcess.spawn(name, cmd, base / "logs" / f"{name}.log", env=env)
+            proc = spawn_service(name, ports[name], env, base / "logs" / f"{name}.log")
             components.append(Component(name, proc.pid, urls[name], str(proc.log)))
             state.save(path)
         for component in components:
             if component.name in SERVICES:
-                _wait_healthy(component.address, ManagedProcess(component.name, component.pid, Path(component.log)))
+                wait_healthy(component.address, ManagedProcess(component.name, component.pid, Path(component.log)))
         ports_file.write_text(json.dumps(ports))
         state.save(path)
         return state

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
+from fourx_contracts.failures import TransientError
 from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,7 +28,7 @@ COUNTERS = "counters"
 DIRECTORIES = "directories"
 
 
-class ConcurrencyConflict(Exception):
+class ConcurrencyConflict(TransientError):
     """Someone else changed the aggregate since it was read; reload and try again."""
 
 

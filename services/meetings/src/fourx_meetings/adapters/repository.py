@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
+from fourx_contracts.failures import TransientError
 from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -26,7 +27,7 @@ CLOCKS = "district_clocks"
 OUTBOX_COLLECTIONS = (DIRECTORIES, ACTIVITY_DAYS, ACTIVITIES)
 
 
-class ConcurrentChange(Exception):
+class ConcurrentChange(TransientError):
     """Someone else changed the document since it was read."""
 
 

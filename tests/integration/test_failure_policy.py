@@ -1,0 +1,184 @@
+"""The failure policy on the real broker: a record that cannot be applied ends in its DLQ
+after the bounded retry, with headers saying why, and the district behind it on the same
+partition flows on; transient failures wait; batches isolate the bad record; tombstones
+and records keyed for another district are what the contract says they are."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from aiokafka.partitioner import DefaultPartitioner
+from fourx_contracts.envelope import new_event
+from fourx_contracts.failures import FailurePolicy
+from fourx_contracts.kafka import ReceivedEvent, create_broker, subscribe_event_batches, subscribe_events
+from pymongo.errors import AutoReconnect
+
+from tests.support.kafka import EventTap, produce, sleep_until
+
+pytestmark = pytest.mark.integration
+
+POLICY = FailurePolicy.from_settings()   # what the services run with
+SLACK_SECONDS = 8.0                      # polling, the consumer's fetch, the tap's own reads
+
+
+def same_partition_pair(partitions: int) -> tuple[str, str]:
+    """Two fresh district ids whose records land on the same partition (Kafka's murmur2)."""
+    partitioner = DefaultPartitioner()
+    parts = list(range(partitions))
+    first = f"poison-{uuid.uuid4().hex[:8]}"
+    target = partitioner(first.encode(), parts, parts)
+    while True:
+        other = f"healthy-{uuid.uuid4().hex[:8]}"
+        if partitioner(other.encode(), parts, parts) == target:
+            return first, other
+
+
+def meeting_held(district: str, task_title: str) -> bytes:
+    return new_event(type="meeting-held", source="/services/meetings", district=district, subject="m-1", data={
+        "meeting_id": "m-1", "kind": "activity_day", "date": "2026-11-06", "attendees": [],
+        "community_reports": [], "comments": [], "summary": "s", "topic_ids": [],
+        "tasks": [{"task_id": "t1", "title": task_title, "assigned_to": {"kind": "community", "id": "c1"},
+                   "due_date": "2026-12-04"}],
+    }).to_json_bytes()
+
+
+def headers_of(record) -> dict[str, str]:
+    return {k: v.decode() for k, v in record.headers}
+
+
+async def test_handler_rejected_record_goes_to_dlq_and_the_partition_moves_on(kafka_settings, issues):
+    poisoned, healthy = same_partition_pair(kafka_settings.partitions)
+    async with EventTap(kafka_settings.bootstrap, ["meeting-held.dlq", "issue-raised"]) as tap:
+        # Valid by the contract, refused by the issues service: an item needs a title.
+        bad = meeting_held(poisoned, "   ")
+        await produce(kafka_settings.bootstrap, "meeting-held", bad, poisoned.encode())
+        sent = time.monotonic()
+        await produce(kafka_settings.bootstrap, "meeting-held", meeting_held(healthy, "修缮路灯"), healthy.encode())
+        raised = await tap.wait_for(lambda t: t.events("issue-raised", healthy), timeout=30)
+        delay = time.monotonic() - sent
+        dead = await tap.wait_for(lambda t: [r for r in t.records if r.topic == "meeting-held.dlq"
+                                             and r.key == poisoned.encode()
+                                             and headers_of(r)["dlq-group"] == "fourx-issues"])
+    assert raised[0]["data"]["title"] == "修缮路灯"
+    assert delay < POLICY.bound_seconds() + SLACK_SECONDS
+    headers = headers_of(dead[0])
+    assert dead[0].value == bad  # the original bytes, the original key
+    assert "title" in headers["dlq-error"]
+    assert headers["dlq-error-class"].endswith("DomainError")
+    assert headers["dlq-attempts"] == str(POLICY.max_attempts)
+    assert headers["dlq-topic"] == "meeting-held"
+    assert int(headers["dlq-partition"]) == dead[0].partition  # DLQ keyed alike: same partition number
+    assert int(headers["dlq-offset"]) >= 0
+    assert not tap.events("issue-raised", poisoned)
+
+
+class Probe:
+    """A consumer group of its own on the real broker, with a handler the test scripts."""
+
+    def __init__(self, kafka_settings, topics: list[str], *, batch: bool, fail_for: str, transient: int = 0):
+        """Events of `fail_for` fail: `transient` times with a store outage and then succeed,
+        or, with transient=0, permanently."""
+        self.group = f"it-policy-{uuid.uuid4().hex[:8]}"
+        self.broker = create_broker(kafka_settings, client_id=self.group)
+        self.applied: list[ReceivedEvent] = []
+        self.transient, self.transient_left = transient > 0, transient
+        self.policy = FailurePolicy(max_attempts=3, retry_seconds=0.05, retry_max_seconds=0.2)
+        self.fail_for = fail_for
+        if batch:
+            subscribe_event_batches(self.broker, topics, group_id=self.group, handler=self.on_batch,
+                                    policy=self.policy, batch_timeout_ms=500)
+        else:
+            subscribe_events(self.broker, topics, group_id=self.group, handler=self.on_event, policy=self.policy)
+
+    async def on_event(self, received: ReceivedEvent) -> None:
+        await self.on_batch([received])
+
+    async def on_batch(self, batch: list[ReceivedEvent]) -> None:
+        if any(r.envelope.district == self.fail_for for r in batch):
+            if self.transient_left > 0:
+                self.transient_left -= 1
+                raise AutoReconnect("the store is away")
+            if not self.transient:
+                raise RuntimeError(f"cannot apply {self.fail_for}")
+        self.applied.extend(batch)
+
+    def districts(self) -> list[str]:
+        return [r.envelope.district for r in self.applied]
+
+
+@pytest_asyncio.fixture
+async def probe_factory(kafka_settings) -> AsyncIterator:
+    probes: list[Probe] = []
+
+    async def start(*args, **kwargs) -> Probe:
+        probe = Probe(kafka_settings, *args, **kwargs)
+        await probe.broker.start()
+        probes.append(probe)
+        return probe
+
+    yield start
+    for probe in probes:
+        await probe.broker.stop()
+
+
+def report(district: str, week: str = "2026-W48") -> bytes:
+    return new_event(type="report-requested", source="/tests", district=district, data={"week": week}).to_json_bytes()
+
+
+async def test_a_batch_stores_the_good_records_and_parks_only_the_bad_one(kafka_settings, probe_factory):
+    poisoned, healthy = same_partition_pair(kafka_settings.partitions)
+    topic = "report-requested"
+    # Produced before the group starts, so all three arrive in one batch.
+    await produce(kafka_settings.bootstrap, topic, report(healthy, "2026-W47"), healthy.encode())
+    await produce(kafka_settings.bootstrap, topic, report(poisoned), poisoned.encode())
+    await produce(kafka_settings.bootstrap, topic, report(healthy), healthy.encode())
+    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+        probe = await probe_factory([topic], batch=True, fail_for=poisoned)
+        await sleep_until(lambda: _true(probe.districts().count(healthy) == 2), timeout=30)
+        dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group])
+    assert poisoned not in probe.districts()
+    assert [r.key for r in dead] == [poisoned.encode()]
+    assert headers_of(dead[0])["dlq-error-class"] == "builtins.RuntimeError"
+    assert headers_of(dead[0])["dlq-attempts"] == "3"
+
+
+async def test_transient_failures_wait_and_are_never_parked(kafka_settings, probe_factory):
+    district = f"flaky-{uuid.uuid4().hex[:8]}"
+    topic = "report-requested"
+    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+        # Six outages in a row: twice max_attempts, and still no DLQ.
+        probe = await probe_factory([topic], batch=False, fail_for=district, transient=6)
+        await produce(kafka_settings.bootstrap, topic, report(district), district.encode())
+        await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
+        assert probe.transient_left == 0
+        await tap.settle(1.0)
+        assert not [r for r in tap.records if headers_of(r)["dlq-group"] == probe.group]
+
+
+async def test_tombstones_are_skipped_and_foreign_keys_are_parked(kafka_settings, probe_factory):
+    district, other = f"dir-{uuid.uuid4().hex[:8]}", f"dir-{uuid.uuid4().hex[:8]}"
+    topic = "directory-updated"
+    directory = new_event(type="directory-updated", source="/services/meetings", district=other, data={
+        "version": 1, "streets": [], "communities": [], "departments": [], "people": []}).to_json_bytes()
+    after = new_event(type="directory-updated", source="/services/meetings", district=district, data={
+        "version": 2, "streets": [], "communities": [], "departments": [], "people": []}).to_json_bytes()
+    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+        probe = await probe_factory([topic], batch=False, fail_for="nobody")
+        await produce(kafka_settings.bootstrap, topic, None, district.encode())           # tombstone
+        await produce(kafka_settings.bootstrap, topic, directory, district.encode())      # names another district
+        await produce(kafka_settings.bootstrap, topic, after, district.encode())
+        await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
+        dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group])
+        await tap.settle(1.0)
+    parked = [r for r in tap.records if headers_of(r)["dlq-group"] == probe.group]
+    assert len(parked) == 1 and parked[0].value == directory
+    assert "not the event's district" in headers_of(dead[0])["dlq-error"]
+    assert other not in probe.districts()
+
+
+async def _true(value: bool) -> bool:
+    return value
