@@ -19,22 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import signal
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 from fourx_contracts.envelope import new_event
-from fourx_contracts.kafka import KafkaSettings, ensure_topics
-from fourx_local.kafka import KafkaBroker, kill_now
-from fourx_local.process import ManagedProcess, free_port
-from fourx_local.store import SecantusServer
+from fourx_local.process import free_port
 from pymongo import AsyncMongoClient
 
-from faults import procs
+from faults.harness import Stack
+from faults.publish import send_events
 from faults.receivers import SmtpSink, WebhookSink
-from faults.replicated import read_all, send_events
+from faults.reconcile import NOTIFY_DB, read_all
 from faults.result import CaseResult
+
+log = logging.getLogger("faults")
 
 CASE = "c7 channels down / 500 / notify killed"
 WEEK = "2026-W48"
@@ -62,87 +64,72 @@ def _directory(district: str, hooks: str, people: list[tuple[str, str | None, st
 
 async def run(workdir: Path) -> CaseResult:
     started = time.monotonic()
-    workdir.mkdir(parents=True, exist_ok=True)
-    broker = KafkaBroker(workdir / "kafka", free_port(), free_port(), partitions=3)
-    store = SecantusServer(workdir / "store", free_port())
     smtp, hooks = SmtpSink(free_port()), WebhookSink(flaky_failures=2)
-    started_procs: list[ManagedProcess] = []
-    notify: ManagedProcess | None = None
+    env = {"NOTIFY_SMTP_PORT": str(smtp.port), "NOTIFY_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+           "NOTIFY_RETRY_BASE_SECONDS": str(RETRY_BASE_S), "NOTIFY_RETRY_MAX_SECONDS": str(RETRY_MAX_S),
+           "NOTIFY_SEND_TIMEOUT_SECONDS": "5", "NOTIFY_DELIVERY_POLL_SECONDS": "0.5"}
     try:
-        started_procs.append(await asyncio.to_thread(broker.start))
-        started_procs.append(await asyncio.to_thread(store.start))
-        await ensure_topics(KafkaSettings(bootstrap=broker.bootstrap, partitions=3))
         hooks.start()
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {"KAFKA_BOOTSTRAP": broker.bootstrap, "KAFKA_PARTITIONS": "3", "MONGO_URI": store.uri,
-               "NOTIFY_DATABASE": "c7_notify", "NOTIFY_SMTP_PORT": str(smtp.port),
-               "NOTIFY_MAX_ATTEMPTS": str(MAX_ATTEMPTS), "NOTIFY_RETRY_BASE_SECONDS": str(RETRY_BASE_S),
-               "NOTIFY_RETRY_MAX_SECONDS": str(RETRY_MAX_S), "NOTIFY_SEND_TIMEOUT_SECONDS": "5",
-               "NOTIFY_DELIVERY_POLL_SECONDS": "0.5"}
-        log = workdir / "logs" / "notify.log"
-        notify = procs.spawn("notify", port, env, log)
-        await procs.healthy(url, notify)
+        async with Stack(workdir, env=env) as stack:
+            await stack.start(services=("notify",))
+            notify = stack.live("notify")[0]
 
-        a, b = "c7-a", "c7-b"
-        good = [f"{a}-p{i}" for i in (1, 2, 3)]
-        bad = f"{a}-p4"
-        bystanders = [f"{b}-p1", f"{b}-p2"]
-        await send_events(broker.bootstrap, [
-            _directory(a, hooks.base_url, [(p, f"{p}@example.org", "flaky") for p in good]
-                       + [(bad, f"bounce-{bad}@example.org", "broken")]),
-            _directory(b, hooks.base_url, [(p, None, "ok") for p in bystanders]),
-        ])
-        requested = time.monotonic()
-        first = {d: new_event(type="report-requested", source="/faults", district=d, data={"week": WEEK},
-                              correlationid=str(uuid.uuid4())) for d in (a, b)}
-        await send_events(broker.bootstrap, first.values())
+            a, b = "c7-a", "c7-b"
+            good = [f"{a}-p{i}" for i in (1, 2, 3)]
+            bad = f"{a}-p4"
+            bystanders = [f"{b}-p1", f"{b}-p2"]
+            await send_events(stack.bootstrap, [
+                _directory(a, hooks.base_url, [(p, f"{p}@example.org", "flaky") for p in good]
+                           + [(bad, f"bounce-{bad}@example.org", "broken")]),
+                _directory(b, hooks.base_url, [(p, None, "ok") for p in bystanders]),
+            ])
+            requested = time.monotonic()
+            await send_events(stack.bootstrap, [
+                new_event(type="report-requested", source="/faults", district=d, data={"week": WEEK},
+                          correlationid=str(uuid.uuid4())) for d in (a, b)])
 
-        mongo = AsyncMongoClient(store.uri)
-        deliveries = mongo["c7_notify"]["deliveries"]
-        try:
-            # B is not involved: its bulletin must arrive while A's SMTP server is still down.
-            b_done_at = await _until_settled(deliveries, b, 2 * len(bystanders), BYSTANDER_LIMIT_S,
-                                             settled=("delivered",))
-            b_delay = (b_done_at or time.monotonic()) - requested
-            await asyncio.sleep(max(0.0, SMTP_DOWN_S - (time.monotonic() - requested)))
-            smtp.start()
-            await _until_settled(deliveries, a, 3 * 4, 90.0)
-            await asyncio.sleep(QUIET_S)
-            after_bound = _counts(smtp, hooks)
+            mongo = AsyncMongoClient(stack.mongo_uri)
+            deliveries = mongo[NOTIFY_DB]["deliveries"]
+            try:
+                # B is not involved: its bulletin must arrive while A's SMTP server is still down.
+                b_done_at = await _until_settled(deliveries, b, 2 * len(bystanders), BYSTANDER_LIMIT_S,
+                                                 settled=("delivered",))
+                b_delay = (b_done_at or time.monotonic()) - requested
+                await asyncio.sleep(max(0.0, SMTP_DOWN_S - (time.monotonic() - requested)))
+                smtp.start()
+                await _until_settled(deliveries, a, 3 * 4, 90.0)
+                await asyncio.sleep(QUIET_S)
+                after_bound = _counts(smtp, hooks)
 
-            # SIGKILL notify after its deliveries, start it again: nothing may be sent twice.
-            await asyncio.to_thread(kill_now, notify)
-            notify = procs.spawn("notify", port, env, log)
-            await procs.healthy(url, notify)
-            await asyncio.sleep(QUIET_S)
-            after_restart = _counts(smtp, hooks)
+                # SIGKILL notify after its deliveries, start it again: nothing may be sent twice.
+                await stack.kill(notify, signal.SIGKILL)
+                await stack.restart(notify)
+                await asyncio.sleep(QUIET_S)
+                after_restart = _counts(smtp, hooks)
 
-            # Asked again: same stored events, same bulletin, same delivery keys.
-            again = new_event(type="report-requested", source="/faults", district=a, data={"week": WEEK},
-                              correlationid=str(uuid.uuid4()))
-            await send_events(broker.bootstrap, [again])
-            await _until_published(broker.bootstrap, again.correlationid, 60.0)
-            await asyncio.sleep(QUIET_S)
-            after_again = _counts(smtp, hooks)
-            docs = await deliveries.find({}, {"_outbox": 0, "body": 0, "html": 0}).to_list(None)
-        finally:
-            await mongo.close()
+                # Asked again: same stored events, same bulletin, same delivery keys.
+                again = new_event(type="report-requested", source="/faults", district=a, data={"week": WEEK},
+                                  correlationid=str(uuid.uuid4()))
+                await send_events(stack.bootstrap, [again])
+                await _until_published(stack.bootstrap, again.correlationid, 60.0)
+                await asyncio.sleep(QUIET_S)
+                after_again = _counts(smtp, hooks)
+                docs = await deliveries.find({}, {"_outbox": 0, "body": 0, "html": 0}).to_list(None)
+            finally:
+                await mongo.close()
+            sent = await read_all(stack.bootstrap, ["notification-sent"])
 
-        sent = await read_all(broker.bootstrap, ["notification-sent"])
         lost, doubled, notes = _reconcile(after_bound, after_again, docs, sent, good, bad, bystanders)
         doubled += _diff(after_bound, after_restart) + _diff(after_restart, after_again)
         stalled = 0 if b_done_at is not None else 1
         workload = (f"2 bulletins × 6 recipients × 3 channels, SMTP down {SMTP_DOWN_S:.0f} s, webhook 500×2, "
                     f"1 bounced+broken recipient, notify SIGKILL, re-request; {time.monotonic() - started:.0f} s")
-        if notes:
-            (workdir / "c7-notes.txt").write_text("\n".join(notes))
+        for note in notes:
+            log.warning("c7: %s", note)
         return CaseResult(CASE, workload, lost, doubled, stalled, round(b_delay, 1))
     finally:
         smtp.stop()
         hooks.stop()
-        for proc in ([notify] if notify else []) + started_procs[::-1]:
-            await asyncio.to_thread(proc.stop)
 
 
 def _counts(smtp: SmtpSink, hooks: WebhookSink) -> dict[str, dict]:

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from fourx_contracts.kafka import KafkaSettings, ensure_topics
 from fourx_local.kafka import KafkaCluster
 
-from faults.replicated import create_topics, read_all
+from faults.cluster import elected_leader
+from faults.reconcile import read_all
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +31,9 @@ async def test_leader_killed_mid_publish_loses_and_doubles_nothing(tmp_path: Pat
     try:
         cluster.start()
         await cluster.wait_ready()
-        await create_topics(cluster.bootstrap, 3, cluster.replication, cluster.min_insync, [TOPIC], with_dlq=False)
-        leader = await _leader_when_elected(cluster, TOPIC)
+        await ensure_topics(KafkaSettings(bootstrap=cluster.bootstrap, partitions=3, replication=cluster.replication,
+                                          min_insync_replicas=cluster.min_insync), [TOPIC])
+        leader = await elected_leader(cluster, TOPIC)
 
         producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap, acks="all", enable_idempotence=True,
                                     linger_ms=5)
@@ -61,11 +64,3 @@ async def test_leader_killed_mid_publish_loses_and_doubles_nothing(tmp_path: Pat
     finally:
         cluster.stop()
 
-
-async def _leader_when_elected(cluster: KafkaCluster, topic: str) -> int:
-    for _ in range(40):
-        leader = await cluster.leader_of(topic, 0)
-        if leader > 0:
-            return leader
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"{topic} has no leader")
