@@ -21,9 +21,10 @@ def _say(message: str) -> None:
 
 
 @app.command()
-def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6) -> None:
+def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6,
+       kafka_nodes: Annotated[int, typer.Option(help="Kafka nodes; 3 = a KRaft cluster, topics at RF 3")] = 1) -> None:
     """Start Kafka, the store and the services in the background."""
-    state = stack.up(partitions, say=_say)
+    state = stack.up(partitions, say=_say, kafka_nodes=kafka_nodes)
     # Plain lines, for `eval`/scripts and for people.
     print(f"KAFKA_BOOTSTRAP={state.kafka_bootstrap}")
     print(f"MONGO_URI={state.mongo_uri}")

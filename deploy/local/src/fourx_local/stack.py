@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
-from fourx_local.kafka import KafkaBroker
+from fourx_local.kafka import KafkaBroker, KafkaCluster
 from fourx_local.paths import state_dir
 from fourx_local.process import ManagedProcess, ProcessStartError, free_port, pid_alive, port_open, stop_pid
 from fourx_local.store import SecantusServer
@@ -99,8 +100,9 @@ def wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
     raise ProcessStartError(f"{proc.name} was not healthy at {url} within {timeout:.0f}s:\n{proc.tail(40)}")
 
 
-def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
-    """Start whatever is not running yet; return where everything is."""
+def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int = 1) -> StackState:
+    """Start whatever is not running yet; return where everything is. `kafka_nodes` > 1: a
+    KRaft cluster of that many combined nodes, topics replicated (see `KafkaCluster`)."""
     path = state_file()
     current = StackState.load(path)
     if current and all(c.pid is None or pid_alive(c.pid) for c in current.components):
@@ -114,9 +116,26 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
     components: list[Component] = []
     state = StackState("", "", components)
     try:
+        topic_settings: dict[str, int] = {}
+        services_bootstrap = ""
         if os.environ.get("KAFKA_BOOTSTRAP"):
             state.kafka_bootstrap = os.environ["KAFKA_BOOTSTRAP"]
             components.append(Component("kafka", None, state.kafka_bootstrap))
+        elif kafka_nodes > 1:
+            say(f"starting Kafka (KRaft, {kafka_nodes} combined nodes) …")
+            cluster = KafkaCluster(base / "kafka-cluster", nodes=kafka_nodes, partitions=partitions)
+            try:
+                cluster.start()
+            finally:  # remembered even when a node failed to start, so `down` stops the others
+                components.extend(Component(f"kafka-{n.node_id}", n.proc.pid, n.address, str(n.proc.log))
+                                  for n in cluster.members if n.proc is not None)
+                state.save(path)
+            asyncio.run(cluster.wait_ready())
+            state.kafka_bootstrap = cluster.bootstrap
+            topic_settings = {"replication": cluster.replication, "min_insync_replicas": cluster.min_insync}
+            # FastStream reads a bootstrap string as one host; the services get one node and
+            # learn the others from the metadata.
+            services_bootstrap = cluster.members[0].address
         else:
             ports["kafka"], ports["kafka-controller"] = _port("kafka", ports), _port("kafka-controller", ports)
             say(f"starting Kafka (KRaft, single node) on 127.0.0.1:{ports['kafka']} …")
@@ -137,12 +156,14 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         ports_file.write_text(json.dumps(ports))
         state.save(path)
         say("creating topics …")
-        asyncio.run(ensure_topics(KafkaSettings(bootstrap=state.kafka_bootstrap, partitions=partitions)))
+        asyncio.run(ensure_topics(KafkaSettings(bootstrap=state.kafka_bootstrap, partitions=partitions,
+                                                **topic_settings)))
         urls = {}
         for name, (_factory, preferred) in SERVICES.items():
             ports[name] = _port(name, {name: ports.get(name) or preferred})
             urls[name] = f"http://127.0.0.1:{ports[name]}"
-        env = service_env(state.kafka_bootstrap, state.mongo_uri, partitions, urls["notify"])
+        env = service_env(services_bootstrap or state.kafka_bootstrap, state.mongo_uri, partitions, urls["notify"])
+        env.update({f"KAFKA_{k.upper()}": str(v) for k, v in topic_settings.items()})
         for name in SERVICES:
             say(f"starting {name} service on {urls[name]} …")
             proc = spawn_service(name, ports[name], env, base / "logs" / f"{name}.log")
@@ -167,13 +188,24 @@ def down(say: Callable[[str], None] = print) -> int:
         say("fourx stack is not running")
         return 0
     stopped = 0
-    for component in reversed(state.components):
-        if component.pid is not None and pid_alive(component.pid):
-            say(f"stopping {component.name} (pid {component.pid}) …")
-            stop_pid(component.pid)
-            stopped += 1
+    running = [c for c in reversed(state.components) if c.pid is not None and pid_alive(c.pid)]
+    # A cluster's nodes stop together: one by one, the last waits for a quorum in vain.
+    nodes = [c for c in running if c.name.startswith("kafka-")]
+    for component in [c for c in running if c not in nodes]:
+        say(f"stopping {component.name} (pid {component.pid}) …")
+        stop_pid(component.pid)
+        stopped += 1
+    if nodes:
+        stopped += _stop_together(nodes, say)
     path.unlink(missing_ok=True)
     return stopped
+
+
+def _stop_together(components: list[Component], say: Callable[[str], None]) -> int:
+    say(f"stopping {', '.join(c.name for c in components)} …")
+    with ThreadPoolExecutor(len(components)) as pool:
+        list(pool.map(lambda c: stop_pid(c.pid), components))
+    return len(components)
 
 
 def status() -> list[tuple[str, str, str, str]]:
