@@ -15,6 +15,7 @@ import asyncio
 import importlib
 import logging
 import pkgutil
+import shutil
 import sys
 import time
 import traceback
@@ -27,6 +28,14 @@ from faults.result import CaseResult, summary, table
 
 log = logging.getLogger("faults")
 CASE_TIMEOUT = 900.0
+KEEP_RUNS = 3
+
+
+def prune(runs: Path, keep: int = KEEP_RUNS) -> None:
+    """Old runs' data folders (Kafka logs, store files) add up: keep the latest few."""
+    if runs.is_dir():
+        for old in sorted(p for p in runs.iterdir() if p.is_dir())[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def discover() -> list[ModuleType]:
@@ -72,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from fourx_local.paths import state_dir
 
+    if args.workdir is None:
+        prune(state_dir() / "faults", KEEP_RUNS - 1)
     root = args.workdir or state_dir() / "faults" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     started = time.monotonic()
     results = [run_case(m, root / m.__name__.rsplit(".", 1)[-1]) for m in selected(discover(), args.case)]

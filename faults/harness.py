@@ -29,6 +29,7 @@ log = logging.getLogger("faults")
 # What every service replica in a drill is told beyond what `make up` tells it: no periodic
 # jobs that would add events nobody asked for (the daily check, the Monday bulletin).
 DRILL_ENV = {
+    "FOURX_DEV_MODE": "1",   # the per-district clock override the workload moves through its months
     "ISSUES_CHECK_INTERVAL_SECONDS": "0",
     "NOTIFY_SCHEDULE_ENABLED": "false",
     "PYTHONUNBUFFERED": "1",

@@ -163,15 +163,15 @@ class Reconciliation:
             log.warning("… and %d more", len(self.notes) - limit)
 
 
-async def reconcile(stack: Stack, ledger: Ledger, districts: Iterable[str],
-                    records: list[KafkaRecord] | None = None) -> Reconciliation:
-    """Compare the ledger's facts (and every fact of `districts` on Kafka) with Kafka and the
-    three services' stores; call it once the workload finished and things had time to settle."""
-    districts = set(districts)
+Fact3 = tuple[str, str, str]   # (topic, district, fact key)
+
+
+def on_kafka(records: Iterable[KafkaRecord], ledger: Ledger, districts: set[str]
+             ) -> tuple[Reconciliation, dict[Fact3, set[str]]]:
+    """The Kafka half, pure: facts of `districts` by their ids; a fact under two ids is
+    doubled, an id on its topic twice only republished; a ledger fact with no record lost."""
     result = Reconciliation()
-    if records is None:
-        records = await read_all(stack.bootstrap, TOPICS)
-    ids_by_fact: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    ids_by_fact: dict[Fact3, set[str]] = defaultdict(set)
     id_count: Counter[tuple[str, str]] = Counter()
     for r in records:
         body = r.body
@@ -187,6 +187,17 @@ async def reconcile(stack: Stack, ledger: Ledger, districts: Iterable[str],
     for fact in ledger.facts:
         if fact not in ids_by_fact:
             result.miss(fact, "not on Kafka")
+    return result, ids_by_fact
+
+
+async def reconcile(stack: Stack, ledger: Ledger, districts: Iterable[str],
+                    records: list[KafkaRecord] | None = None) -> Reconciliation:
+    """Compare the ledger's facts (and every fact of `districts` on Kafka) with Kafka and the
+    three services' stores; call it once the workload finished and things had time to settle."""
+    districts = set(districts)
+    if records is None:
+        records = await read_all(stack.bootstrap, TOPICS)
+    result, ids_by_fact = on_kafka(records, ledger, districts)
 
     client = open_client(MongoSettings(uri=stack.mongo_uri))
     try:

@@ -72,6 +72,10 @@ def fact_key(topic: str, data: dict[str, Any], event_id: str = "") -> str:
         if topic == "issue-raised":
             return f"{data['source']['kind']}:{data['source']['ref']}"
         if topic == "progress-recorded":
+            # A record is known by its number on the item (the same content may be recorded
+            # twice, 30 → 40 → 30); producers from before numbering, by their content.
+            if data.get("seq"):
+                return f"{data['issue_id']}/#{data['seq']}"
             return f"{data['issue_id']}/{data['week']}/{data['percent']}"
         if topic in ("issue-resolved", "issue-overdue", "notice-issued", "interview-scheduled"):
             return data["issue_id"]
@@ -205,9 +209,10 @@ async def run_district(api: Api, district: str, days: int, follow_up: bool = Tru
         if not follow_up:
             continue
         for issue_id in await _wait_for_items(api, d, refs):
-            await api.call("issues", "POST", f"/districts/{d}/issues/{issue_id}/progress", d, "p-sec-1",
-                           {"week": week, "note": f"{month} 已推进", "percent": 50})
-            ledger.expect("progress-recorded", d, f"{issue_id}/{week}/50")
+            item = await api.call("issues", "POST", f"/districts/{d}/issues/{issue_id}/progress", d, "p-sec-1",
+                                  {"week": week, "note": f"{month} 已推进", "percent": 50})
+            record = next(r for r in item["progress"] if r["week"] == week)
+            ledger.expect("progress-recorded", d, fact_key("progress-recorded", {"issue_id": issue_id, **record}))
 
 
 async def _wait_for_items(api: Api, district: str, refs: set[str], timeout: float = 120.0) -> list[str]:

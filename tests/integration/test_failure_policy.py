@@ -14,7 +14,7 @@ import pytest_asyncio
 from aiokafka.partitioner import DefaultPartitioner
 from fourx_contracts.envelope import new_event
 from fourx_contracts.failures import FailurePolicy
-from fourx_contracts.kafka import ReceivedEvent, create_broker, subscribe_event_batches, subscribe_events
+from fourx_contracts.kafka import ReceivedEvent, create_broker, ensure_topics, subscribe_event_batches, subscribe_events
 from pymongo.errors import AutoReconnect
 
 from tests.support.kafka import EventTap, produce, sleep_until
@@ -113,6 +113,7 @@ class Probe:
 @pytest_asyncio.fixture
 async def probe_factory(kafka_settings) -> AsyncIterator:
     probes: list[Probe] = []
+    await ensure_topics(kafka_settings)
 
     async def start(*args, **kwargs) -> Probe:
         probe = Probe(kafka_settings, *args, **kwargs)
@@ -182,3 +183,47 @@ async def test_tombstones_are_skipped_and_foreign_keys_are_parked(kafka_settings
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@pytest.mark.parametrize("batch", [False, True])
+async def test_a_record_near_the_size_limit_is_parked_whole(kafka_settings, probe_factory, batch):
+    district = f"big-{uuid.uuid4().hex[:8]}"
+    topic = "report-requested"
+    # ~1 MB: just under the broker's default message.max.bytes (1,048,588), so a DLQ copy
+    # with its headers would not fit a topic with the default limit.
+    huge = b'{"padding": "' + b"x" * 1_040_000 + b'"}'
+    async with EventTap(kafka_settings.bootstrap, [f"{topic}.dlq"]) as tap:
+        probe = await probe_factory([topic], batch=batch, fail_for="nobody")
+        await produce(kafka_settings.bootstrap, topic, huge, district.encode())
+        await produce(kafka_settings.bootstrap, topic, report(district), district.encode())
+        await sleep_until(lambda: _true(district in probe.districts()), timeout=30)
+        dead = await tap.wait_for(lambda t: [r for r in t.records if headers_of(r)["dlq-group"] == probe.group
+                                             and r.key == district.encode()])
+    assert dead[0].value == huge and dead[0].key == district.encode()
+    assert "not a valid CloudEvent" in headers_of(dead[0])["dlq-error"]
+
+
+async def test_a_bad_value_in_an_additive_field_is_parked_by_every_consumer(kafka_settings, notify, meetings):
+    poisoned, healthy = same_partition_pair(kafka_settings.partitions)
+
+    def raised(district: str, raised_on: str) -> bytes:
+        return new_event(type="issue-raised", source="/services/issues", district=district, subject="i-1", data={
+            "issue_id": "i-1", "title": "路灯", "description": "d", "source": {"kind": "community", "ref": "c1"},
+            "responsible": {"kind": "community", "id": "c1"}, "owner": None, "due_date": "2026-12-04",
+            "street_id": None, "community_id": "c1", "raised_on": raised_on}).to_json_bytes()
+
+    bad, good = raised(poisoned, "not-a-date"), raised(healthy, "2026-11-06")
+    async with EventTap(kafka_settings.bootstrap, ["issue-raised.dlq"]) as tap:
+        await produce(kafka_settings.bootstrap, "issue-raised", bad, poisoned.encode())
+        await produce(kafka_settings.bootstrap, "issue-raised", good, healthy.encode())
+        dead = await tap.wait_for(lambda t: {headers_of(r)["dlq-group"]: r for r in t.records
+                                             if r.key == poisoned.encode()}.keys() >= {"fourx-notify",
+                                                                                      "fourx-meetings-supervision"}
+                                  and [r for r in t.records if r.key == poisoned.encode()])
+
+    async def stored():
+        return await notify.event_store().count(healthy)
+
+    assert await sleep_until(stored) == 1
+    assert await notify.event_store().count(poisoned) == 0
+    assert all(r.value == bad and "raised_on" in headers_of(r)["dlq-error"] for r in dead)

@@ -16,6 +16,10 @@ class InvalidEvent(ValueError):
     """A record that is not JSON, not a CloudEvent, or whose data fails validation."""
 
 
+class UndeclaredField(ValueError):
+    """A producer put a field into a contract model that the model does not declare."""
+
+
 class CloudEvent(BaseModel):
     # Extension attributes other producers add are kept, not rejected.
     model_config = ConfigDict(extra="allow")
@@ -70,6 +74,13 @@ def new_event(
     id: str | None = None,
     time: datetime | None = None,
 ) -> CloudEvent:
+    """A new event. A payload given as a contract model must carry only declared fields:
+    every field fourx sends is typed in `events.py`, so consumers validate it (a dict payload,
+    as ops tools and tests send, is validated by the consumer alone)."""
+    if isinstance(data, BaseModel):
+        if extras := undeclared_fields(data):
+            raise UndeclaredField(f"{type}: the contract model does not declare {', '.join(extras)}; "
+                                  f"declare it in fourx_contracts.events")
     payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
     event_id = id or str(uuid.uuid4())
     return CloudEvent(
@@ -82,6 +93,24 @@ def new_event(
         correlationid=correlationid or event_id,
         data=payload,
     )
+
+
+def undeclared_fields(model: BaseModel, path: str = "") -> list[str]:
+    """Dotted paths of the extra (undeclared) fields of a model and the models inside it."""
+    found = [f"{path}{name}" for name in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        found += _undeclared_in(getattr(model, name), f"{path}{name}.")
+    return found
+
+
+def _undeclared_in(value: Any, path: str) -> list[str]:
+    if isinstance(value, BaseModel):
+        return undeclared_fields(value, path)
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _undeclared_in(v, f"{path}{i}.")]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _undeclared_in(v, f"{path}{k}.")]
+    return []
 
 
 def deterministic_id(*parts: str) -> str:

@@ -1,7 +1,30 @@
-"""Integration events: the payloads of `shared/spec/events.md` (v1), one model per topic.
+"""Integration events: the payloads of `shared/spec/events.md` (v1.1), one model per topic.
 
 These are the wire contract, not domain objects: services map their own domain events onto
-them at the edge. Fields may be added (extra fields are accepted); none is renamed or removed.
+them at the edge. Fields may be added; none is renamed or removed.
+
+Invariants:
+- Every field a fourx service sends is declared here with its type. The additive fields
+  (v1.1, "Additive fields") are optional — default None or empty — so other producers need
+  not send them, but a bad value fails validation and the record goes to the DLQ instead of
+  reaching a handler. `new_event` refuses a payload that carries an undeclared field, so a
+  producer cannot drift past this catalog again.
+- Fields other producers add and we do not declare are accepted (`extra="allow"`, forward
+  compatibility) and kept, but no fourx handler reads them.
+
+The additive fields, by topic (the `# additive` comments below mark them in the models):
+  directory-updated   district_name, venue; people[].channels as a tagged union
+                      ({"kind": "email", "address"}, {"kind": "webhook", "url"},
+                      {"kind": "inbox"} or "in_app", {"kind": "sms", "number"}; other kinds kept)
+  meeting-scheduled   first_friday, calendar_confirmed
+  topic-proposed      proposer (person id), proposed_on
+  meeting-held        venue; community_reports[].by, .supervision_items; tasks[].by
+  activity-held       record
+  issue-raised        raised_on, co_units
+  progress-recorded   seq (the item's record number: orders records within a week)
+  issue-resolved      claimed_on
+  notice-issued       number (督办〔YYYY〕第N号)
+  report-published    number (第N期), title, content_hash (sha256 hex of the Markdown)
 """
 
 from __future__ import annotations
@@ -9,7 +32,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from fourx_contracts.envelope import CloudEvent, InvalidEvent, _short
 
@@ -51,12 +74,55 @@ class Department(Payload):
     name: str
 
 
+class EmailChannel(Payload):
+    kind: Literal["email"]
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class WebhookChannel(Payload):
+    kind: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
+class InboxChannel(Payload):
+    # The meetings service writes "in_app"; the spec says "inbox": the same channel.
+    kind: Literal["inbox", "in_app"]
+
+
+class SmsChannel(Payload):
+    kind: Literal["sms"]
+    number: str = Field(min_length=1)
+
+
+class OtherChannel(Payload):
+    """A kind a newer producer may add: kept (forward compatibility), never sent to."""
+
+    kind: str = Field(min_length=1)
+
+
+_CHANNEL_TAGS = {"email": "email", "webhook": "webhook", "inbox": "inbox", "in_app": "inbox", "sms": "sms"}
+
+
+def _channel_tag(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return _CHANNEL_TAGS.get(kind, "other") if isinstance(kind, str) else "other"
+
+
+# A known kind must carry its own fields (an email without an address is invalid).
+Channel = Annotated[
+    Annotated[EmailChannel, Tag("email")] | Annotated[WebhookChannel, Tag("webhook")]
+    | Annotated[InboxChannel, Tag("inbox")] | Annotated[SmsChannel, Tag("sms")]
+    | Annotated[OtherChannel, Tag("other")],
+    Discriminator(_channel_tag),
+]
+
+
 class Person(Payload):
     person_id: str
     name: str
     roles: list[str]
     unit: Unit
-    channels: list[Any] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)  # additive: typed entries
 
 
 class DirectoryUpdated(Payload):
@@ -65,6 +131,8 @@ class DirectoryUpdated(Payload):
     communities: list[Community]
     departments: list[Department]
     people: list[Person]
+    district_name: str | None = None  # additive
+    venue: str | None = None  # additive: where the activity days are held
 
 
 # --- meetings ---------------------------------------------------------------------------
@@ -74,6 +142,8 @@ class MeetingScheduled(Payload):
     date: date
     venue: str
     topic_deadline: date | datetime
+    first_friday: date | None = None  # additive: the rule's day before holidays moved it
+    calendar_confirmed: bool | None = None  # additive: False when the holiday calendar was guessed
 
 
 class TopicProposed(Payload):
@@ -81,6 +151,8 @@ class TopicProposed(Payload):
     meeting_id: str
     title: str
     proposed_by: Unit
+    proposer: str | None = None  # additive: the person id who proposed it
+    proposed_on: date | None = None  # additive
 
 
 class TopicSelected(Payload):
@@ -89,10 +161,31 @@ class TopicSelected(Payload):
     title: str
 
 
+class ReportedProgress(Payload):
+    week: IsoWeek
+    percent: int | None = Field(None, ge=0, le=100)
+    note: str | None = None
+
+
+class ReportedItem(Payload):
+    """A supervision item as the community's report form showed it when the report was recorded."""
+
+    issue_id: str
+    title: str = ""
+    status: Literal["open", "in_progress", "overdue", "resolved"]
+    due_date: date | None = None
+    responsible: Unit | None = None
+    progress: ReportedProgress | None = None
+    resolved_on: date | None = None
+    days_overdue: int | None = Field(None, ge=0)
+
+
 class CommunityReport(Payload):
     community_id: str
     last_month: str
     next_month: str
+    by: str | None = None  # additive: the secretary's person id
+    supervision_items: list[ReportedItem] = Field(default_factory=list)  # additive: the closed loop
 
 
 class Comment(Payload):
@@ -106,6 +199,7 @@ class TaskAssignment(Payload):
     title: str
     assigned_to: Unit
     due_date: date
+    by: str | None = None  # additive: the person id who assigned it
 
 
 class MeetingHeld(Payload):
@@ -118,6 +212,7 @@ class MeetingHeld(Payload):
     tasks: list[TaskAssignment]
     summary: str
     topic_ids: list[str]
+    venue: str | None = None  # additive
 
 
 class Outcome(Payload):
@@ -134,6 +229,7 @@ class ActivityHeld(Payload):
     title: str
     participants: list[str]
     outcomes: list[Outcome]
+    record: dict[str, Any] | None = None  # additive: what the kind requires (problem, presenter, ...)
 
 
 # --- issues -----------------------------------------------------------------------------
@@ -152,6 +248,8 @@ class IssueRaised(Payload):
     due_date: date
     street_id: str | None
     community_id: str | None
+    raised_on: date | None = None  # additive: `stats` count the item on this local date
+    co_units: list[Unit] = Field(default_factory=list)  # additive: units that help the responsible one
 
 
 class ProgressRecorded(Payload):
@@ -159,12 +257,16 @@ class ProgressRecorded(Payload):
     week: IsoWeek
     note: str
     percent: int = Field(ge=0, le=100)
+    # additive: the item's record number, 1, 2, 3, ... in the order recorded. Two records
+    # with the same content are two facts; the higher seq of a week is its latest record.
+    seq: int | None = Field(None, ge=1)
 
 
 class IssueResolved(Payload):
     issue_id: str
     resolved_on: date
     resolution: str
+    claimed_on: date | None = None  # additive: the day the unit claimed it (resolved_on: verified)
 
 
 class IssueOverdue(Payload):
@@ -189,6 +291,7 @@ class NoticeIssued(Payload):
     reason: str
     issued_on: date
     respond_by: date
+    number: str | None = Field(None, pattern=r"^督办〔\d{4}〕第\d+号$")  # additive
 
 
 class InterviewScheduled(Payload):
@@ -227,6 +330,9 @@ class ReportPublished(Payload):
     recipients: int
     formats: list[str]
     url: str | None
+    number: int | None = Field(None, ge=1)  # additive: 第N期 of the district's year
+    title: str | None = None  # additive
+    content_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")  # additive: sha256 of the Markdown
 
 
 class NotificationSent(Payload):

@@ -61,3 +61,31 @@ def test_html_escapes_and_docx_holds_title_and_stats_table():
     table = doc.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["项目", "数量"]
     assert [r.cells[1].text for r in table.rows[1:]][:2] == [str(stats["meetings_held"]), str(stats["activities_held"])]
+
+
+def _progress(i: int, percent: int, seq: int | None, week: str = WEEK, minute: int = 0):
+    from datetime import timedelta
+
+    from fourx_notify.domain.stats import StoredEvent, dating
+    from tests.unit.notify.sample import T
+    data = {"issue_id": "dept", "week": week, "note": "同一说明", "percent": percent, "seq": seq}
+    day, wk = dating("progress-recorded", data, T)
+    return StoredEvent(id=f"p{i}", type="progress-recorded", district="d", time=T + timedelta(minutes=minute),
+                       occurred_on=day, week=wk, data=data)
+
+
+def _percent_of_dept(extra) -> int:
+    v = build_bulletin(events() + extra, district="d", week=WEEK, number=7, directory=DIRECTORY)
+    return next(i for s in v["supervision"]["streets"] for i in s["street_items"] if i["issue_id"] == "dept")["percent"]
+
+
+def test_the_latest_record_of_a_week_is_the_highest_seq_whatever_the_arrival_or_clock():
+    thirty_forty_thirty = [_progress(1, 30, 1, minute=0), _progress(2, 40, 2, minute=1), _progress(3, 30, 3, minute=2)]
+    assert _percent_of_dept(thirty_forty_thirty) == 30
+    # the third record's clock ran behind, and it was stored first: its number still says it is the latest
+    skewed = [_progress(3, 30, 3, minute=-5), _progress(2, 40, 2, minute=1), _progress(1, 30, 1, minute=0)]
+    assert _percent_of_dept(skewed) == 30
+    # a later week wins over a record of an earlier week entered afterwards (higher seq)
+    assert _percent_of_dept([_progress(1, 60, 1), _progress(2, 10, 2, week="2026-W47", minute=9)]) == 60
+    # records of producers that do not number them fall back to time
+    assert _percent_of_dept([_progress(1, 50, None, minute=3), _progress(2, 20, None, minute=1)]) == 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fourx_local import stack
+from fourx_local.process import ProcessStartError
 
 app = typer.Typer(help="Run fourx locally: Kafka, SecantusDB and the three services, and the demo.",
                   no_args_is_help=True, add_completion=False)
@@ -24,7 +26,12 @@ def _say(message: str) -> None:
 def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6,
        kafka_nodes: Annotated[int, typer.Option(help="Kafka nodes; 3 = a KRaft cluster, topics at RF 3")] = 1) -> None:
     """Start Kafka, the store and the services in the background."""
-    state = stack.up(partitions, say=_say, kafka_nodes=kafka_nodes)
+    try:
+        state = stack.up(partitions, say=_say, kafka_nodes=kafka_nodes)
+    except ProcessStartError as exc:
+        # The component's log tail (in the message) is the diagnosis; a traceback only hides it.
+        print(f"启动失败：{exc}", file=sys.stderr, flush=True)
+        raise typer.Exit(1) from None
     # Plain lines, for `eval`/scripts and for people.
     print(f"KAFKA_BOOTSTRAP={state.kafka_bootstrap}")
     print(f"MONGO_URI={state.mongo_uri}")
@@ -54,10 +61,15 @@ def status() -> None:
         raise typer.Exit(1)
 
 
+DISTRICT_HELP = ("id of the demo district; once played, each later run plays the next fresh one "
+                 "(ID-2, ID-3, …) so the month can be shown again")
+
+
 @app.command()
-def demo(district: Annotated[str, typer.Option(help="id of the demo district")] = "demo-gulou") -> None:
-    """Drive a demo district's month through the running stack and print the weekly bulletin."""
+def demo(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulou") -> None:
+    """Drive a fresh demo district's month through the running stack and print the weekly bulletin."""
     from fourx_local.demo.context import DemoContext
+    from fourx_local.demo.failure import DemoFailed
     from fourx_local.demo.run import run_demo
 
     state = stack.StackState.load(stack.state_file())
@@ -65,12 +77,20 @@ def demo(district: Annotated[str, typer.Option(help="id of the demo district")] 
         console.print("[red]the stack is not running: run `make up` first[/]")
         raise typer.Exit(2)
     ctx = DemoContext(district=district, urls=state.urls, kafka_bootstrap=state.kafka_bootstrap, console=console)
-    asyncio.run(run_demo(ctx))
+    try:
+        asyncio.run(run_demo(ctx))
+    except DemoFailed as failed:
+        # One plain line (no rich wrapping, no traceback): the step and the reason.
+        print(failed, file=sys.stderr, flush=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        print(f"演示已中断（演示区 {ctx.district}）", file=sys.stderr, flush=True)
+        raise typer.Exit(130) from None
 
 
 @app.command()
-def run(district: Annotated[str, typer.Option(help="id of the demo district")] = "demo-gulou") -> None:
-    """The main job in one go: stack up, the demo month, the bulletin, stack down."""
+def run(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulou") -> None:
+    """The main job in one go: stack up, a fresh demo district's month, the bulletin, stack down."""
     try:
         up()
         demo(district)

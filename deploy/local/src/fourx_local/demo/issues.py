@@ -18,6 +18,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from fourx_local.demo.context import DemoContext
+from fourx_local.demo.failure import http_error
 
 LIGHTS = {"green": "绿灯", "blue": "蓝灯", "yellow": "黄灯", "red": "红灯", None: "无灯（已核销）"}
 STATUS = {"open": "待办", "in_progress": "办理中", "resolved": "已办结待核", "closed": "已核销"}
@@ -94,8 +95,7 @@ def _names(directory: dict) -> dict[str, str]:
 
 async def _ok(response: httpx.Response) -> dict:
     if response.status_code >= 400:
-        raise RuntimeError(f"{response.request.method} {response.request.url.path} → "
-                           f"{response.status_code}: {response.text}")
+        raise RuntimeError(http_error(response))
     return response.json()
 
 

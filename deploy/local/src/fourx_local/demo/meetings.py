@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from fourx_local.demo.context import DemoContext
+from fourx_local.demo.failure import http_error
 
 STREETS = [("s-gulou", "鼓楼街道"), ("s-hualin", "华林街道")]
 COMMUNITIES = [
@@ -77,8 +78,7 @@ COMMENTS = {
 
 async def _ok(response: httpx.Response, *codes: int) -> Any:
     if response.status_code not in (codes or (200, 201)):
-        raise RuntimeError(f"{response.request.method} {response.request.url.path} → "
-                           f"{response.status_code}: {response.text}")
+        raise RuntimeError(http_error(response))
     return response.json()
 
 

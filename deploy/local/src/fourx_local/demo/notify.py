@@ -132,7 +132,7 @@ async def request_bulletin(ctx: DemoContext, week: str, timeout: float = 90.0) -
                     event = json.loads(record.value)
                     if event.get("district") == ctx.district and event.get("correlationid") == request.correlationid:
                         return event
-        raise RuntimeError(f"no report-published for {ctx.district} {week} within {timeout:.0f}s")
+        raise RuntimeError(f"{timeout:.0f} 秒内未收到 {ctx.district} {week} 的 report-published（notify 服务是否在运行？）")
     finally:
         await consumer.stop()
 

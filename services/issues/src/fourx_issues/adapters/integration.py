@@ -2,7 +2,11 @@
 
 Every event id is derived from its cause (deterministic_id), so a redelivered source event,
 a retried request or a second replica running the same daily check yields the same id and
-consumers drop the duplicate.
+consumers drop the duplicate. The cause must tell distinct facts apart: a progress record is
+identified by its number on the item (`seq`), not by its content, because the same content
+may legitimately be recorded twice (30 % → 40 % → 30 % in one week is three records).
+The other events happen at most once per item (raised, verified, overdue, one notice, one
+interview) or per inspection, so the item or inspection id is their cause.
 """
 
 from __future__ import annotations
@@ -36,17 +40,17 @@ def item_events(item: SupervisionItem, correlationid: str | None = None) -> list
                 source=contract.IssueSource(kind=item.source.kind, ref=item.source.ref),
                 responsible=_unit(item.responsible), owner=item.owner, due_date=item.due_date,
                 street_id=item.street_id, community_id=item.community_id,
-                co_units=[_unit(u).model_dump() for u in item.co_units], raised_on=item.raised_on.isoformat(),
+                co_units=[_unit(u) for u in item.co_units], raised_on=item.raised_on,
             )
             out.append(_event("issue-raised", d, iid, data, (iid,), correlationid))
         elif isinstance(event, events.ProgressRecorded):
-            data = contract.ProgressRecorded(issue_id=iid, week=event.week, note=event.note, percent=event.percent)
-            out.append(_event("progress-recorded", d, iid, data,
-                              (iid, event.week, str(event.percent), event.note), correlationid))
+            data = contract.ProgressRecorded(issue_id=iid, week=event.week, note=event.note, percent=event.percent,
+                                             seq=event.seq)
+            out.append(_event("progress-recorded", d, iid, data, (iid, f"record-{event.seq}"), correlationid))
         elif isinstance(event, events.ItemVerified):
             data = contract.IssueResolved(issue_id=iid, resolved_on=event.verified_on,
                                           resolution=item.resolution or "",
-                                          claimed_on=item.resolved_on.isoformat() if item.resolved_on else None)
+                                          claimed_on=item.resolved_on)
             out.append(_event("issue-resolved", d, iid, data, (iid,), correlationid))
         elif isinstance(event, events.ItemOverdue):
             data = contract.IssueOverdue(issue_id=iid, due_date=item.due_date, days_overdue=event.days_overdue)

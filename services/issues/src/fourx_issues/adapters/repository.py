@@ -53,7 +53,8 @@ def item_to_document(item: SupervisionItem) -> dict[str, Any]:
         "due_date": item.due_date.isoformat(), "raised_on": item.raised_on.isoformat(),
         "street_id": item.street_id, "community_id": item.community_id, "status": item.status,
         "progress": [{"week": r.week, "note": r.note, "percent": r.percent,
-                      "recorded_on": r.recorded_on.isoformat(), "by": r.by} for r in item.progress],
+                      "recorded_on": r.recorded_on.isoformat(), "by": r.by, "seq": r.seq} for r in item.progress],
+        "progress_seq": item.progress_seq,
         "resolution": item.resolution, "resolved_on": _iso(item.resolved_on),
         "verified_on": _iso(item.verified_on), "reopened": item.reopened,
         "overdue_on": _iso(item.overdue_on),
@@ -78,8 +79,11 @@ def item_from_document(doc: dict[str, Any]) -> SupervisionItem:
         due_date=date.fromisoformat(doc["due_date"]), raised_on=date.fromisoformat(doc["raised_on"]),
         street_id=doc.get("street_id"), community_id=doc.get("community_id"), status=doc["status"],
         progress=[ProgressRecord(week=r["week"], note=r["note"], percent=r["percent"],
-                                 recorded_on=date.fromisoformat(r["recorded_on"]), by=r.get("by"))
+                                 recorded_on=date.fromisoformat(r["recorded_on"]), by=r.get("by"),
+                                 seq=r.get("seq") or 0)
                   for r in doc.get("progress", [])],
+        # An item stored before records were numbered has had at least one record per week.
+        progress_seq=doc.get("progress_seq", len(doc.get("progress", []))),
         resolution=doc.get("resolution"), resolved_on=_d(doc.get("resolved_on")),
         verified_on=_d(doc.get("verified_on")), reopened=doc.get("reopened", []),
         overdue_on=_d(doc.get("overdue_on")),

@@ -18,6 +18,7 @@ class ProgressRecorded:
     week: str
     note: str
     percent: int
+    seq: int  # the item's record number: unique per record, even when the content repeats
 
 
 @dataclass(frozen=True)

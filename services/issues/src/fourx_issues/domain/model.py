@@ -63,6 +63,7 @@ class ProgressRecord:
     percent: int
     recorded_on: date
     by: str | None = None
+    seq: int = 0  # the item's record number (0: recorded before records were numbered)
 
 
 @dataclass
@@ -103,7 +104,10 @@ class SupervisionItem:
     street_id: str | None = None
     community_id: str | None = None
     status: str = OPEN
-    progress: list[ProgressRecord] = field(default_factory=list)
+    progress: list[ProgressRecord] = field(default_factory=list)  # one per ISO week, the latest of it
+    # Records ever accepted, replaced ones included: the next record is number progress_seq + 1.
+    # It tells a new record from a retry when the content repeats (30 → 40 → 30).
+    progress_seq: int = 0
     resolution: str | None = None
     resolved_on: date | None = None        # the day the unit claimed it resolved
     verified_on: date | None = None
@@ -168,7 +172,9 @@ class SupervisionItem:
 
     def record_progress(self, *, week: str, note: str, percent: int, today: date, by: str | None = None) -> bool:
         """The weekly work record (写实) of one ISO week; recording a week again replaces it.
-        Returns False when the same record is already there (a retried request)."""
+        Returns False when the week's current record already says the same (a retried
+        request). Otherwise the record takes the next number (`seq`), so the same content
+        recorded again after another record (30 → 40 → 30) is a new fact with its own event."""
         if self.status == CLOSED:
             raise DomainError("status: the item is closed; reopen it before recording progress")
         if not 0 <= percent <= 100:
@@ -180,12 +186,14 @@ class SupervisionItem:
         existing = next((r for r in self.progress if r.week == week), None)
         if existing and existing.note == note and existing.percent == percent:
             return False
+        self.progress_seq += 1
         self.progress = [r for r in self.progress if r.week != week]
-        self.progress.append(ProgressRecord(week=week, note=note, percent=percent, recorded_on=today, by=by))
+        self.progress.append(ProgressRecord(week=week, note=note, percent=percent, recorded_on=today, by=by,
+                                            seq=self.progress_seq))
         self.progress.sort(key=lambda r: r.week)
         if self.status == OPEN:
             self.status = IN_PROGRESS
-        self.pending_events.append(events.ProgressRecorded(self.issue_id, week, note, percent))
+        self.pending_events.append(events.ProgressRecorded(self.issue_id, week, note, percent, self.progress_seq))
         return True
 
     def claim_resolved(self, *, resolution: str, today: date) -> bool:

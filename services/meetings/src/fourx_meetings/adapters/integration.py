@@ -42,7 +42,7 @@ def meeting_scheduled(day: ActivityDay, correlationid: str | None) -> CloudEvent
     data = MeetingScheduled(meeting_id=day.meeting_id, kind="activity_day", date=day.date, venue=day.venue,
                             topic_deadline=day.topic_deadline,
                             # additive: why the date is what it is
-                            first_friday=day.first_friday.isoformat() if day.first_friday else None,
+                            first_friday=day.first_friday,
                             calendar_confirmed=day.calendar_confirmed)
     return _event("meeting-scheduled", day.district, day.meeting_id, data, (day.meeting_id,), correlationid)
 
@@ -51,7 +51,7 @@ def topic_proposed(day: ActivityDay, topic_id: str, correlationid: str | None) -
     topic = day.topic(topic_id)
     data = TopicProposed(topic_id=topic.topic_id, meeting_id=day.meeting_id, title=topic.title,
                          proposed_by=Unit(kind=topic.proposed_by.kind, id=topic.proposed_by.id),
-                         proposer=topic.proposer, proposed_on=topic.proposed_on.isoformat())
+                         proposer=topic.proposer, proposed_on=topic.proposed_on)
     return _event("topic-proposed", day.district, topic_id, data, (day.meeting_id, topic_id), correlationid)
 
 

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.directory import Directory
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, Topic, UnitRef
-from fourx_meetings.domain.supervision import SupervisionItem
+from fourx_meetings.domain.supervision import SupervisionItem, latest_progress
 
 DIRECTORIES = "directories"
 ACTIVITY_DAYS = "activity_days"
@@ -216,14 +216,13 @@ def _item(doc: dict[str, Any]) -> SupervisionItem:
     def d(value: Any) -> date | None:
         return date.fromisoformat(value) if isinstance(value, str) else None
 
-    # Progress is kept per ISO week, so records arriving out of order still show the latest week.
-    progress = doc.get("progress") or {}
-    week = max(progress) if progress else None
+    # Every record is kept by week and number, so records arriving in any order show the latest.
+    week, record = latest_progress(doc.get("progress") or {}) or (None, {})
     return SupervisionItem(
         issue_id=doc["issue_id"], title=doc.get("title", ""), community_id=doc.get("community_id"),
         street_id=doc.get("street_id"), responsible=doc.get("responsible"), due_date=d(doc.get("due_date")),
-        progress_week=week, progress_percent=progress[week]["percent"] if week else None,
-        progress_note=progress[week]["note"] if week else None, resolved_on=d(doc.get("resolved_on")),
+        progress_week=week, progress_percent=record.get("percent"),
+        progress_note=record.get("note"), resolved_on=d(doc.get("resolved_on")),
         resolution=doc.get("resolution"), days_overdue=doc.get("days_overdue"))
 
 

@@ -52,6 +52,26 @@ class SupervisionItem:
         }
 
 
+def progress_path(week: str, seq: int | None) -> str:
+    """Where one progress record is kept in the read model: under its week, keyed by its
+    number on the item, so every record is kept and the latest is chosen on reading — in
+    any order of arrival. Records without a number (other producers) share key 0: of those
+    the last to arrive wins."""
+    return f"progress.{week}.records.s{seq or 0:09d}"
+
+
+def latest_progress(progress: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(week, record) of the item's latest progress: the latest week, and in it the record
+    with the highest number (30 → 40 → 30 in one week ends at 30). A week stored before
+    records were numbered holds its record itself ({percent, note})."""
+    if not progress:
+        return None
+    week = max(progress)
+    entry = progress[week] or {}
+    records = entry.get("records") or {}
+    return week, records[max(records)] if records else entry
+
+
 _STATUS_TEXT = {"open": "未开始", "in_progress": "推进中", "overdue": "已逾期", "resolved": "已办结"}
 
 

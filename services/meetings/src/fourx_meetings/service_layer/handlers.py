@@ -22,7 +22,7 @@ from fourx_meetings.domain.directory import Directory, parse_directory
 from fourx_meetings.domain.errors import DomainError, Invalid, NotFound
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, UnitRef
 from fourx_meetings.domain.roles import Actor
-from fourx_meetings.domain.supervision import report_form
+from fourx_meetings.domain.supervision import progress_path, report_form
 from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
 
 T = TypeVar("T")
@@ -313,7 +313,8 @@ def supervision_update(topic: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"$set": {k: data.get(k) for k in ("title", "community_id", "street_id", "responsible", "due_date",
                                                   "owner")}}
     if topic == "progress-recorded":
-        return {"$set": {f"progress.{data['week']}": {"percent": data["percent"], "note": data["note"]}}}
+        return {"$set": {progress_path(data["week"], data.get("seq")): {
+            "percent": data["percent"], "note": data["note"], "seq": data.get("seq")}}}
     if topic == "issue-resolved":
         return {"$set": {"resolved_on": data["resolved_on"], "resolution": data["resolution"]}}
     if topic == "issue-overdue":

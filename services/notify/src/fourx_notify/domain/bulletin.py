@@ -6,7 +6,7 @@ Supervision items are seen as they stood at the end of the week (Sunday):
 - status: 本周办结 (resolved this week), 逾期 (open, past due or reported overdue),
   本周新增 (raised this week, open), 办理中 (open, raised before);
 - warning light (the issues service's rules, from the events notify has): red when overdue;
-  yellow when the latest percent lags the elapsed share of time by more than 30 points or
+  yellow when the latest percent (the last record of the latest week, see `progress_order`) lags the elapsed share of time by more than 30 points or
   this week's work record is missing for an item raised before the week; blue when due
   within 3 days after the week's end; green otherwise. Resolved items have none.
 League table per street and community: closure rate = resolved / raised up to the week's
@@ -40,7 +40,7 @@ class Names:
 
     def __init__(self, directory: dict[str, Any] | None, district: str):
         d = directory or {}
-        self.district = str(d.get("district_name") or d.get("name") or district)
+        self.district = str(d.get("district_name") or district)
         self.streets = {s["street_id"]: s["name"] for s in d.get("streets", [])}
         self.communities = {c["community_id"]: c["name"] for c in d.get("communities", [])}
         self.street_of_community = {c["community_id"]: c["street_id"] for c in d.get("communities", [])}
@@ -132,6 +132,7 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
     resolved_on: dict[str, str] = {}
     overdue_reported: set[str] = set()
     percent: dict[str, int] = {}
+    latest: dict[str, tuple] = {}
     recorded: dict[str, set[str]] = defaultdict(set)
     for e in events:
         iid = e.data.get("issue_id")
@@ -143,7 +144,9 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
             overdue_reported.add(iid)
         elif e.type == "progress-recorded" and e.data["week"] <= week:
             recorded[iid].add(e.data["week"])
-            percent[iid] = int(e.data["percent"])  # events are in date order: the latest wins
+            order = progress_order(e)
+            if iid not in latest or order > latest[iid]:
+                latest[iid], percent[iid] = order, int(e.data["percent"])
     items = []
     for iid, e in raised.items():
         data = e.data
@@ -242,6 +245,13 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
         "supervision": supervision, "notices": notices, "interviews": interviews,
         "inspections": inspections, "league": league, "deadlines": deadlines,
     }
+
+
+def progress_order(e: StoredEvent) -> tuple:
+    """Where a progress record stands among an item's records: by week, then by its number on
+    the item (`seq`; 30 → 40 → 30 in one week ends at 30 whatever order they arrived in),
+    then by time for records of producers that do not number them."""
+    return e.data["week"], e.data.get("seq") or 0, e.time, e.id
 
 
 def _unique(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ DEFAULT_TZ = "Asia/Shanghai"
 
 # The payload field that dates each kind of event; the rest are dated by their `time`.
 DATE_FIELDS: dict[str, str] = {
-    # Not in the v1 contract; the issues service adds it (an activity day's tasks are raised
+    # Additive (v1.1): the issues service sets it (an activity day's tasks are raised
     # on that day). Producers without it fall back to `time`.
     "issue-raised": "raised_on",
     "meeting-held": "date",
