@@ -10,6 +10,7 @@ the first `flaky_failures` POSTs of a key and 200 after, `/broken/…` always 50
 from __future__ import annotations
 
 import email
+import logging
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,8 @@ class SmtpSink:
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
+        # aiosmtpd logs every connection at INFO ("mail.log"); the drill's log is for the drill.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         sink = self
 
         class Handler:
