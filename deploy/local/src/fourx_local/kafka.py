@@ -265,27 +265,23 @@ class KafkaCluster:
         libs = kafka_libs()
         if not self.members:
             self._layout()
-        waiting = []
-        for node in self.members:
-            if not node.alive():
-                props = self._prepare(libs, node)
-                node.proc = ManagedProcess.spawn(f"kafka-{node.node_id}", _java(libs, self.heap) + ["kafka.Kafka", str(props)],
-                                                 node.data_dir / "kafka.log")
-                waiting.append(node)
-        for node in waiting:
-            assert node.proc is not None
-            wait_for_port("127.0.0.1", node.port, timeout, node.proc)
+        # All spawned before any is waited for: a node's controller waits for a quorum.
+        waiting = [(node, self._spawn(libs, node)) for node in self.members if not node.alive()]
+        for node, proc in waiting:
+            wait_for_port("127.0.0.1", node.port, timeout, proc)
 
     def start_node(self, node_id: int, timeout: float = 120.0) -> None:
         """Start one node again on its data folder and ports (after `kill`)."""
         node = self.node(node_id)
         if node.alive():
             return
-        libs = kafka_libs()
+        wait_for_port("127.0.0.1", node.port, timeout, self._spawn(kafka_libs(), node))
+
+    def _spawn(self, libs: Path, node: ClusterNode) -> ManagedProcess:
         props = self._prepare(libs, node)
         node.proc = ManagedProcess.spawn(f"kafka-{node.node_id}", _java(libs, self.heap) + ["kafka.Kafka", str(props)],
                                          node.data_dir / "kafka.log")
-        wait_for_port("127.0.0.1", node.port, timeout, node.proc)
+        return node.proc
 
     async def wait_ready(self, timeout: float = 120.0) -> None:
         """Until every running node is a registered, unfenced broker (metadata lists it)."""
@@ -316,10 +312,9 @@ class KafkaCluster:
     async def partition_state(self, topic: str, partition: int = 0) -> tuple[int, list[int]]:
         """(leader, in-sync replicas) of one partition, as the live nodes' metadata says."""
         from aiokafka.admin import AIOKafkaAdminClient
-
         from aiokafka.errors import KafkaError
 
-        for attempt in range(20):
+        for _ in range(20):
             # Metadata lists a killed broker until its session expires; a request routed to
             # it fails, so ask again with a fresh client.
             live = ",".join(n.address for n in self.members if n.alive())
