@@ -25,10 +25,11 @@ def _say(message: str) -> None:
 
 
 @app.command()
-def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6) -> None:
+def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6,
+       kafka_nodes: Annotated[int, typer.Option(help="Kafka nodes; 3 = a KRaft cluster, topics at RF 3")] = 1) -> None:
     """Start Kafka, the store and the services in the background."""
     try:
-        state = stack.up(partitions, say=_say)
+        state = stack.up(partitions, say=_say, kafka_nodes=kafka_nodes)
     except ProcessStartError as exc:
         # The component's log tail (in the message) is the diagnosis; a traceback only hides it.
         print(f"启动失败：{exc}", file=sys.stderr, flush=True)

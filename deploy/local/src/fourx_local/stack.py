@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import httpx
 from fourx_contracts.kafka_acl import ensure_acls
 from fourx_contracts.kafka import KafkaSettings, ensure_topics
 
-from fourx_local.kafka import KafkaBroker, KafkaCredentials
+from fourx_local.kafka import KafkaBroker, KafkaCluster, KafkaCredentials
 from fourx_local.paths import state_dir
 from fourx_local.process import ManagedProcess, ProcessStartError, free_port, pid_alive, port_open, stop_pid
 from fourx_local.store import SecantusServer
@@ -122,8 +123,9 @@ def wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
     raise ProcessStartError(f"{proc.name} was not healthy at {url} within {timeout:.0f}s:\n{proc.tail(40)}")
 
 
-def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
-    """Start whatever is not running yet; return where everything is."""
+def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int = 1) -> StackState:
+    """Start whatever is not running yet; return where everything is. `kafka_nodes` > 1: a
+    KRaft cluster of that many combined nodes, topics replicated (see `KafkaCluster`)."""
     path = state_file()
     current = StackState.load(path)
     if current and all(c.pid is None or pid_alive(c.pid) for c in current.components):
@@ -137,9 +139,22 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
     components: list[Component] = []
     state = StackState("", "", components)
     try:
+        topic_settings: dict[str, int] = {}
         if os.environ.get("KAFKA_BOOTSTRAP"):
             state.kafka_bootstrap = os.environ["KAFKA_BOOTSTRAP"]
             components.append(Component("kafka", None, state.kafka_bootstrap))
+        elif kafka_nodes > 1:
+            say(f"starting Kafka (KRaft, {kafka_nodes} combined nodes) …")
+            cluster = KafkaCluster(base / "kafka-cluster", nodes=kafka_nodes, partitions=partitions)
+            try:
+                cluster.start()
+            finally:  # remembered even when a node failed to start, so `down` stops the others
+                components.extend(Component(f"kafka-{n.node_id}", n.proc.pid, n.address, str(n.proc.log))
+                                  for n in cluster.members if n.proc is not None)
+                state.save(path)
+            asyncio.run(cluster.wait_ready())
+            state.kafka_bootstrap = cluster.bootstrap
+            topic_settings = {"replication": cluster.replication, "min_insync_replicas": cluster.min_insync}
         else:
             ports["kafka"], ports["kafka-controller"] = _port("kafka", ports), _port("kafka-controller", ports)
             say(f"starting Kafka (KRaft, single node) on 127.0.0.1:{ports['kafka']} …")
@@ -160,7 +175,16 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         ports_file.write_text(json.dumps(ports))
         state.save(path)
         say("creating topics …")
-        admin = kafka_settings(state.kafka_bootstrap, "admin", partitions=partitions)
+        # The single local node runs SASL/SCRAM with ACLs; the opt-in cluster (a fault-drill
+        # rig) runs PLAINTEXT, and a broker named by KAFKA_BOOTSTRAP takes the KAFKA_… settings.
+        secured = kafka_nodes == 1
+
+        def settings_for(principal: str) -> KafkaSettings:
+            if not secured:
+                return KafkaSettings(bootstrap=state.kafka_bootstrap, partitions=partitions, **topic_settings)
+            return kafka_settings(state.kafka_bootstrap, principal, partitions=partitions)
+
+        admin = settings_for("admin")
         asyncio.run(ensure_topics(admin))
         if admin.sasl and not os.environ.get("KAFKA_BOOTSTRAP"):
             say("granting each service its topics (ACLs) …")
@@ -173,7 +197,7 @@ def up(partitions: int = 6, say: Callable[[str], None] = print) -> StackState:
         for name in SERVICES:
             say(f"starting {name} service on {urls[name]} …")
             # Each service as its own Kafka principal: it may write only the topics it owns.
-            own = {**env, **kafka_settings(state.kafka_bootstrap, name, partitions=partitions).env()}
+            own = {**env, **settings_for(name).env()}
             proc = spawn_service(name, ports[name], own, base / "logs" / f"{name}.log")
             components.append(Component(name, proc.pid, urls[name], str(proc.log)))
             state.save(path)
@@ -196,13 +220,24 @@ def down(say: Callable[[str], None] = print) -> int:
         say("fourx stack is not running")
         return 0
     stopped = 0
-    for component in reversed(state.components):
-        if component.pid is not None and pid_alive(component.pid):
-            say(f"stopping {component.name} (pid {component.pid}) …")
-            stop_pid(component.pid)
-            stopped += 1
+    running = [c for c in reversed(state.components) if c.pid is not None and pid_alive(c.pid)]
+    # A cluster's nodes stop together: one by one, the last waits for a quorum in vain.
+    nodes = [c for c in running if c.name.startswith("kafka-")]
+    for component in [c for c in running if c not in nodes]:
+        say(f"stopping {component.name} (pid {component.pid}) …")
+        stop_pid(component.pid)
+        stopped += 1
+    if nodes:
+        stopped += _stop_together(nodes, say)
     path.unlink(missing_ok=True)
     return stopped
+
+
+def _stop_together(components: list[Component], say: Callable[[str], None]) -> int:
+    say(f"stopping {', '.join(c.name for c in components)} …")
+    with ThreadPoolExecutor(len(components)) as pool:
+        list(pool.map(lambda c: stop_pid(c.pid), components))
+    return len(components)
 
 
 def status() -> list[tuple[str, str, str, str]]:
