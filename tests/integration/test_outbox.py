@@ -39,3 +39,31 @@ async def test_event_waits_in_the_document_until_the_relay_publishes_it(kafka_se
         published = tap.events("topic-selected", district)
     assert [e["id"] for e in published] == [event.id]
     assert (await collection.find_one({"_id": district}))[OUTBOX_FIELD] == []
+
+
+async def test_an_event_the_broker_refuses_is_parked_and_holds_back_no_other(kafka_settings, meetings, district):
+    """A record over the topic's size limit can never be published: after the bounded attempts
+    it moves to `_outbox_failed` (with the error), and every other aggregate's event goes out."""
+    from fourx_contracts.failures import FailurePolicy
+    from fourx_contracts.outbox import FAILED_FIELD
+
+    collection = meetings.runtime.db["outbox_probe"]
+    huge = new_event(type="topic-selected", source="/services/meetings", district=district,
+                     data={"topic_id": "t-huge", "meeting_id": "m1", "title": "长" * 700_000})  # ~2 MB of UTF-8
+    fine = new_event(type="topic-selected", source="/services/meetings", district=district,
+                     data={"topic_id": "t-fine", "meeting_id": "m1", "title": "停车难"})
+    await collection.insert_one({"_id": f"{district}-a", **{OUTBOX_FIELD: [huge.model_dump(mode="json")]}})
+    await collection.insert_one({"_id": f"{district}-b", **{OUTBOX_FIELD: [fine.model_dump(mode="json")]}})
+    relay = OutboxRelay([collection], lambda e: publish_event(meetings.runtime.broker, e),
+                        policy=FailurePolicy(max_attempts=3))
+    async with EventTap(kafka_settings, ["topic-selected"]) as tap:
+        for _ in range(3):
+            await relay.publish_pending()
+        await tap.wait_for(lambda t: t.events("topic-selected", district))
+        await tap.settle(1.0)
+        assert [e["data"]["topic_id"] for e in tap.events("topic-selected", district)] == ["t-fine"]
+    parked = await collection.find_one({"_id": f"{district}-a"})
+    assert parked[OUTBOX_FIELD] == []
+    [entry] = parked[FAILED_FIELD]
+    assert entry["event"]["id"] == huge.id and entry["attempts"] == 3 and "Large" in entry["error_class"]
+    assert (await collection.find_one({"_id": f"{district}-b"}))[OUTBOX_FIELD] == []
