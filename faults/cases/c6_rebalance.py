@@ -45,7 +45,7 @@ async def produce_burst(stack: Stack, ledger: Ledger) -> None:
         sent = []
         for i in range(BURST):
             topic_id = f"burst-{i}"
-            event = new_event(type="topic-proposed", source="/faults/c6", district=BURST_DISTRICT, subject=topic_id,
+            event = new_event(type="topic-proposed", source="/services/meetings", district=BURST_DISTRICT, subject=topic_id,
                               data={"topic_id": topic_id, "meeting_id": "ad-2027-01", "title": f"议题 {i}",
                                     "proposed_by": {"kind": "community", "id": "c-1"}},
                               time=datetime.now(UTC))
