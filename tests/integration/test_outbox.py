@@ -49,7 +49,7 @@ async def test_an_event_the_broker_refuses_is_parked_and_holds_back_no_other(kaf
 
     collection = meetings.runtime.db["outbox_probe"]
     huge = new_event(type="topic-selected", source="/services/meetings", district=district,
-                     data={"topic_id": "t-huge", "meeting_id": "m1", "title": "长" * 700_000})  # ~2 MB of UTF-8
+                     data={"topic_id": "t-huge", "meeting_id": "m1", "title": "长" * 400_000})  # ~1.2 MB of UTF-8
     fine = new_event(type="topic-selected", source="/services/meetings", district=district,
                      data={"topic_id": "t-fine", "meeting_id": "m1", "title": "停车难"})
     await collection.insert_one({"_id": f"{district}-a", **{OUTBOX_FIELD: [huge.model_dump(mode="json")]}})
@@ -65,5 +65,5 @@ async def test_an_event_the_broker_refuses_is_parked_and_holds_back_no_other(kaf
     parked = await collection.find_one({"_id": f"{district}-a"})
     assert parked[OUTBOX_FIELD] == []
     [entry] = parked[FAILED_FIELD]
-    assert entry["event"]["id"] == huge.id and entry["attempts"] == 3 and "Large" in entry["error_class"]
+    assert entry["event"]["id"] == huge.id and entry["attempts"] == 3 and entry["error_class"] == "EventTooLarge"
     assert (await collection.find_one({"_id": f"{district}-b"}))[OUTBOX_FIELD] == []

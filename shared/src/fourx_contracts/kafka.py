@@ -305,10 +305,24 @@ async def send_to_dlq(broker: KafkaBroker, record: Any, gave_up: GaveUp, group_i
     await policy.until_transient_passes(publish)
 
 
+class EventTooLarge(ValueError):
+    """An event over `MAX_EVENT_BYTES`: refused before it is sent (a permanent failure)."""
+
+
+# Under the broker's default `message.max.bytes` (1,048,588) with room for the key, headers and
+# batch overhead. Checked before sending: a record the broker refuses would also leave the
+# idempotent producer's sequence numbers out of step, and the next good record would fail with
+# OutOfOrderSequenceNumber.
+MAX_EVENT_BYTES = 1_000_000
+
+
 async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
     """One topic per event type, key = district, value = structured-mode CloudEvent JSON."""
+    value = event.to_json_bytes()
+    if len(value) > MAX_EVENT_BYTES:
+        raise EventTooLarge(f"{event.type} {event.id} is {len(value)} bytes; at most {MAX_EVENT_BYTES} may be sent")
     await broker.publish(
-        event.to_json_bytes(),
+        value,
         event.type,
         key=event.district.encode(),
         headers={"content-type": CONTENT_TYPE},
