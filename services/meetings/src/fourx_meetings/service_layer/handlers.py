@@ -17,7 +17,7 @@ from fourx_contracts.outbound import OutboundPolicy
 
 from fourx_meetings.adapters import integration
 from fourx_meetings.adapters.repository import ConcurrentChange
-from fourx_meetings.domain import roles
+from fourx_meetings.domain import events, roles
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date, meeting_id_for
 from fourx_meetings.domain.directory import Directory, parse_directory
@@ -61,8 +61,9 @@ async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[
         _, version, stored_hash = await uow.directories.get(cmd.district)
         if stored_hash == directory.content_hash():
             return directory, version, False
-        event = integration.directory_updated(cmd.district, directory, version + 1, cmd.correlationid)
-        new_version = await uow.directories.save(cmd.district, directory, version, [event])
+        changed = [events.DirectoryChanged(cmd.district, version + 1)]
+        outgoing = integration.integration_events(directory, changed, cmd.correlationid)
+        new_version = await uow.directories.save(cmd.district, directory, version, outgoing)
         return directory, new_version, True
 
     result = await _retrying(run)
