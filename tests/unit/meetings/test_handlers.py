@@ -3,6 +3,7 @@ standing items, the close refusal, the closed loop, and what each publishes."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 
 import pytest
@@ -10,8 +11,11 @@ from fourx_meetings.domain.activities import Outcome
 from fourx_meetings.domain.errors import CloseRefused, DomainError, Invalid, NotAllowed
 from fourx_meetings.domain.model import UnitRef
 from fourx_meetings.domain.roles import Actor
+from fourx_meetings.adapters import repository
 from fourx_meetings.service_layer import handlers
+from fourx_meetings.service_layer import unit_of_work as uow_module
 
+from tests.unit.meetings import fakes
 from tests.unit.meetings.fakes import FakeUnitOfWork
 from tests.unit.meetings.fixtures import DIRECTORY_YAML
 
@@ -285,3 +289,20 @@ async def test_the_report_keeps_its_items_as_they_stood_and_the_minutes_carry_th
     c1 = next(r for r in held.data["community_reports"] if r["community_id"] == "c-1")
     assert [(i["issue_id"], i["status"]) for i in c1["supervision_items"]] == [
         ("i-trash", "open"), ("i-lift", "in_progress")]
+
+
+# --- the fakes keep to the interface ------------------------------------------------------------------
+def test_the_fakes_and_the_mongo_stores_implement_every_method_of_the_unit_of_work():
+    pairs = {"directories": (uow_module.DirectoryStore, repository.DirectoryRepository, fakes.FakeDirectories),
+             "activity_days": (uow_module.ActivityDayStore, repository.ActivityDayRepository, fakes.FakeActivityDays),
+             "activities": (uow_module.ActivityStore, repository.ActivityRepository, fakes.FakeActivities),
+             "supervision": (uow_module.SupervisionStore, repository.SupervisionRepository, fakes.FakeSupervision),
+             "clocks": (uow_module.ClockStore, repository.ClockOverrides, fakes.FakeClocks)}
+    assert set(pairs) == set(uow_module.UnitOfWork.__annotations__)
+    for protocol, mongo, fake in pairs.values():
+        methods = {n for n, f in vars(protocol).items() if inspect.isfunction(f) and not n.startswith("_")}
+        assert methods
+        for implementation in (mongo, fake):
+            for name in methods:
+                ours, theirs = inspect.signature(getattr(implementation, name)), inspect.signature(getattr(protocol, name))
+                assert list(ours.parameters) == list(theirs.parameters), (implementation, name)
