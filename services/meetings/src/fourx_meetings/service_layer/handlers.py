@@ -1,4 +1,6 @@
-"""Use cases of the meetings service: plain async functions over a unit of work.
+"""Use cases of the meetings service: plain async functions over the abstract UnitOfWork
+(service_layer/unit_of_work.py), so they run on MongoDB in the service and on in-memory fakes
+in unit tests.
 
 Every command is safe to replay: ids are derived from the command when the caller gives
 none, an identical second call changes nothing and publishes nothing, and concurrent writers
