@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import MessageSizeTooLargeError, TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -305,12 +305,27 @@ async def send_to_dlq(broker: KafkaBroker, record: Any, gave_up: GaveUp, group_i
     await policy.until_transient_passes(publish)
 
 
+# What an event topic takes (the broker's default `message.max.bytes`), less a margin for the
+# batch and record framing and the headers the client adds.
+TOPIC_MAX_MESSAGE_BYTES = 1024 * 1024
+_FRAMING_MARGIN = 1024
+
+
 async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
-    """One topic per event type, key = district, value = structured-mode CloudEvent JSON."""
+    """One topic per event type, key = district, value = structured-mode CloudEvent JSON.
+
+    A record too large for its topic is refused here (MessageSizeTooLargeError, permanent),
+    never sent: a refusal by the broker would leave a gap in the idempotent producer's
+    sequence for that partition, and every later record of this producer to the partition
+    would then fail with OutOfOrderSequenceNumber — one oversized event holding back others."""
+    value, key = event.to_json_bytes(), event.district.encode()
+    if len(value) + len(key) + _FRAMING_MARGIN > TOPIC_MAX_MESSAGE_BYTES:
+        raise MessageSizeTooLargeError(f"event {event.id} ({event.type}) is {len(value)} bytes; "
+                                       f"its topic takes at most {TOPIC_MAX_MESSAGE_BYTES}")
     await broker.publish(
-        event.to_json_bytes(),
+        value,
         event.type,
-        key=event.district.encode(),
+        key=key,
         headers={"content-type": CONTENT_TYPE},
         correlation_id=event.correlationid,
     )
