@@ -324,7 +324,7 @@ async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
     await broker.publish(
         value,
         event.type,
-        key=event.district.encode(),
+        key=key,
         headers={"content-type": CONTENT_TYPE},
         correlation_id=event.correlationid,
     )

@@ -6,8 +6,7 @@ import pytest
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.errors import Invalid
 from fourx_meetings.domain.model import UnitRef
-from fourx_meetings.domain.supervision import SupervisionItem, latest_progress, report_form
-from fourx_meetings.service_layer.handlers import supervision_update
+from fourx_meetings.domain.supervision import SupervisionItem, latest_progress, report_form, supervision_facts
 
 
 def diagnosis(outcomes, **record) -> Activity:
@@ -49,21 +48,22 @@ def test_the_report_form_shows_unfinished_items_and_those_finished_since_last_mo
     assert form["next_month_draft"] == "加装电梯；停车"
 
 
-def test_supervision_updates_do_not_depend_on_arrival_order():
-    progress = supervision_update("progress-recorded",
-                                  {"issue_id": "i", "week": "2026-W48", "note": "n", "percent": 50, "seq": 4})
-    assert progress == {"$set": {"progress.2026-W48.records.s000000004": {"percent": 50, "note": "n", "seq": 4}}}
-    overdue = supervision_update("issue-overdue", {"issue_id": "i", "due_date": "2026-11-01", "days_overdue": 4})
-    assert overdue["$max"] == {"days_overdue": 4}
+def test_supervision_facts_do_not_depend_on_arrival_order():
+    progress = supervision_facts("progress-recorded",
+                                 {"issue_id": "i", "week": "2026-W48", "note": "n", "percent": 50, "seq": 4})
+    assert progress.fields == {"progress.2026-W48.records.s000000004": {"percent": 50, "note": "n", "seq": 4}}
+    assert progress.at_least == {}
+    overdue = supervision_facts("issue-overdue", {"issue_id": "i", "due_date": "2026-11-01", "days_overdue": 4})
+    assert overdue.at_least == {"days_overdue": 4}
+    record: dict = {}
+    for days in (4, 2, 6, 3):  # a late, smaller count never lowers it
+        supervision_facts("issue-overdue", {"issue_id": "i", "due_date": "2026-11-01", "days_overdue": days}
+                          ).apply_to(record)
+    assert record["days_overdue"] == 6
 
 
-def _apply_sets(doc: dict, update: dict) -> None:
-    for path, value in update["$set"].items():  # MongoDB's $set of a dotted path, for a plain dict
-        *parents, leaf = path.split(".")
-        target = doc
-        for key in parents:
-            target = target.setdefault(key, {})
-        target[leaf] = value
+def _apply_sets(doc: dict, facts) -> None:
+    facts.apply_to(doc)
 
 
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0), (2, 0, 1)])
@@ -72,15 +72,15 @@ def test_the_supervision_read_model_ends_at_the_latest_record_in_any_order(order
                for n, p in ((1, 30), (2, 40), (3, 30))]
     doc: dict = {}
     for i in order:
-        _apply_sets(doc, supervision_update("progress-recorded", records[i]))
+        _apply_sets(doc, supervision_facts("progress-recorded", records[i]))
     assert latest_progress(doc["progress"]) == ("2026-W48", {"percent": 30, "note": "同一说明", "seq": 3})
-    _apply_sets(doc, supervision_update("progress-recorded", {**records[1], "week": "2026-W47", "seq": 4}))
+    _apply_sets(doc, supervision_facts("progress-recorded", {**records[1], "week": "2026-W47", "seq": 4}))
     assert latest_progress(doc["progress"])[0] == "2026-W48"  # a backfilled earlier week is not the latest
 
 
 def test_a_week_stored_before_records_were_numbered_still_reads():
     doc = {"progress": {"2026-W47": {"percent": 60, "note": "旧"}}}
     assert latest_progress(doc["progress"]) == ("2026-W47", {"percent": 60, "note": "旧"})
-    _apply_sets(doc, supervision_update(
+    _apply_sets(doc, supervision_facts(
         "progress-recorded", {"issue_id": "i", "week": "2026-W47", "note": "新", "percent": 70, "seq": 5}))
     assert latest_progress(doc["progress"])[1]["percent"] == 70

@@ -1,9 +1,16 @@
 """Domain events → integration events (CloudEvents of the contract).
 
+Every domain event type has exactly one entry in `MAPPERS`; an event without one raises
+UnmappedEvent instead of being dropped, so a new domain event cannot silently go unpublished
+(tests/unit/meetings/test_integration_mapping.py checks the table against domain/events.py).
+
 Every event id is derived from what caused it (event_id, in the producer's namespace), so a replayed command, a
 relay that publishes twice or a second replica doing the same job yields the same id."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from fourx_contracts.envelope import CloudEvent, event_id, new_event
 from fourx_contracts.events import (
@@ -96,20 +103,37 @@ def activity_held(activity: Activity, correlationid: str | None) -> CloudEvent:
                   correlationid)
 
 
-def day_events(day: ActivityDay, correlationid: str | None) -> list[CloudEvent]:
+# One mapper per domain event type: (aggregate that raised it, the event, correlation id).
+Mapper = Callable[[Any, Any, str | None], CloudEvent]
+
+MAPPERS: dict[type, Mapper] = {
+    events.DirectoryChanged: lambda directory, e, c: directory_updated(e.district, directory, e.version, c),
+    events.ActivityDayScheduled: lambda day, e, c: meeting_scheduled(day, c),
+    events.TopicProposed: lambda day, e, c: topic_proposed(day, e.topic_id, c),
+    events.TopicSelected: lambda day, e, c: topic_selected(day, e.topic_id, c),
+    events.ActivityDayHeld: lambda day, e, c: meeting_held(day, c),
+    events.ActivityHeld: lambda activity, e, c: activity_held(activity, c),
+}
+
+
+class UnmappedEvent(LookupError):
+    """A domain event with no integration mapper: a programming error, never skipped."""
+
+
+def integration_events(aggregate: Any, raised: Iterable[object], correlationid: str | None) -> list[CloudEvent]:
+    """The integration events for what `aggregate` raised, in order."""
     out = []
-    for event in day.pending_events:
-        if isinstance(event, events.ActivityDayScheduled):
-            out.append(meeting_scheduled(day, correlationid))
-        elif isinstance(event, events.TopicProposed):
-            out.append(topic_proposed(day, event.topic_id, correlationid))
-        elif isinstance(event, events.TopicSelected):
-            out.append(topic_selected(day, event.topic_id, correlationid))
-        elif isinstance(event, events.ActivityDayHeld):
-            out.append(meeting_held(day, correlationid))
+    for event in raised:
+        mapper = MAPPERS.get(type(event))
+        if mapper is None:
+            raise UnmappedEvent(f"no integration event is mapped for {type(event).__qualname__}")
+        out.append(mapper(aggregate, event, correlationid))
     return out
 
 
+def day_events(day: ActivityDay, correlationid: str | None) -> list[CloudEvent]:
+    return integration_events(day, day.pending_events, correlationid)
+
+
 def activity_events(activity: Activity, correlationid: str | None) -> list[CloudEvent]:
-    return [activity_held(activity, correlationid) for e in activity.pending_events
-            if isinstance(e, events.ActivityHeld)]
+    return integration_events(activity, activity.pending_events, correlationid)

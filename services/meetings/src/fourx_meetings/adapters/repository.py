@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.directory import Directory
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, Topic, UnitRef
-from fourx_meetings.domain.supervision import SupervisionItem, latest_progress
+from fourx_meetings.domain.supervision import SupervisionFacts, SupervisionItem, latest_progress
 
 DIRECTORIES = "directories"
 ACTIVITY_DAYS = "activity_days"
@@ -189,9 +189,12 @@ class SupervisionRepository:
     def __init__(self, db: AsyncDatabase):
         self._collection = db[SUPERVISION]
 
-    async def apply(self, district: str, issue_id: str, event_id: str, update: dict[str, Any]) -> bool:
+    async def apply(self, district: str, issue_id: str, event_id: str, facts: SupervisionFacts) -> bool:
         """Apply one event's facts once: the event id is remembered in the document, and a
         document that already saw it is not matched. Returns False for a duplicate."""
+        update: dict[str, Any] = {"$set": facts.fields}
+        if facts.at_least:
+            update["$max"] = facts.at_least
         try:
             result = await self._collection.update_one(
                 {"_id": _key(district, issue_id), "seen": {"$ne": event_id}},
@@ -209,10 +212,10 @@ class SupervisionRepository:
         cursor = self._collection.find({"district": district, "$or": [
             {"community_id": community_id},
             {"responsible.kind": "community", "responsible.id": community_id}]})
-        return [_item(doc) async for doc in cursor]
+        return [supervision_item_from_document(doc) async for doc in cursor]
 
 
-def _item(doc: dict[str, Any]) -> SupervisionItem:
+def supervision_item_from_document(doc: dict[str, Any]) -> SupervisionItem:
     def d(value: Any) -> date | None:
         return date.fromisoformat(value) if isinstance(value, str) else None
 

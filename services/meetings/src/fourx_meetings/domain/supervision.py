@@ -6,7 +6,7 @@ status is derived from all of them, so any order of the same facts gives the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -70,6 +70,43 @@ def latest_progress(progress: dict[str, Any]) -> tuple[str, dict[str, Any]] | No
     entry = progress[week] or {}
     records = entry.get("records") or {}
     return week, records[max(records)] if records else entry
+
+
+@dataclass(frozen=True)
+class SupervisionFacts:
+    """What one issues-service event adds to an item's record in the read model: `fields` are
+    set (a dotted path reaches into nested records, see progress_path) and `at_least` only
+    ever raise a number. Neither depends on what is already there, so applying the same
+    facts in any order, any number of times, gives the same record."""
+
+    fields: dict[str, Any]
+    at_least: dict[str, int] = field(default_factory=dict)
+
+    def apply_to(self, record: dict[str, Any]) -> None:
+        """Apply to a plain record, as the store applies them to its document."""
+        for path, value in self.fields.items():
+            *parents, leaf = path.split(".")
+            target = record
+            for key in parents:
+                target = target.setdefault(key, {})
+            target[leaf] = value
+        for name, value in self.at_least.items():
+            record[name] = value if record.get(name) is None else max(record[name], value)
+
+
+def supervision_facts(topic: str, data: dict[str, Any]) -> SupervisionFacts:
+    """The facts one issues-service event (its topic and JSON payload) adds to its item."""
+    if topic == "issue-raised":
+        return SupervisionFacts({k: data.get(k) for k in ("title", "community_id", "street_id", "responsible",
+                                                          "due_date", "owner")})
+    if topic == "progress-recorded":
+        return SupervisionFacts({progress_path(data["week"], data.get("seq")): {
+            "percent": data["percent"], "note": data["note"], "seq": data.get("seq")}})
+    if topic == "issue-resolved":
+        return SupervisionFacts({"resolved_on": data["resolved_on"], "resolution": data["resolution"]})
+    if topic == "issue-overdue":
+        return SupervisionFacts({"due_date_overdue": data["due_date"]}, at_least={"days_overdue": data["days_overdue"]})
+    raise ValueError(f"not a supervision event: {topic}")
 
 
 _STATUS_TEXT = {"open": "未开始", "in_progress": "推进中", "overdue": "已逾期", "resolved": "已办结"}

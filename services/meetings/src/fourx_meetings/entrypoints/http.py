@@ -24,7 +24,7 @@ from fourx_meetings.domain.model import UnitRef
 from fourx_meetings.domain.roles import Actor
 from fourx_meetings.entrypoints import views
 from fourx_meetings.service_layer import handlers
-from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
+from fourx_meetings.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/districts/{district}")
 T = TypeVar("T")
@@ -35,7 +35,7 @@ def _service(request: Request):
     return request.app.state.service
 
 
-def _uow(request: Request) -> MongoUnitOfWork:
+def _uow(request: Request) -> UnitOfWork:
     return _service(request).unit_of_work()
 
 

@@ -1,4 +1,6 @@
-"""Use cases of the meetings service: plain async functions over a unit of work.
+"""Use cases of the meetings service: plain async functions over the abstract UnitOfWork
+(service_layer/unit_of_work.py), so they run on MongoDB in the service and on in-memory fakes
+in unit tests.
 
 Every command is safe to replay: ids are derived from the command when the caller gives
 none, an identical second call changes nothing and publishes nothing, and concurrent writers
@@ -17,15 +19,15 @@ from fourx_contracts.outbound import OutboundPolicy
 
 from fourx_meetings.adapters import integration
 from fourx_meetings.adapters.repository import ConcurrentChange
-from fourx_meetings.domain import roles
+from fourx_meetings.domain import events, roles
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date, meeting_id_for
 from fourx_meetings.domain.directory import Directory, parse_directory
 from fourx_meetings.domain.errors import DomainError, Invalid, NotFound
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, UnitRef
 from fourx_meetings.domain.roles import Actor
-from fourx_meetings.domain.supervision import progress_path, report_form
-from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
+from fourx_meetings.domain.supervision import report_form, supervision_facts
+from fourx_meetings.service_layer.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 _ATTEMPTS = 5
@@ -51,7 +53,7 @@ class ImportDirectory:
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
 
-async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[Directory, int, bool]:
+async def import_directory(cmd: ImportDirectory, uow: UnitOfWork) -> tuple[Directory, int, bool]:
     """Validate (DirectoryInvalid with lines), store, publish the whole snapshot. Importing
     content identical to what is stored publishes nothing. Returns (directory, version, changed)."""
     # Off the event loop: a large file takes seconds to read, and the loop serves everyone.
@@ -61,8 +63,9 @@ async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[
         _, version, stored_hash = await uow.directories.get(cmd.district)
         if stored_hash == directory.content_hash():
             return directory, version, False
-        event = integration.directory_updated(cmd.district, directory, version + 1, cmd.correlationid)
-        new_version = await uow.directories.save(cmd.district, directory, version, [event])
+        changed = [events.DirectoryChanged(cmd.district, version + 1)]
+        outgoing = integration.integration_events(directory, changed, cmd.correlationid)
+        new_version = await uow.directories.save(cmd.district, directory, version, outgoing)
         return directory, new_version, True
 
     result = await _retrying(run)
@@ -71,7 +74,7 @@ async def import_directory(cmd: ImportDirectory, uow: MongoUnitOfWork) -> tuple[
     return result
 
 
-async def _directory(uow: MongoUnitOfWork, district: str) -> Directory:
+async def _directory(uow: UnitOfWork, district: str) -> Directory:
     directory, _, _ = await uow.directories.get(district)
     if directory is None:
         raise DomainError(f"district {district} has no organisation directory yet; import it first")
@@ -88,7 +91,7 @@ class ScheduleActivityDay:
     correlationid: str | None = None
 
 
-async def schedule_activity_day(cmd: ScheduleActivityDay, uow: MongoUnitOfWork,
+async def schedule_activity_day(cmd: ScheduleActivityDay, uow: UnitOfWork,
                                 default_venue: str = "") -> tuple[ActivityDay, bool]:
     """Schedule the month's activity day once. The meeting id is derived from the month, so
     replicas and repeated triggers find it already there (insert-if-absent); returns (day, created)."""
@@ -109,7 +112,7 @@ async def schedule_activity_day(cmd: ScheduleActivityDay, uow: MongoUnitOfWork,
     return day, True
 
 
-async def schedule_due_months(uow: MongoUnitOfWork, today: date, default_venue: str = "") -> int:
+async def schedule_due_months(uow: UnitOfWork, today: date, default_venue: str = "") -> int:
     """The periodic job: this month's and next month's activity day for every district with a
     directory. Safe to run on every replica at once. Returns how many it created."""
     months = [(today.year, today.month), (today.year + today.month // 12, today.month % 12 + 1)]
@@ -122,7 +125,7 @@ async def schedule_due_months(uow: MongoUnitOfWork, today: date, default_venue: 
 
 
 # --- changes to one activity day ---------------------------------------------------------------
-async def _change_day(uow: MongoUnitOfWork, district: str, meeting_id: str, correlationid: str | None,
+async def _change_day(uow: UnitOfWork, district: str, meeting_id: str, correlationid: str | None,
                       change: Callable[[ActivityDay, Directory], bool]) -> tuple[ActivityDay, bool]:
     """Load, apply, save with the events it raised; nothing saved when nothing changed."""
     directory = await _directory(uow, district)
@@ -154,7 +157,7 @@ class ProposeTopic:
     correlationid: str | None = None
 
 
-async def propose_topic(cmd: ProposeTopic, uow: MongoUnitOfWork) -> tuple[ActivityDay, str, bool]:
+async def propose_topic(cmd: ProposeTopic, uow: UnitOfWork) -> tuple[ActivityDay, str, bool]:
     topic_id_holder: list[str] = []
 
     def change(day: ActivityDay, directory: Directory) -> bool:
@@ -177,7 +180,7 @@ class SelectTopic:
     correlationid: str | None = None
 
 
-async def select_topic(cmd: SelectTopic, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+async def select_topic(cmd: SelectTopic, uow: UnitOfWork) -> tuple[ActivityDay, bool]:
     def change(day: ActivityDay, directory: Directory) -> bool:
         roles.check_office(directory, cmd.actor)
         return day.select_topic(cmd.topic_id)
@@ -195,7 +198,7 @@ class RecordReport:
     actor: Actor
 
 
-async def record_report(cmd: RecordReport, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+async def record_report(cmd: RecordReport, uow: UnitOfWork) -> tuple[ActivityDay, bool]:
     """Item 1. The report keeps the community's supervision items as they stood (closed loop)."""
     day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
     form = await community_report_form(cmd.district, cmd.meeting_id, cmd.community_id, uow) if day else None
@@ -218,7 +221,7 @@ class RecordComment:
     actor: Actor
 
 
-async def record_comment(cmd: RecordComment, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+async def record_comment(cmd: RecordComment, uow: UnitOfWork) -> tuple[ActivityDay, bool]:
     """Item 2."""
     def change(day: ActivityDay, directory: Directory) -> bool:
         roles.check_comment(directory, cmd.actor, cmd.community_id)
@@ -238,7 +241,7 @@ class AssignTask:
     task_id: str | None = None
 
 
-async def assign_task(cmd: AssignTask, uow: MongoUnitOfWork) -> tuple[ActivityDay, str, bool]:
+async def assign_task(cmd: AssignTask, uow: UnitOfWork) -> tuple[ActivityDay, str, bool]:
     """Item 3."""
     task_id = cmd.task_id or "tk-" + deterministic_id("task", cmd.district, cmd.meeting_id, cmd.title,
                                                       cmd.assigned_to.kind, cmd.assigned_to.id)[:13]
@@ -261,7 +264,7 @@ class RecordSummary:
     actor: Actor
 
 
-async def record_summary(cmd: RecordSummary, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+async def record_summary(cmd: RecordSummary, uow: UnitOfWork) -> tuple[ActivityDay, bool]:
     """Item 4."""
     def change(day: ActivityDay, directory: Directory) -> bool:
         roles.check_summary(directory, cmd.actor)
@@ -280,7 +283,7 @@ class CloseActivityDay:
     correlationid: str | None = None
 
 
-async def close_activity_day(cmd: CloseActivityDay, uow: MongoUnitOfWork) -> tuple[ActivityDay, bool]:
+async def close_activity_day(cmd: CloseActivityDay, uow: UnitOfWork) -> tuple[ActivityDay, bool]:
     """Refused (CloseRefused) while anything is missing; publishes `meeting-held` once."""
     def change(day: ActivityDay, directory: Directory) -> bool:
         roles.check_close(directory, cmd.actor)
@@ -291,7 +294,7 @@ async def close_activity_day(cmd: CloseActivityDay, uow: MongoUnitOfWork) -> tup
 
 # --- the closed loop --------------------------------------------------------------------------
 async def community_report_form(district: str, meeting_id: str, community_id: str,
-                                uow: MongoUnitOfWork) -> dict[str, Any]:
+                                uow: UnitOfWork) -> dict[str, Any]:
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
         raise NotFound(f"district {district} has no activity day {meeting_id!r}")
@@ -311,26 +314,10 @@ async def community_report_form(district: str, meeting_id: str, community_id: st
 SUPERVISION_TOPICS = ("issue-raised", "progress-recorded", "issue-resolved", "issue-overdue")
 
 
-def supervision_update(topic: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The facts one issues-service event adds to a supervision item, written so that any
-    order of arrival gives the same document."""
-    if topic == "issue-raised":
-        return {"$set": {k: data.get(k) for k in ("title", "community_id", "street_id", "responsible", "due_date",
-                                                  "owner")}}
-    if topic == "progress-recorded":
-        return {"$set": {progress_path(data["week"], data.get("seq")): {
-            "percent": data["percent"], "note": data["note"], "seq": data.get("seq")}}}
-    if topic == "issue-resolved":
-        return {"$set": {"resolved_on": data["resolved_on"], "resolution": data["resolution"]}}
-    if topic == "issue-overdue":
-        return {"$max": {"days_overdue": data["days_overdue"]}, "$set": {"due_date_overdue": data["due_date"]}}
-    raise ValueError(f"not a supervision event: {topic}")
-
-
 async def apply_supervision_event(district: str, topic: str, event_id: str, data: dict[str, Any],
-                                  uow: MongoUnitOfWork) -> bool:
+                                  uow: UnitOfWork) -> bool:
     """Idempotent by event id; returns False for a duplicate."""
-    return await uow.supervision.apply(district, data["issue_id"], event_id, supervision_update(topic, data))
+    return await uow.supervision.apply(district, data["issue_id"], event_id, supervision_facts(topic, data))
 
 
 # --- X activities -----------------------------------------------------------------------------
@@ -349,7 +336,7 @@ class RecordActivity:
     correlationid: str | None = None
 
 
-async def record_activity(cmd: RecordActivity, uow: MongoUnitOfWork) -> tuple[Activity, bool]:
+async def record_activity(cmd: RecordActivity, uow: UnitOfWork) -> tuple[Activity, bool]:
     directory = await _directory(uow, cmd.district)
     roles.check_office(directory, cmd.actor)
     if cmd.meeting_id is not None:
