@@ -324,7 +324,7 @@ async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
     await broker.publish(
         value,
         event.type,
-        key=key,
+        key=event.district.encode(),
         headers={"content-type": CONTENT_TYPE},
         correlation_id=event.correlationid,
     )
