@@ -16,10 +16,12 @@ SPEC_TOPICS = {
     "inspection-held", "notice-issued", "interview-scheduled", "report-requested", "report-published",
     "notification-sent",
 }
+# Topics added since v1.1, additively (README, "Contract notes: additive fields").
+ADDED_TOPICS = {"supervision-snapshot"}
 
 
 def test_catalog_is_the_contract():
-    assert set(TOPICS) == SPEC_TOPICS == set(CATALOG)
+    assert set(TOPICS) == SPEC_TOPICS | ADDED_TOPICS == set(CATALOG)
     assert dlq_topic("meeting-held") == "meeting-held.dlq"
 
 

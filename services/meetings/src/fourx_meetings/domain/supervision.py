@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from fourx_contracts.vocabulary import REPORTED_STATUS_LABELS
+
 
 @dataclass(frozen=True)
 class SupervisionItem:
@@ -72,7 +74,7 @@ def latest_progress(progress: dict[str, Any]) -> tuple[str, dict[str, Any]] | No
     return week, records[max(records)] if records else entry
 
 
-_STATUS_TEXT = {"open": "未开始", "in_progress": "推进中", "overdue": "已逾期", "resolved": "已办结"}
+_STATUS_TEXT = REPORTED_STATUS_LABELS  # the contract's vocabulary
 
 
 def report_form(items: list[SupervisionItem], community_id: str, previous_day: date | None) -> dict[str, Any]:
