@@ -16,6 +16,7 @@ from fourx_contracts import events as contract
 
 from fourx_issues.domain import events
 from fourx_issues.domain.model import Inspection, SupervisionItem, UnitRef
+from fourx_issues.domain.snapshot import Snapshot
 
 SOURCE = "/services/issues"
 
@@ -82,3 +83,16 @@ def inspection_events(inspection: Inspection, correlationid: str | None = None) 
             out.append(_event("inspection-held", inspection.district, inspection.inspection_id, data,
                               (inspection.inspection_id,), correlationid))
     return out
+
+
+def snapshot_event(snapshot: Snapshot, request_id: str | None, correlationid: str | None = None) -> CloudEvent:
+    """`supervision-snapshot`: the lights and league table a week's bulletin shows. Its id
+    derives from the request it answers (one answer per request, however often redelivered)."""
+    data = contract.SupervisionSnapshot(
+        week=snapshot.week, as_of=snapshot.as_of, request_id=request_id,
+        items=[contract.SnapshotItem(**vars(i)) for i in snapshot.items],
+        league=contract.League(streets=[contract.LeagueRow(**r) for r in snapshot.streets],
+                               communities=[contract.LeagueRow(**r) for r in snapshot.communities]))
+    cause = request_id or f"{snapshot.week}@{snapshot.as_of.isoformat()}"
+    return _event("supervision-snapshot", snapshot.district, f"{snapshot.district}:{snapshot.week}", data,
+                  (snapshot.week, cause), correlationid)
