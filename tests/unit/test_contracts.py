@@ -97,10 +97,13 @@ def test_anyone_may_ask_for_a_report():
         assert decode_record("report-requested", raw, b"d1")[0].source == source
 
 
+# "A day and five minutes ahead" is taken when the test runs, not when it is collected: the
+# whole suite runs longer than five minutes, and the unit tests come last.
 @pytest.mark.parametrize("time", [datetime(1999, 12, 31, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
-                                  datetime.now(UTC) + timedelta(days=1, minutes=5),
-                                  datetime(9999, 1, 1, tzinfo=UTC)])
+                                  timedelta(days=1, minutes=5), datetime(9999, 1, 1, tzinfo=UTC)])
 def test_an_implausible_time_is_refused(time):
+    if isinstance(time, timedelta):
+        time = datetime.now(UTC) + time
     with pytest.raises(InvalidEvent, match="time"):  # year 1 does not even parse
         decode_record("topic-selected", _held("/services/meetings", time), b"d1")
 
