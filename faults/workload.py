@@ -129,7 +129,9 @@ class Api:
         await self.http.aclose()
 
     async def call(self, service: str, method: str, path: str, district: str, person: str,
-                   json: Any = None, count: bool = True) -> dict[str, Any]:
+                   json: Any = None, count: bool = True, not_yet: tuple[int, ...] = ()) -> dict[str, Any]:
+        """`not_yet`: statuses that mean "this service has not heard of it yet" (it learns over
+        Kafka), retried like a 409 rather than taken as a refusal."""
         # "ops": the operator the local stack configures (FOURX_AUTH_OPERATORS), for the clock.
         subject, roles = (DEMO_OPERATOR, []) if person == "ops" else (person, PEOPLE[person][0])
         headers = {"Authorization": f"Bearer {issue_token(subject, district, roles)}"}
@@ -145,7 +147,7 @@ class Api:
                         await asyncio.sleep(self.pace)  # people take their time; faults land mid-flow
                     return response.json() if response.content else {}
                 # 409: a concurrent change (two replicas); 5xx/503: the store or broker is away.
-                if response.status_code != 409 and response.status_code < 500:
+                if response.status_code != 409 and response.status_code < 500 and response.status_code not in not_yet:
                     raise CommandFailed(f"{method} {path} → {response.status_code}: {response.text[:300]}")
                 problem = f"{response.status_code}"
             except httpx.TransportError as exc:
@@ -223,7 +225,10 @@ async def _wait_for_items(api: Api, district: str, refs: set[str], timeout: floa
     `meeting-held`); their ids are the service's to choose, so they are looked up."""
     deadline = time.monotonic() + timeout
     while True:
-        listed = await api.call("issues", "GET", f"/districts/{district}/issues", district, "p-office", count=False)
+        # 403 until the issues service has the district's directory: it comes over Kafka, and
+        # may queue behind other records (a poison's bounded retries), however fast this script is.
+        listed = await api.call("issues", "GET", f"/districts/{district}/issues", district, "p-office", count=False,
+                                not_yet=(403,))
         found = {i["source"]["ref"]: (i["issue_id"], i["responsible"]["id"])
                  for i in listed["items"] if i["source"]["ref"] in refs}
         if len(found) == len(refs):
