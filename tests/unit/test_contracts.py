@@ -117,3 +117,27 @@ def test_event_ids_live_in_their_producers_namespace():
     assert event_id("/services/issues", "a", "b") == event_id("/services/issues", "a", "b")
     assert event_id("/services/issues", "a", "b") != event_id("/services/meetings", "a", "b")
     assert event_id("/services/issues", "a", "b") != deterministic_id("a", "b")
+
+
+def test_an_event_too_large_for_its_topic_is_refused_before_it_is_sent():
+    """Refused by the broker instead, it would hold a sequence number of the idempotent
+    producer and the next record to that partition would fail (OutOfOrderSequenceNumber)."""
+    import asyncio
+
+    from aiokafka.errors import MessageSizeTooLargeError
+    from fourx_contracts.kafka import publish_event
+
+    class Broker:
+        sent: list = []
+
+        async def publish(self, value, topic, **kw):
+            self.sent.append(topic)
+
+    broker = Broker()
+    huge = new_event(type="topic-selected", source="/services/meetings", district="d1",
+                     data={"topic_id": "t", "meeting_id": "m", "title": "长" * 400_000})
+    with pytest.raises(MessageSizeTooLargeError):
+        asyncio.run(publish_event(broker, huge))
+    asyncio.run(publish_event(broker, new_event(type="topic-selected", source="/services/meetings", district="d1",
+                                                data={"topic_id": "t", "meeting_id": "m", "title": "停车难"})))
+    assert broker.sent == ["topic-selected"]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import MessageSizeTooLargeError, TopicAlreadyExistsError, for_code
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -305,10 +305,23 @@ async def send_to_dlq(broker: KafkaBroker, record: Any, gave_up: GaveUp, group_i
     await policy.until_transient_passes(publish)
 
 
+# What an event topic takes: the broker's default `message.max.bytes` (1 MiB and a few bytes of
+# batch overhead). The producers' own limit is twice that (they also write DLQ records).
+EVENT_MAX_MESSAGE_BYTES = 1024 * 1024
+
+
 async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
-    """One topic per event type, key = district, value = structured-mode CloudEvent JSON."""
+    """One topic per event type, key = district, value = structured-mode CloudEvent JSON.
+
+    A record the event topic cannot take is refused here, before it is sent: refused by the
+    broker instead, it would already hold a sequence number of the idempotent producer, and
+    the next record to the same partition would fail with OutOfOrderSequenceNumber."""
+    value = event.to_json_bytes()
+    if len(value) + len(event.district.encode()) > EVENT_MAX_MESSAGE_BYTES:
+        raise MessageSizeTooLargeError(f"{event.type} {event.id}: {len(value)} bytes, more than an event topic "
+                                       f"takes ({EVENT_MAX_MESSAGE_BYTES})")
     await broker.publish(
-        event.to_json_bytes(),
+        value,
         event.type,
         key=event.district.encode(),
         headers={"content-type": CONTENT_TYPE},
