@@ -21,7 +21,10 @@ CLOCK_DAY = date(2026, 11, 10)
 
 
 @pytest_asyncio.fixture(scope="session")
-async def notify(kafka_as: Callable[[str], KafkaSettings], mongo_settings: MongoSettings) -> AsyncIterator[NotifyService]:
+async def notify(kafka_as: Callable[[str], KafkaSettings], mongo_settings: MongoSettings,
+                 issues: IssuesService) -> AsyncIterator[NotifyService]:
+    # The issues service runs whenever notify does: it answers every bulletin request with the
+    # week's lights and league (`supervision-snapshot`), which the bulletin waits for.
     service = NotifyService(kafka_as("notify"), mongo_settings, NotifySettings(database="it_notify", catch_up_seconds=20))
     await service.start()
     yield service

@@ -12,6 +12,7 @@ from fourx_contracts.envelope import CloudEvent, undeclared_fields
 from fourx_contracts.events import CATALOG, validate_payload
 from fourx_issues.adapters import integration as issues_integration
 from fourx_issues.domain.model import Finding, Inspection, Source, SupervisionItem, UnitRef as IssuesUnit
+from fourx_issues.domain.snapshot import take_snapshot
 from fourx_meetings.adapters import integration as meetings_integration
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date
@@ -73,8 +74,10 @@ def issues_events() -> list[CloudEvent]:
                                  units=[IssuesUnit("community", "c1")])
     inspection.hold(findings=[Finding("台账不全", IssuesUnit("community", "c1"), "补台账", date(2026, 12, 9)),
                               Finding("好")], held_on=TODAY)
+    snapshot = take_snapshot(D, "2026-W48", [done, late], today=TODAY, streets=["s1"], communities=["c1"])
     return (issues_integration.item_events(done) + issues_integration.item_events(late)
-            + issues_integration.inspection_events(inspection))
+            + issues_integration.inspection_events(inspection)
+            + [issues_integration.snapshot_event(snapshot, request_id="r1")])
 
 
 class _Store:
@@ -86,6 +89,9 @@ class _Store:
 
     async def titles(self, district, event_types, key):
         return {}
+
+    async def snapshot(self, district, week, request_id=None):
+        return None
 
 
 class _Bulletins:
@@ -125,7 +131,7 @@ def test_meetings_sends_only_declared_fields():
 
 def test_issues_sends_only_declared_fields():
     assert _check(issues_events()) == {"issue-raised", "progress-recorded", "issue-resolved", "issue-overdue",
-                                       "notice-issued", "interview-scheduled", "inspection-held"}
+                                       "notice-issued", "interview-scheduled", "inspection-held", "supervision-snapshot"}
 
 
 async def test_notify_sends_only_declared_fields():

@@ -25,6 +25,13 @@ The additive fields, by topic (the `# additive` comments below mark them in the 
   issue-resolved      claimed_on
   notice-issued       number (督办〔YYYY〕第N号)
   report-published    number (第N期), title, content_hash (sha256 hex of the Markdown)
+
+New topic (v1.2, additive: a new topic, no field of an old one changed):
+  supervision-snapshot  (producer issues) week, as_of, request_id, items[] (issue_id, status, light,
+                      reason, reason_text, percent, on_time), league.streets[] / .communities[]
+                      (unit_id, rank, items, closed, decided, on_time, overdue, notices,
+                      closure_rate, on_time_rate). The issues service answers every
+                      `report-requested` with one, so the bulletin shows its lights and ranks.
 """
 
 from __future__ import annotations
@@ -35,17 +42,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from fourx_contracts.envelope import CloudEvent, InvalidEvent, _short
+# The names (and their Chinese labels) are defined once, in vocabulary.py; re-exported here.
+from fourx_contracts.vocabulary import (ActivityKind, InspectionKind, ItemStatus, LightColour,  # noqa: F401
+                                        LightReason, ReportedStatus, Role, SourceKind, UnitKind)
 
 IsoWeek = Annotated[str, Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")]
-UnitKind = Literal["district", "street", "community", "department"]
-Role = Literal[
-    "community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
-    "dept_main_leader", "dept_responsible_leader", "dept_section_chief", "org_deputy_head",
-    "party_office",
-]
-ActivityKind = Literal[
-    "experience_sharing", "collective_diagnosis", "case_teaching", "study_visit", "site_observation",
-]
 
 
 class Payload(BaseModel):
@@ -172,7 +173,7 @@ class ReportedItem(Payload):
 
     issue_id: str
     title: str = ""
-    status: Literal["open", "in_progress", "overdue", "resolved"]
+    status: ReportedStatus
     due_date: date | None = None
     responsible: Unit | None = None
     progress: ReportedProgress | None = None
@@ -234,7 +235,7 @@ class ActivityHeld(Payload):
 
 # --- issues -----------------------------------------------------------------------------
 class IssueSource(Payload):
-    kind: Literal["meeting_task", "diagnosis", "community", "inspection"]
+    kind: SourceKind
     ref: str
 
 
@@ -278,7 +279,7 @@ class IssueOverdue(Payload):
 class InspectionHeld(Payload):
     inspection_id: str
     date: date
-    kind: Literal["site_observation", "visit_talk", "field_supervision"]
+    kind: InspectionKind
     units: list[Unit]
     findings: Any
 
@@ -300,6 +301,50 @@ class InterviewScheduled(Payload):
     person_id: str
     reason: str
     scheduled_for: date | datetime
+
+
+class SnapshotItem(Payload):
+    """One supervision item as the issues service judges it on the snapshot's `as_of` day."""
+
+    issue_id: str
+    status: ItemStatus
+    light: LightColour | None  # None: closed (verified), no light
+    reason: LightReason | None  # which rule gave the light (None with no light)
+    reason_text: str = ""  # the reason in words people read (Chinese), with its figures
+    percent: int = Field(0, ge=0, le=100)  # the latest week's record
+    on_time: bool | None = None  # decided items: closed with the resolution claimed by the due date
+
+
+class LeagueRow(Payload):
+    """One street's or community's row of the league table (排名表), in the issues service's order."""
+
+    unit_id: str
+    rank: int = Field(ge=1)
+    items: int = Field(ge=0)
+    closed: int = Field(ge=0)
+    decided: int = Field(ge=0)
+    on_time: int = Field(ge=0)
+    overdue: int = Field(ge=0)
+    notices: int = Field(ge=0)
+    closure_rate: float | None = Field(None, ge=0, le=1)
+    on_time_rate: float | None = Field(None, ge=0, le=1)
+
+
+class League(Payload):
+    streets: list[LeagueRow] = Field(default_factory=list)
+    communities: list[LeagueRow] = Field(default_factory=list)
+
+
+class SupervisionSnapshot(Payload):
+    """The lights and the league table of one district, as of one day, for one week's bulletin
+    (new topic, v1.2, producer issues). The issues service owns these rules; a consumer
+    renders what it is told and computes none of it."""
+
+    week: IsoWeek
+    as_of: date  # the day the lights and the league are judged on: min(issues' today, the week's Sunday)
+    request_id: str | None = None  # the `report-requested` id it answers (None: published unasked)
+    items: list[SnapshotItem] = Field(default_factory=list)
+    league: League = Field(default_factory=League)
 
 
 # --- reports ----------------------------------------------------------------------------
@@ -359,6 +404,7 @@ CATALOG: dict[str, type[Payload]] = {
     "inspection-held": InspectionHeld,
     "notice-issued": NoticeIssued,
     "interview-scheduled": InterviewScheduled,
+    "supervision-snapshot": SupervisionSnapshot,
     "report-requested": ReportRequested,
     "report-published": ReportPublished,
     "notification-sent": NotificationSent,

@@ -37,7 +37,8 @@ PRINCIPALS = (ADMIN, *SERVICES, OPS)
 # What each service consumes (their subscribers; tests/unit/test_access.py checks the code).
 CONSUMES: dict[str, tuple[str, ...]] = {
     "meetings": ("issue-raised", "progress-recorded", "issue-resolved", "issue-overdue"),
-    "issues": ("meeting-held", "activity-held", "directory-updated"),
+    # report-requested: the issues service answers each with a `supervision-snapshot`.
+    "issues": ("meeting-held", "activity-held", "directory-updated", "report-requested"),
     "notify": TOPICS,
 }
 # Topics a service may write beyond those it owns: anyone-topics it sends.

@@ -40,6 +40,7 @@ PRODUCERS: dict[str, str | None] = {
     "inspection-held": "issues",
     "notice-issued": "issues",
     "interview-scheduled": "issues",
+    "supervision-snapshot": "issues",
     "report-requested": None,
     "report-published": "notify",
     "notification-sent": "notify",

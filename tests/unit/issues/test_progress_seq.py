@@ -39,7 +39,7 @@ async def test_30_40_30_in_one_week_is_three_records_with_three_ids_ending_at_30
     assert [(e.data["percent"], e.data["seq"]) for e in events] == [(30, 1), (40, 2), (30, 3)]
     assert len({e.id for e in events}) == 3
     assert [(r.week, r.percent, r.seq) for r in item.progress] == [(WEEK, 30, 3)] and item.progress_seq == 3
-    assert item.light_for(TODAY) is not None and item._last_percent() == 30
+    assert item.light_for(TODAY) is not None and item.latest_percent() == 30
     for event in events:
         assert validate_payload(event, "progress-recorded").seq == event.data["seq"]
 

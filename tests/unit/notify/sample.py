@@ -73,3 +73,29 @@ def events() -> list[StoredEvent]:
         day, week = dating(type_, data, time)
         out.append(StoredEvent(id=f"e{i}", type=type_, district="d", time=time, occurred_on=day, week=week, data=data))
     return out
+
+
+def _row(unit_id: str, rank: int, items: int, closed: int, decided: int, on_time: int, overdue: int) -> dict:
+    return {"unit_id": unit_id, "rank": rank, "items": items, "closed": closed, "decided": decided,
+            "on_time": on_time, "overdue": overdue, "notices": 0,
+            "closure_rate": closed / items if items else None, "on_time_rate": on_time / decided if decided else None}
+
+
+# What the issues service answers for the week (`supervision-snapshot`): notify renders it.
+SNAPSHOT = {
+    "week": WEEK, "as_of": "2026-11-29", "request_id": "r1",
+    "items": [
+        {"issue_id": "old", "status": "in_progress", "light": "red", "reason": "overdue",
+         "reason_text": "已逾期9天（时限2026-11-20）", "percent": 0, "on_time": False},
+        {"issue_id": "done", "status": "closed", "light": None, "reason": None, "reason_text": "已办结",
+         "percent": 100, "on_time": True},
+        {"issue_id": "new", "status": "in_progress", "light": "blue", "reason": "due_soon",
+         "reason_text": "2天内到期（2026-12-01）", "percent": 40, "on_time": None},
+        {"issue_id": "dept", "status": "open", "light": "yellow", "reason": "record_missing",
+         "reason_text": "上周（2026-W47）工作写实缺失", "percent": 0, "on_time": None},
+    ],
+    "league": {
+        "streets": [_row("s2", 1, 1, 1, 1, 1, 0), _row("s1", 2, 2, 0, 1, 0, 1)],
+        "communities": [_row("c2", 1, 1, 1, 1, 1, 0), _row("c1", 2, 2, 0, 1, 0, 1)],
+    },
+}

@@ -7,11 +7,11 @@ from fourx_notify.adapters.render import content_hash, render_docx, render_html,
 from fourx_notify.domain.bulletin import build_bulletin, street_section
 from fourx_notify.domain.stats import compute_stats
 
-from tests.unit.notify.sample import DIRECTORY, WEEK, events
+from tests.unit.notify.sample import DIRECTORY, SNAPSHOT, WEEK, events
 
 
-def view():
-    return build_bulletin(events(), district="d", week=WEEK, number=7, directory=DIRECTORY)
+def view(snapshot=SNAPSHOT):
+    return build_bulletin(events(), district="d", week=WEEK, number=7, directory=DIRECTORY, snapshot=snapshot)
 
 
 def test_supervision_list_by_street_and_community_with_lights():
@@ -24,13 +24,48 @@ def test_supervision_list_by_street_and_community_with_lights():
     assert by_id["done"]["light"] is None and by_id["done"]["status"] == "本周办结"
     assert by_id["new"]["status"] == "本周新增"
     assert [s["name"] for s in sup["streets"]] == ["华林街道", "东街街道", "区直及部门"]
+    assert by_id["dept"]["light"] == "yellow" and by_id["dept"]["light_reason"] == "上周（2026-W47）工作写实缺失"
+    assert sup["as_of"] == "2026-11-29" and sup["lights"] == {"red": 1, "yellow": 1, "blue": 1, "green": 0}
+
+
+def test_the_bulletin_shows_the_issues_services_lights_and_ranks_not_its_own():
+    """Notify has no light or league rule: it shows what the snapshot says, even where the
+    events alone would suggest otherwise (here: an item due in 2 days told green, ranks swapped)."""
+    told = {**SNAPSHOT, "items": [{**i, "light": "green", "reason": "on_track", "reason_text": "按计划推进"}
+                                  if i["issue_id"] == "new" else i for i in SNAPSHOT["items"]],
+            "league": {"streets": [{**r, "rank": 3 - r["rank"]} for r in SNAPSHOT["league"]["streets"]],
+                       "communities": []}}
+    v = view(told)
+    new = next(i for s in v["supervision"]["streets"] for c in s["communities"] for i in c["items"]
+               if i["issue_id"] == "new")
+    assert new["light"] == "green" and new["light_label"] == "🟢绿灯"
+    assert [(r["unit_id"], r["rank"]) for r in v["league"]["streets"]] == [("s1", 1), ("s2", 2)]
+
+
+def test_without_a_snapshot_there_are_no_lights_and_no_league_and_the_bulletin_says_so():
+    v = view(None)
+    items = [i for s in v["supervision"]["streets"] for i in s["street_items"]]
+    items += [i for s in v["supervision"]["streets"] for c in s["communities"] for i in c["items"]]
+    assert items and all(i["light"] is None and i["light_label"] == "—" for i in items)
+    assert v["league"]["streets"] == [] and v["league"]["communities"] == []
+    assert "督办系统未提供本周预警灯与排名" in render_markdown(v, compute_stats(events(), WEEK))
+
+
+def test_a_claimed_item_reads_as_awaiting_verification():
+    told = {**SNAPSHOT, "items": [{**i, "status": "resolved", "light": "green", "reason": "claimed",
+                                   "reason_text": "已报办结，待核验"} if i["issue_id"] == "old" else i
+                                  for i in SNAPSHOT["items"]]}
+    v = view(told)
+    old = next(i for s in v["supervision"]["streets"] for c in s["communities"] for i in c["items"]
+               if i["issue_id"] == "old")
+    assert old["status"] == "已报办结待核验" and old["light"] == "green"
 
 
 def test_league_table_rates():
     rows = {r["unit_id"]: r for r in view()["league"]["streets"]}
     assert rows["s2"]["closure_rate"] == "100.0%" and rows["s2"]["on_time_rate"] == "100.0%"
     assert rows["s1"]["closure_rate"] == "0.0%" and rows["s1"]["on_time_rate"] == "0.0%"
-    assert rows["s2"]["rank"] == 1
+    assert rows["s2"]["rank"] == 1 and rows["s1"]["rank"] == 2
 
 
 def test_next_weeks_deadlines():
@@ -75,7 +110,7 @@ def _progress(i: int, percent: int, seq: int | None, week: str = WEEK, minute: i
 
 
 def _percent_of_dept(extra) -> int:
-    v = build_bulletin(events() + extra, district="d", week=WEEK, number=7, directory=DIRECTORY)
+    v = build_bulletin(events() + extra, district="d", week=WEEK, number=7, directory=DIRECTORY)  # no snapshot
     return next(i for s in v["supervision"]["streets"] for i in s["street_items"] if i["issue_id"] == "dept")["percent"]
 
 

@@ -35,6 +35,9 @@ class NotifySettings(BaseSettings):
     # Then how long the district's stream must stay quiet: events that earlier events cause
     # in other services (an activity day's tasks become supervision items) follow moments later.
     settle_seconds: float = 1.0
+    # Then how long it waits for the issues service's answer, the week's lights and league
+    # (`supervision-snapshot`); notify computes neither itself.
+    snapshot_wait_seconds: float = 15.0
     batch_max_records: int = 500
     timezone: str = DEFAULT_TZ
 

@@ -16,12 +16,11 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from fourx_contracts.vocabulary import ITEM_STATUS_LABELS, label, light_label
 
 from fourx_local.demo.context import DemoContext
 from fourx_local.demo.failure import http_error
 
-LIGHTS = {"green": "绿灯", "blue": "蓝灯", "yellow": "黄灯", "red": "红灯", None: "无灯（已核销）"}
-STATUS = {"open": "待办", "in_progress": "办理中", "resolved": "已办结待核", "closed": "已核销"}
 CHAIN = ("issue-overdue", "notice-issued", "interview-scheduled")
 
 
@@ -154,7 +153,7 @@ async def run(ctx: DemoContext) -> None:
             async with as_owner(item) as owner:
                 recorded = await _ok(await owner.post(f"/districts/{d}/issues/{item['issue_id']}/progress",
                                                       json={"week": week, "note": note, "percent": percent}))
-            ctx.done(f"{week} 写实：{item['title']} — {percent}%（{note}），预警：{LIGHTS[recorded['light']]}")
+            ctx.done(f"{week} 写实：{item['title']} — {percent}%（{note}），预警：{light_label(recorded['light'])}")
 
         # 3. One item resolved by the unit and verified by the Party-building office.
         ctx.step("责任单位报结，区委党建办核销")
@@ -162,7 +161,7 @@ async def run(ctx: DemoContext) -> None:
             await _ok(await owner.post(f"/districts/{d}/issues/{resolved_item['issue_id']}/resolution",
                                        json={"resolution": "方案落地，居民满意度回访通过"}))
         closed = await _ok(await office.post(f"/districts/{d}/issues/{resolved_item['issue_id']}/verification"))
-        ctx.done(f"{closed['title']}：{STATUS[closed['status']]}（issue-resolved）")
+        ctx.done(f"{closed['title']}：{label(ITEM_STATUS_LABELS, closed['status'])}（issue-resolved）")
 
         # 4. One item goes overdue under a simulated clock and climbs the ladder.
         due = date.fromisoformat(overdue_item["due_date"])
@@ -174,7 +173,7 @@ async def run(ctx: DemoContext) -> None:
         notice = item["notice"]
         if notice is None:
             raise RuntimeError(f"{item['title']} 逾期后未生成督办通知：{report}")
-        ctx.done(f"预警：{LIGHTS[item['light']]}；逾期 {len(report['overdue'])} 项（issue-overdue）")
+        ctx.done(f"预警：{light_label(item['light'])}；逾期 {len(report['overdue'])} 项（issue-overdue）")
         ctx.done(f"督办通知 {notice['number']} → {unit_name(notice['to'])}"
                  f"（{names.get(notice['to_person'], notice['to_person'] or '单位负责人')}），"
                  f"要求 {notice['respond_by']} 前反馈（notice-issued）")
@@ -225,7 +224,7 @@ async def run(ctx: DemoContext) -> None:
         counts: dict[str | None, int] = {}
         for i in listing["items"]:
             counts[i["light"]] = counts.get(i["light"], 0) + 1
-        ctx.done("，".join(f"{LIGHTS[k]} {v} 项" for k, v in sorted(counts.items(), key=lambda kv: str(kv[0]))))
+        ctx.done("，".join(f"{light_label(k)} {v} 项" for k, v in sorted(counts.items(), key=lambda kv: str(kv[0]))))
         league = await _ok(await office.get(f"/districts/{d}/league",
                                             params={"by": "street", "today": after_respond_by.isoformat()}))
         for row in league["rows"][:5]:

@@ -23,6 +23,7 @@ from fourx_contracts import events as contract
 
 from fourx_issues.domain import events
 from fourx_issues.domain.model import Inspection, SupervisionItem, UnitRef
+from fourx_issues.domain.snapshot import Snapshot
 
 SOURCE = "/services/issues"
 
@@ -131,3 +132,16 @@ def item_events(item: SupervisionItem, correlationid: str | None = None) -> list
 
 def inspection_events(inspection: Inspection, correlationid: str | None = None) -> list[CloudEvent]:
     return integration_events(inspection, inspection.pending_events, correlationid)
+
+
+def snapshot_event(snapshot: Snapshot, request_id: str | None, correlationid: str | None = None) -> CloudEvent:
+    """`supervision-snapshot`: the lights and league table a week's bulletin shows. Its id
+    derives from the request it answers (one answer per request, however often redelivered)."""
+    data = contract.SupervisionSnapshot(
+        week=snapshot.week, as_of=snapshot.as_of, request_id=request_id,
+        items=[contract.SnapshotItem(**vars(i)) for i in snapshot.items],
+        league=contract.League(streets=[contract.LeagueRow(**r) for r in snapshot.streets],
+                               communities=[contract.LeagueRow(**r) for r in snapshot.communities]))
+    cause = request_id or f"{snapshot.week}@{snapshot.as_of.isoformat()}"
+    return _event("supervision-snapshot", snapshot.district, f"{snapshot.district}:{snapshot.week}", data,
+                  (snapshot.week, cause), correlationid)

@@ -24,6 +24,7 @@ from fourx_issues.domain.model import (
 
 ITEMS = "items"
 INSPECTIONS = "inspections"
+SNAPSHOTS = "snapshots"
 COUNTERS = "counters"
 DIRECTORIES = "directories"
 
@@ -266,5 +267,23 @@ class DirectoryRepository:
         return doc["snapshot"] if doc else None
 
 
+class SnapshotLog:
+    """The supervision snapshots published, one document per answered request, each with its
+    `supervision-snapshot` event in its outbox: stored and published like any state."""
+
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[SNAPSHOTS]
+
+    async def add(self, district: str, week: str, event: CloudEvent) -> bool:
+        """False (nothing written) when this event (same id: same request) was stored before."""
+        try:
+            await self._collection.insert_one({
+                "_id": event.id, "district": district, "week": week, "as_of": str(event.data["as_of"]),
+                OUTBOX_FIELD: [event.model_dump(mode="json")]})
+        except DuplicateKeyError:
+            return False
+        return True
+
+
 # The collections whose documents carry an outbox (for the relay).
-OUTBOX_COLLECTIONS = (ITEMS, INSPECTIONS)
+OUTBOX_COLLECTIONS = (ITEMS, INSPECTIONS, SNAPSHOTS)

@@ -16,12 +16,19 @@ weekly work records (写实). The rules, most severe first — the first that ho
 An item the unit has claimed as resolved (awaiting the office's verification) is green; a
 closed (verified) item has no light (`None`). Lights are recomputed on every read for the
 day asked about, and stored on the item by the daily check so the store shows them too.
+
+These rules live here only. The weekly bulletin (notify) shows the lights this service
+publishes in its `supervision-snapshot` events (domain/snapshot.py); it computes none.
+The colours' names and Chinese labels are the contract's (`fourx_contracts.vocabulary`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+from fourx_contracts.vocabulary import ITEM_STATUS_LABELS, LIGHT_REASON_LABELS
 
 BLUE_WITHIN_DAYS = 3
 YELLOW_LAG_POINTS = 30
@@ -95,19 +102,39 @@ def expected_percent(raised_on: date, due_date: date, today: date) -> float:
     return 100.0 * elapsed / total
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """An item's light and why: the rule that held (`reason`, a vocabulary name) and the same
+    in words with its figures (`text`, Chinese, for people)."""
+
+    light: Light | None
+    reason: str | None
+    text: str
+
+
+def assess_light(*, status: str, raised_on: date, due_date: date, today: date,
+                 latest_percent: int, recorded_weeks: set[str]) -> Verdict:
+    """The light of an item on `today` by the rules above, with the rule that gave it."""
+    if status == "closed":
+        return Verdict(None, None, ITEM_STATUS_LABELS["closed"])
+    if status == "resolved":
+        return Verdict(Light.GREEN, "claimed", LIGHT_REASON_LABELS["claimed"])
+    if today > due_date:
+        return Verdict(Light.RED, "overdue", f"已逾期{(today - due_date).days}天（时限{due_date.isoformat()}）")
+    expected = expected_percent(raised_on, due_date, today)
+    if latest_percent < expected - YELLOW_LAG_POINTS:
+        return Verdict(Light.YELLOW, "lagging",
+                       f"进度{latest_percent}%，落后应达进度{expected:.0f}%超过{YELLOW_LAG_POINTS}个百分点")
+    last_week = iso_week(week_monday(today) - timedelta(days=7))
+    if raised_on < week_monday(today) and last_week not in recorded_weeks:
+        return Verdict(Light.YELLOW, "record_missing", f"上周（{last_week}）工作写实缺失")
+    if (due_date - today).days <= BLUE_WITHIN_DAYS:
+        days = (due_date - today).days
+        return Verdict(Light.BLUE, "due_soon", "今日到期" if days == 0 else f"{days}天内到期（{due_date.isoformat()}）")
+    return Verdict(Light.GREEN, "on_track", LIGHT_REASON_LABELS["on_track"])
+
+
 def compute_light(*, status: str, raised_on: date, due_date: date, today: date,
                   latest_percent: int, recorded_weeks: set[str]) -> Light | None:
-    if status == "closed":
-        return None
-    if status == "resolved":
-        return Light.GREEN
-    if today > due_date:
-        return Light.RED
-    lagging = latest_percent < expected_percent(raised_on, due_date, today) - YELLOW_LAG_POINTS
-    last_week = iso_week(week_monday(today) - timedelta(days=7))
-    last_week_missing = raised_on < week_monday(today) and last_week not in recorded_weeks
-    if lagging or last_week_missing:
-        return Light.YELLOW
-    if (due_date - today).days <= BLUE_WITHIN_DAYS:
-        return Light.BLUE
-    return Light.GREEN
+    return assess_light(status=status, raised_on=raised_on, due_date=due_date, today=today,
+                        latest_percent=latest_percent, recorded_weeks=recorded_weeks).light

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from fourx_contracts.vocabulary import INSPECTION_KINDS, ITEM_STATUSES, SOURCE_KINDS, UNIT_KINDS  # noqa: F401
+
 from fourx_issues.domain import events
-from fourx_issues.domain.lights import (Light, compute_light, iso_week, missing_week_count, missing_weeks,
+from fourx_issues.domain.lights import (Light, Verdict, assess_light, iso_week, missing_week_count, missing_weeks,
                                         monday_of)
 
-OPEN, IN_PROGRESS, RESOLVED, CLOSED = "open", "in_progress", "resolved", "closed"
-STATUSES = (OPEN, IN_PROGRESS, RESOLVED, CLOSED)
-SOURCE_KINDS = ("meeting_task", "diagnosis", "community", "inspection")
-UNIT_KINDS = ("district", "street", "community", "department")
+OPEN, IN_PROGRESS, RESOLVED, CLOSED = ITEM_STATUSES
+STATUSES = ITEM_STATUSES
 
 
 class DomainError(Exception):
@@ -142,8 +142,12 @@ class SupervisionItem:
         return {r.week for r in self.progress}
 
     def light_for(self, today: date) -> Light | None:
-        return compute_light(status=self.status, raised_on=self.raised_on, due_date=self.due_date, today=today,
-                             latest_percent=self._last_percent(), recorded_weeks=self.recorded_weeks())
+        return self.verdict(today).light
+
+    def verdict(self, today: date) -> Verdict:
+        """The light on `today` and the rule that gave it (domain/lights.py)."""
+        return assess_light(status=self.status, raised_on=self.raised_on, due_date=self.due_date, today=today,
+                            latest_percent=self.latest_percent(), recorded_weeks=self.recorded_weeks())
 
     def missing_weeks(self, today: date) -> list[str]:
         if self.status == CLOSED:
@@ -153,7 +157,7 @@ class SupervisionItem:
     def missing_week_count(self, today: date) -> int:
         return 0 if self.status == CLOSED else missing_week_count(self.raised_on, today, self.recorded_weeks())
 
-    def _last_percent(self) -> int:
+    def latest_percent(self) -> int:
         # The latest week's record says where the work stands (progress may be revised down).
         return max(self.progress, key=lambda r: r.week).percent if self.progress else 0
 
@@ -289,9 +293,6 @@ class SupervisionItem:
         if not outcome.strip():
             raise DomainError("outcome: say what the interview concluded")
         self.interview.outcome, self.interview.outcome_recorded_on = outcome, today
-
-
-INSPECTION_KINDS = ("site_observation", "visit_talk", "field_supervision")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Kafka subscribers of the issues service: tasks and outcomes become supervision items."""
+"""Kafka subscribers of the issues service: tasks and outcomes become supervision items; a
+bulletin request (`report-requested`) is answered with the week's lights and league table."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
+from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld, ReportRequested
 from fourx_contracts.kafka import ReceivedEvent, subscribe_events
 
 from fourx_issues.service_layer import handlers
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from fourx_issues.bootstrap import IssuesService
 
 GROUP = "fourx-issues"
-TOPICS = ("meeting-held", "activity-held", "directory-updated")
+TOPICS = ("meeting-held", "activity-held", "directory-updated", "report-requested")
 
 
 def register(service: "IssuesService") -> None:
@@ -28,5 +29,9 @@ def register(service: "IssuesService") -> None:
             await handlers.on_activity_held(district, payload, received.envelope.correlationid, uow)
         elif isinstance(payload, DirectoryUpdated):
             await handlers.on_directory_updated(district, payload, uow)
+        elif isinstance(payload, ReportRequested):
+            await handlers.publish_snapshot(uow, district, payload.week, today=service.clock.today(),
+                                            request_id=received.envelope.id,
+                                            correlationid=received.envelope.correlationid)
 
     subscribe_events(service.runtime.broker, TOPICS, group_id=GROUP, handler=on_event)

@@ -13,10 +13,11 @@ from fourx_contracts.access import Authorized
 from fourx_contracts.auth import Caller
 from fourx_contracts.devmode import dev_mode
 from fourx_contracts.types import IsoWeek, SaneDate
+from fourx_contracts.vocabulary import InspectionKind, ItemStatus, LightColour, SourceKind, UnitKind
 from pydantic import BaseModel, Field
 
 from fourx_issues.adapters.repository import ConcurrencyConflict, item_to_document
-from fourx_issues.domain.model import STATUSES, DomainError, Finding, Inspection, SupervisionItem, Source, UnitRef
+from fourx_issues.domain.model import DomainError, Finding, Inspection, SupervisionItem, Source, UnitRef
 from fourx_issues.domain.ownership import Actor
 from fourx_issues.service_layer import handlers
 
@@ -32,7 +33,7 @@ MAX_TEXT = 5000
 
 
 class UnitIn(BaseModel):
-    kind: Literal["district", "street", "community", "department"]
+    kind: UnitKind
     id: str = ID
 
     def ref(self) -> UnitRef:
@@ -40,7 +41,7 @@ class UnitIn(BaseModel):
 
 
 class SourceIn(BaseModel):
-    kind: Literal["meeting_task", "diagnosis", "community", "inspection"] = "community"
+    kind: SourceKind = "community"
     ref: str = ID
 
 
@@ -87,7 +88,7 @@ class DailyCheckIn(BaseModel):
 
 class PlanInspectionIn(BaseModel):
     inspection_id: str | None = Field(None, min_length=1, max_length=200)
-    kind: Literal["site_observation", "visit_talk", "field_supervision"]
+    kind: InspectionKind
     date: SaneDate
     units: list[UnitIn] = Field(min_length=1, max_length=MAX_ENTRIES)
 
@@ -151,8 +152,9 @@ async def _run(coro):
 
 def item_view(item: SupervisionItem, today: date) -> dict[str, Any]:
     view = item_to_document(item)
-    light = item.light_for(today)
-    view.update(light=light.value if light else None, light_as_of=today.isoformat(),
+    verdict = item.verdict(today)
+    view.update(light=verdict.light.value if verdict.light else None, light_reason=verdict.reason,
+                light_reason_text=verdict.text, light_as_of=today.isoformat(),
                 missing_weeks=item.missing_weeks(today), missing_weeks_count=item.missing_week_count(today),
                 days_left=(item.due_date - today).days,
                 version=item.version)
@@ -182,10 +184,10 @@ async def raise_item(request: Request, district: str, body: RaiseItemIn, caller:
 async def list_items(
     request: Request, district: str, caller: Authorized,
     street: str | None = None, community: str | None = None,
-    unit_kind: Literal["district", "street", "community", "department"] | None = None,
+    unit_kind: UnitKind | None = None,
     unit_id: str | None = None,
-    status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
-    light: Literal["green", "blue", "yellow", "red"] | None = None,
+    status: ItemStatus | None = None,
+    light: LightColour | None = None,
     today: Annotated[SaneDate | None, Query(description="compute the lights as of this day (dev mode only)")] = None,
 ) -> dict:
     """The supervision list (督办问题清单), filtered; lights as of `today`."""

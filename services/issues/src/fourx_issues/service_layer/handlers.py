@@ -11,6 +11,9 @@ import structlog
 from fourx_contracts.envelope import deterministic_id
 from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
 
+from fourx_contracts.vocabulary import ACTIVITY_LABELS, label
+
+from fourx_issues.adapters.integration import snapshot_event
 from fourx_issues.adapters.repository import ConcurrencyConflict
 from fourx_issues.domain.directory import Directory
 from fourx_issues.domain.league import league_table
@@ -18,6 +21,7 @@ from fourx_issues.domain.model import (
     CLOSED, DomainError, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
 )
 from fourx_issues.domain.ownership import Actor, check_acts_for, check_may_raise
+from fourx_issues.domain.snapshot import Snapshot, take_snapshot
 from fourx_issues.service_layer.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("fourx.issues")
@@ -98,19 +102,13 @@ async def on_meeting_held(district: str, meeting: MeetingHeld, correlationid: st
     return created
 
 
-ACTIVITY_NAMES = {
-    "experience_sharing": "经验交流", "collective_diagnosis": "集体会诊", "case_teaching": "案例教学",
-    "study_visit": "对标学访", "site_observation": "现场观摩点评",
-}
-
-
 async def on_activity_held(district: str, activity: ActivityHeld, correlationid: str | None, uow: UnitOfWork) -> int:
     """Every outcome an activity decided (above all a collective diagnosis) becomes an item."""
     created = 0
     for index, outcome in enumerate(activity.outcomes):
         _, new = await raise_item(RaiseItem(
             district=district, title=outcome.title,
-            description=f"{activity.date.isoformat()} {ACTIVITY_NAMES.get(activity.kind, activity.kind)}："
+            description=f"{activity.date.isoformat()} {label(ACTIVITY_LABELS, activity.kind)}："
                         f"{activity.title}",
             source=Source("diagnosis", f"{activity.activity_id}/{index}"),
             responsible=UnitRef(outcome.responsible.kind, outcome.responsible.id),
@@ -397,4 +395,20 @@ async def league(uow: UnitOfWork, district: str, *, by: str, today: date) -> lis
     directory = await _directory(uow, district)
     items = await uow.items.find({"district": district})
     units = directory.streets if by == "street" else directory.communities
-    return [row.as_dict(f"{by}_id") for row in league_table(items, by=by, today=today, units=units)]
+    return [row.as_dict(f"{by}_id", rank)
+            for rank, row in enumerate(league_table(items, by=by, today=today, units=units), 1)]
+
+
+# --- the weekly bulletin's lights and league ----------------------------------------------
+async def publish_snapshot(uow: UnitOfWork, district: str, week: str, *, today: date,
+                           request_id: str | None, correlationid: str | None = None) -> Snapshot:
+    """Answer a bulletin request (`report-requested`) with the district's lights and league
+    table for the week (`supervision-snapshot`, through the outbox). A redelivered request
+    is answered once: the event id derives from the request id."""
+    directory = await _directory(uow, district)
+    items = await uow.items.find({"district": district})
+    snapshot = take_snapshot(district, week, items, today=today, streets=directory.streets,
+                             communities=directory.communities)
+    if await uow.snapshots.add(district, week, snapshot_event(snapshot, request_id, correlationid)):
+        uow.published()
+    return snapshot

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from fourx_contracts.envelope import CloudEvent
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fourx_issues.adapters.repository import (
-    DirectoryRepository, InspectionRepository, ItemRepository, NoticeCounter,
+    DirectoryRepository, InspectionRepository, ItemRepository, NoticeCounter, SnapshotLog,
 )
 from fourx_issues.domain.model import Inspection, SupervisionItem
 
@@ -32,11 +33,16 @@ class InspectionStore(Protocol):
     async def find(self, query: dict[str, Any]) -> list[Inspection]: ...
 
 
+class SnapshotStore(Protocol):
+    async def add(self, district: str, week: str, event: CloudEvent) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     items: ItemStore
     inspections: InspectionStore
     notice_numbers: NoticeCounter
     directory: DirectoryRepository
+    snapshots: SnapshotStore
 
     def published(self) -> None: ...
 
@@ -47,6 +53,7 @@ class MongoUnitOfWork:
         self.inspections = InspectionRepository(db)
         self.notice_numbers = NoticeCounter(db)
         self.directory = DirectoryRepository(db)
+        self.snapshots = SnapshotLog(db)
         self._after_write = after_write
 
     def published(self) -> None:

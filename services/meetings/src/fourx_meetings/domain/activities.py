@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fourx_contracts.vocabulary import ACTIVITY_KINDS
+
 from fourx_meetings.domain import events
 from fourx_meetings.domain.errors import DomainError, Invalid
 from fourx_meetings.domain.model import UnitRef
 
-KINDS = ("experience_sharing", "collective_diagnosis", "case_teaching", "study_visit", "site_observation")
+KINDS = ACTIVITY_KINDS  # the contract's vocabulary
 
 # The record each kind must carry besides participants (field → what it means).
 REQUIRED = {

@@ -13,23 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from fourx_contracts import vocabulary
 from fourx_contracts.outbound import OutboundPolicy, Refused, check_email, webhook_target
 from fourx_contracts.inputs import InputRefused, check_value, load_json
 
-ROLES = (
-    "community_secretary", "street_secretary", "street_deputy_secretary", "street_org_member",
-    "dept_main_leader", "dept_responsible_leader", "dept_section_chief", "org_deputy_head",
-    "party_office",
-)
-# Which kind of unit a person holding the role belongs to.
-ROLE_UNIT_KIND = {
-    "community_secretary": "community",
-    "street_secretary": "street", "street_deputy_secretary": "street", "street_org_member": "street",
-    "dept_main_leader": "department", "dept_responsible_leader": "department",
-    "dept_section_chief": "department",
-    "org_deputy_head": "district", "party_office": "district",
-}
-UNIT_KINDS = ("district", "street", "community", "department")
+# The roles, unit kinds and which kind of unit holds each role: the contract's vocabulary.
+ROLES, ROLE_UNIT_KIND, UNIT_KINDS = vocabulary.ROLES, vocabulary.ROLE_UNIT_KIND, vocabulary.UNIT_KINDS
 CHANNEL_KINDS = ("email", "webhook", "in_app", "sms")
 # What each kind of channel may say: the contract types exactly these (`directory-updated`),
 # so anything else would be published as an undeclared field.

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fourx_contracts.vocabulary import REPORTED_STATUS_LABELS
+
 
 @dataclass(frozen=True)
 class SupervisionItem:
@@ -109,7 +111,7 @@ def supervision_facts(topic: str, data: dict[str, Any]) -> SupervisionFacts:
     raise ValueError(f"not a supervision event: {topic}")
 
 
-_STATUS_TEXT = {"open": "未开始", "in_progress": "推进中", "overdue": "已逾期", "resolved": "已办结"}
+_STATUS_TEXT = REPORTED_STATUS_LABELS  # the contract's vocabulary
 
 
 def report_form(items: list[SupervisionItem], community_id: str, previous_day: date | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from fourx_contracts.access import Authorized
 from fourx_contracts.auth import Caller
 from fourx_contracts.devmode import dev_mode
 from fourx_contracts.types import Month, SaneDate
+from fourx_contracts.vocabulary import ACTIVITY_KINDS
 from pydantic import BaseModel, ConfigDict, Field
 
 from fourx_meetings.domain.activities import Outcome
@@ -337,7 +338,7 @@ async def _activity_caller(request: Request, caller: Authorized) -> Caller:
         body = await request.json()
     except ValueError:
         return caller  # not JSON: FastAPI's own 422 follows
-    kinds = ("experience_sharing", "collective_diagnosis", "case_teaching", "study_visit", "site_observation")
+    kinds = ACTIVITY_KINDS
     if isinstance(body, dict) and body.get("kind") not in kinds:
         raise RequestValidationError([{"type": "literal_error", "loc": ("body", "kind"), "input": body.get("kind"),
                                        "msg": f"kind must be one of {', '.join(kinds)}"}])

@@ -62,6 +62,16 @@ class EventStore:
                                        {f"data.{key}": 1, "data.title": 1})
         return {str(d["data"][key]): d["data"]["title"] async for d in cursor if key in d.get("data", {})}
 
+    async def snapshot(self, district: str, week: str, request_id: str | None = None) -> dict[str, Any] | None:
+        """The data of the issues service's `supervision-snapshot` answering `request_id`, else
+        its latest one for the week (None when it sent none)."""
+        base = {"district": district, "type": "supervision-snapshot", "data.week": week}
+        for query in ([{**base, "data.request_id": request_id}] if request_id else []) + [base]:
+            docs = await self._collection.find(query).sort([("time", -1), ("_id", 1)]).limit(1).to_list(None)
+            if docs:
+                return docs[0]["data"]
+        return None
+
     async def latest(self, district: str, event_type: str) -> StoredEvent | None:
         cursor = self._collection.find({"district": district, "type": event_type}).sort("time", -1).limit(1)
         docs = await cursor.to_list(None)

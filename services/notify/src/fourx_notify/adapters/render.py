@@ -118,13 +118,16 @@ def render_docx(view: dict[str, Any], stats: dict[str, int]) -> bytes:
 
     sup = view["supervision"]
     doc.add_heading("三、督办问题清单", level=1)
+    lights = "、".join(f"{c['label']} {c['count']}" for c in sup["light_counts"])
+    judged = (f"预警灯与排名由督办系统按 {sup['as_of']} 判定。" if sup.get("as_of")
+              else "督办系统未提供本周预警灯与排名。")
     doc.add_paragraph(f"本周新增 {sup['new']} 个，办理中 {sup['in_progress']} 个，本周办结 {sup['resolved']} 个，"
-                      f"逾期 {sup['overdue']} 个。")
+                      f"逾期 {sup['overdue']} 个。预警：{lights}。{judged}")
     for s in sup["streets"]:
         doc.add_heading(s["name"], level=2)
-        rows = [[i["light_label"], "—", i["title"], i["unit"], i["status"], f"{i['percent']}%", i["due_date"]]
+        rows = [[_light(i), "—", i["title"], i["unit"], i["status"], f"{i['percent']}%", i["due_date"]]
                 for i in s["street_items"]]
-        rows += [[i["light_label"], c["name"], i["title"], i["unit"], i["status"], f"{i['percent']}%", i["due_date"]]
+        rows += [[_light(i), c["name"], i["title"], i["unit"], i["status"], f"{i['percent']}%", i["due_date"]]
                  for c in s["communities"] for i in c["items"]]
         _table(doc, ["预警", "社区", "问题", "责任单位", "状态", "进度", "时限"], rows)
 
@@ -153,6 +156,10 @@ def render_docx(view: dict[str, Any], stats: dict[str, int]) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def _light(item: dict[str, Any]) -> str:
+    return f"{item['light_label']}（{item['light_reason']}）" if item.get("light_reason") else item["light_label"]
 
 
 def _table(doc: Any, header: list[str], rows: list[list[str]]) -> None:

@@ -5,33 +5,27 @@ events give the same view (sorted everywhere, no clock), hence the same rendered
 Supervision items are seen as they stood at the end of the week (Sunday):
 - status: 本周办结 (resolved this week), 逾期 (open, past due or reported overdue),
   本周新增 (raised this week, open), 办理中 (open, raised before);
-- warning light (the issues service's rules, from the events notify has): red when overdue;
-  yellow when the latest percent (the last record of the latest week, see `progress_order`) lags the elapsed share of time by more than 30 points or
-  this week's work record is missing for an item raised before the week; blue when due
-  within 3 days after the week's end; green otherwise. Resolved items have none.
-League table per street and community: closure rate = resolved / raised up to the week's
-end; on-time rate = resolved on or before the due date / items decided (resolved, or past due).
+- warning light, its reason, and the league table (rates and rank) are **not computed
+  here**: the issues service owns those rules and publishes them for the bulletin in a
+  `supervision-snapshot` (as of the earlier of the request's day and the week's Sunday).
+  The bulletin shows what the snapshot says; an item the snapshot does not list has no
+  light ("—"), and without a snapshot the league table is empty and says so.
+Names and labels (activity and inspection kinds, unit kinds, lights) come from the
+contract's vocabulary (`fourx_contracts.vocabulary`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from fourx_contracts.vocabulary import (ACTIVITY_LABELS, INSPECTION_LABELS, ITEM_STATUS_LABELS, LIGHT_COLOURS,
+                                        LIGHT_LABELS, UNIT_KIND_LABELS, label, light_label)
+
 from fourx_notify.domain.stats import StoredEvent, week_bounds
 
-YELLOW_LAG_POINTS = 30
-BLUE_WITHIN_DAYS = 3
-
-LIGHT_LABELS = {"red": "🔴红灯", "yellow": "🟡黄灯", "blue": "🔵蓝灯", "green": "🟢绿灯"}
-ACTIVITY_LABELS = {
-    "experience_sharing": "经验分享", "collective_diagnosis": "集体会诊", "case_teaching": "案例教学",
-    "study_visit": "对标学访", "site_observation": "现场观摩点评",
-}
-INSPECTION_LABELS = {"site_observation": "现场观摩", "visit_talk": "走访座谈", "field_supervision": "实地督导"}
-UNIT_KIND_LABELS = {"district": "区", "street": "街道", "community": "社区", "department": "部门"}
+CLAIMED = ITEM_STATUS_LABELS["resolved"]
 NO_STREET = "区直及部门"
 
 
@@ -54,7 +48,7 @@ class Names:
         table = {"street": self.streets, "community": self.communities, "department": self.departments}.get(kind, {})
         if kind == "district":
             return self.district
-        return table.get(uid) or f"{uid}（{UNIT_KIND_LABELS.get(kind, kind)}）"
+        return table.get(uid) or f"{uid}（{label(UNIT_KIND_LABELS, kind)}）"
 
     def person(self, person_id: str | None) -> str:
         if not person_id:
@@ -68,30 +62,13 @@ class Names:
         return self.communities.get(community_id, community_id)
 
 
-def _light(*, resolved: bool, overdue: bool, raised_on: date, due: date, end: date, percent: int,
-           recorded_this_week: bool, monday: date) -> str | None:
-    if resolved:
-        return None
-    if overdue:
-        return "red"
-    total = (due - raised_on).days
-    expected = 100.0 if total <= 0 else 100.0 * min(max((end - raised_on).days, 0), total) / total
-    if percent < expected - YELLOW_LAG_POINTS or (raised_on < monday and not recorded_this_week):
-        return "yellow"
-    if (due - end).days <= BLUE_WITHIN_DAYS:
-        return "blue"
-    return "green"
-
-
-def _rate(part: int, whole: int) -> str:
-    return f"{100.0 * part / whole:.1f}%" if whole else "—"
-
-
 def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, number: int,
-                   directory: dict[str, Any] | None, topic_titles: dict[str, str] | None = None) -> dict[str, Any]:
+                   directory: dict[str, Any] | None, topic_titles: dict[str, str] | None = None,
+                   snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
     """The bulletin's content for `week`; `events` are the district's up to the week's end.
     `topic_titles` names topics whose own events are dated later (a topic is dated by its
-    event time, the activity day that discussed it by its date)."""
+    event time, the activity day that discussed it by its date). `snapshot` is the data of
+    the issues service's `supervision-snapshot` for the week: the lights and the league."""
     monday, end = week_bounds(week)
     next_monday, next_sunday = end + timedelta(days=1), end + timedelta(days=7)
     names = Names(directory, district)
@@ -121,7 +98,7 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
                      for t in _unique(of("topic-proposed"), "topic_id")],
         "selected": [t["title"] for t in _unique(of("topic-selected"), "topic_id")],
     }
-    activities = [{"date": a["date"], "kind": ACTIVITY_LABELS.get(a["kind"], a["kind"]), "title": a["title"],
+    activities = [{"date": a["date"], "kind": label(ACTIVITY_LABELS, a["kind"]), "title": a["title"],
                    "participants": len(a.get("participants") or []),
                    "outcomes": [{"title": o["title"], "unit": names.unit(o["responsible"]), "due_date": o["due_date"]}
                                 for o in a.get("outcomes") or []]}
@@ -133,7 +110,7 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
     overdue_reported: set[str] = set()
     percent: dict[str, int] = {}
     latest: dict[str, tuple] = {}
-    recorded: dict[str, set[str]] = defaultdict(set)
+    told = {i["issue_id"]: i for i in (snapshot or {}).get("items", [])}
     for e in events:
         iid = e.data.get("issue_id")
         if e.type == "issue-raised":
@@ -143,7 +120,6 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
         elif e.type == "issue-overdue":
             overdue_reported.add(iid)
         elif e.type == "progress-recorded" and e.data["week"] <= week:
-            recorded[iid].add(e.data["week"])
             order = progress_order(e)
             if iid not in latest or order > latest[iid]:
                 latest[iid], percent[iid] = order, int(e.data["percent"])
@@ -156,22 +132,25 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
         due = date.fromisoformat(str(data["due_date"]))
         resolved = done_on is not None
         overdue = not resolved and (iid in overdue_reported or end > due)
+        judged = told.get(iid, {})
         if resolved:
             status = "本周办结"
+        elif judged.get("status") == "resolved":
+            status = CLAIMED  # the unit says it is done; the office has yet to verify
         elif overdue:
             status = "逾期"
         elif e.week == week:
             status = "本周新增"
         else:
             status = "办理中"
-        light = _light(resolved=resolved, overdue=overdue, raised_on=e.occurred_on, due=due, end=end,
-                       percent=percent.get(iid, 0), recorded_this_week=week in recorded[iid], monday=monday)
+        light = judged.get("light")
         street_id = data.get("street_id") or names.street_of_community.get(data.get("community_id") or "")
         items.append({
             "issue_id": iid, "title": data["title"], "unit": names.unit(data.get("responsible")),
             "owner": names.person(data.get("owner")), "due_date": str(data["due_date"]), "status": status,
-            "new": e.week == week, "percent": 100 if resolved else percent.get(iid, 0),
-            "light": light, "light_label": LIGHT_LABELS.get(light, "—") if light else "—",
+            "new": e.week == week, "percent": 100 if resolved else judged.get("percent", percent.get(iid, 0)),
+            "light": light, "light_label": light_label(light, sign=True) if light else "—",
+            "light_reason": judged.get("reason_text") or "" if light else "",
             "street_id": street_id, "community_id": data.get("community_id"),
         })
     items.sort(key=lambda i: (i["due_date"], i["issue_id"]))
@@ -193,10 +172,13 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
         supervision_streets.append(group)
     supervision = {
         "new": sum(1 for i in items if i["new"]),
-        "in_progress": sum(1 for i in items if i["status"] in ("本周新增", "办理中")),
+        "in_progress": sum(1 for i in items if i["status"] in ("本周新增", "办理中", CLAIMED)),
         "resolved": sum(1 for i in items if i["status"] == "本周办结"),
         "overdue": sum(1 for i in items if i["status"] == "逾期"),
-        "lights": {k: sum(1 for i in items if i["light"] == k) for k in ("red", "yellow", "blue", "green")},
+        "lights": {k: sum(1 for i in items if i["light"] == k) for k in LIGHT_COLOURS},
+        "light_counts": [{"label": LIGHT_LABELS[k], "count": sum(1 for i in items if i["light"] == k)}
+                         for k in LIGHT_COLOURS],
+        "as_of": (snapshot or {}).get("as_of"),
         "streets": supervision_streets,
     }
 
@@ -208,14 +190,15 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
                    "scheduled_for": str(i["scheduled_for"])[:16].replace("T", " "),
                    "issue": _issue_title(raised, i["issue_id"])}
                   for i in _unique(of("interview-scheduled"), "interview_id")]
-    inspections = [{"date": x["date"], "kind": INSPECTION_LABELS.get(x["kind"], x["kind"]),
+    inspections = [{"date": x["date"], "kind": label(INSPECTION_LABELS, x["kind"]),
                     "units": "、".join(names.unit(u) for u in x.get("units") or []) or "—",
                     "findings": x["findings"] if isinstance(x["findings"], str) else _flatten(x["findings"])}
                    for x in _unique(of("inspection-held"), "inspection_id")]
 
-    league = {"streets": _league(raised, resolved_on, end, lambda d: d.get("street_id")
-                                 or names.street_of_community.get(d.get("community_id") or ""), names.street),
-              "communities": _league(raised, resolved_on, end, lambda d: d.get("community_id"), names.community)}
+    told_league = (snapshot or {}).get("league") or {}
+    league = {"streets": _league(told_league.get("streets") or [], names.street),
+              "communities": _league(told_league.get("communities") or [], names.community),
+              "as_of": (snapshot or {}).get("as_of")}
 
     deadlines = []
     for item in items:
@@ -274,33 +257,17 @@ def _flatten(value: Any) -> str:
     return str(value)
 
 
-def _league(raised: dict[str, StoredEvent], resolved_on: dict[str, str], end: date, unit_of, name_of
-            ) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, int]] = {}
-    for iid, e in raised.items():
-        unit = unit_of(e.data)
-        if not unit:
-            continue
-        row = rows.setdefault(unit, {"items": 0, "closed": 0, "decided": 0, "on_time": 0, "overdue": 0})
-        row["items"] += 1
-        due = str(e.data["due_date"])
-        done = resolved_on.get(iid)
-        if done:
-            row["closed"] += 1
-            row["decided"] += 1
-            row["on_time"] += done <= due
-        elif end.isoformat() > due:
-            row["decided"] += 1
-            row["overdue"] += 1
-    table = [{"unit_id": unit, "name": name_of(unit), **row,
-              "closure_rate": _rate(row["closed"], row["items"]), "on_time_rate": _rate(row["on_time"], row["decided"]),
-              "_sort": (-(row["on_time"] / row["decided"] if row["decided"] else -1),
-                        -(row["closed"] / row["items"]), unit)}
-             for unit, row in rows.items()]
-    table.sort(key=lambda r: r.pop("_sort"))
-    for rank, row in enumerate(table, 1):
-        row["rank"] = rank
-    return table
+def _league(rows: list[dict[str, Any]], name_of) -> list[dict[str, Any]]:
+    """The issues service's league rows, in its order and with its ranks, named and formatted."""
+    return [{"unit_id": r["unit_id"], "name": name_of(r["unit_id"]), "rank": r["rank"], "items": r["items"],
+             "closed": r["closed"], "decided": r["decided"], "on_time": r["on_time"], "overdue": r["overdue"],
+             "notices": r["notices"], "closure_rate": _percent(r.get("closure_rate")),
+             "on_time_rate": _percent(r.get("on_time_rate"))}
+            for r in sorted(rows, key=lambda r: (r["rank"], r["unit_id"]))]
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{100.0 * rate:.1f}%"
 
 
 def street_section(view: dict[str, Any], street_id: str | None) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ DATE_FIELDS: dict[str, str] = {
     "issue-resolved": "resolved_on",
     "inspection-held": "date",
     "notice-issued": "issued_on",
+    "supervision-snapshot": "as_of",  # counted in no stat; dated by the day it judges
 }
 
 

@@ -45,6 +45,23 @@ async def wait_for_read_model(service: "NotifyService", district: str, week: str
         stored = now_stored
 
 
+async def wait_for_snapshot(service: "NotifyService", district: str, week: str, request_id: str) -> bool:
+    """The issues service answers every bulletin request with the week's lights and league
+    (`supervision-snapshot`, carrying the request's id). Wait until that answer is in the read
+    model, at most `snapshot_wait_seconds`; False if it did not come (the bulletin then shows
+    the latest snapshot of the week, or says that none was given)."""
+    store, deadline = service.event_store(), time.monotonic() + service.settings.snapshot_wait_seconds
+    while True:
+        found = await store.snapshot(district, week, request_id)
+        if found is not None and found.get("request_id") == request_id:
+            return True
+        if time.monotonic() >= deadline:
+            log.warning("no supervision snapshot for this request; the bulletin shows what is stored",
+                        district=district, week=week, request_id=request_id)
+            return False
+        await asyncio.sleep(0.1)
+
+
 def register(service: "NotifyService") -> None:
     async def on_events(batch: list[ReceivedEvent]) -> None:
         # Stored first (one bulk write), then the immediate notices: a failure in between
@@ -60,6 +77,7 @@ def register(service: "NotifyService") -> None:
     async def on_report_requested(received: ReceivedEvent) -> None:
         request: ReportRequested = received.payload  # type: ignore[assignment]
         await wait_for_read_model(service, received.envelope.district, request.week)
+        await wait_for_snapshot(service, received.envelope.district, request.week, received.envelope.id)
         await handlers.publish_bulletin(
             handlers.PublishBulletin(district=received.envelope.district, week=request.week,
                                      request_id=received.envelope.id,

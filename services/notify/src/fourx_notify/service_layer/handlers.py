@@ -142,8 +142,10 @@ async def publish_bulletin(
     report_id = f"{cmd.district}:{cmd.week}"
     number = await bulletins.number_for(cmd.district, cmd.week)
     titles = await store.titles(cmd.district, ["topic-proposed", "topic-selected"], "topic_id")
+    # The lights and the league are the issues service's: the snapshot answering this request.
+    snapshot = await store.snapshot(cmd.district, cmd.week, cmd.request_id)
     view = build_bulletin(events, district=cmd.district, week=cmd.week, number=number, directory=directory,
-                          topic_titles=titles)
+                          topic_titles=titles, snapshot=snapshot)
     markdown = render_markdown(view, stats)
     digest = content_hash(markdown)
     base = f"{public_url.rstrip('/')}/districts/{cmd.district}/bulletins/{cmd.week}" if public_url else None
