@@ -152,11 +152,15 @@ def decode_record(topic: str, value: bytes | None, key: bytes | None = None) -> 
     return envelope, payload
 
 
-def _received(record: Any) -> ReceivedEvent | None:
-    """Decoded, or None for a tombstone; InvalidEvent for anything that is not an event."""
+async def _received(broker: KafkaBroker, record: Any, group_id: str, policy: FailurePolicy) -> ReceivedEvent | None:
+    """The event a record carries; None for a tombstone (skipped) or for a record that is no
+    valid event, which is parked in its DLQ at once (one attempt: retrying cannot help)."""
     try:
         envelope, payload = decode_record(record.topic, record.value, record.key)
     except Tombstone:
+        return None
+    except InvalidEvent as exc:
+        await send_to_dlq(broker, record, GaveUp(exc, 1), group_id, policy)
         return None
     return ReceivedEvent(envelope, payload, record.topic, record.partition, record.offset)
 
@@ -202,11 +206,7 @@ def subscribe_events(
 
     async def on_record(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
-        try:
-            received = _received(record)
-        except InvalidEvent as exc:
-            await send_to_dlq(broker, record, GaveUp(exc, 1), group_id, policy)
-            return
+        received = await _received(broker, record, group_id, policy)
         if received is None:
             return
         gave_up = await policy.apply(lambda: handler(received))
@@ -244,12 +244,7 @@ def subscribe_event_batches(
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         valid: list[tuple[Any, ReceivedEvent]] = []
         for record in records:
-            try:
-                received = _received(record)
-            except InvalidEvent as exc:
-                await send_to_dlq(broker, record, GaveUp(exc, 1), group_id, policy)
-                continue
-            if received is not None:
+            if (received := await _received(broker, record, group_id, policy)) is not None:
                 valid.append((record, received))
         if not valid:
             return
