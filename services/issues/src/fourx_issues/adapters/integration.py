@@ -15,11 +15,12 @@ the table against domain/events.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent, event_id, new_event
 from fourx_contracts import events as contract
+from fourx_contracts.mapping import Mapper, UnmappedEvent, map_events  # noqa: F401 (UnmappedEvent: re-exported)
 
 from fourx_issues.domain import events
 from fourx_issues.domain.model import Inspection, SupervisionItem, UnitRef
@@ -98,7 +99,6 @@ def _inspection_held(inspection: Inspection, event: events.InspectionHeld, corre
                   (inspection.inspection_id,), correlationid)
 
 
-Mapper = Callable[[Any, Any, str | None], CloudEvent]
 
 MAPPERS: dict[type, Mapper] = {
     events.ItemRaised: _issue_raised,
@@ -111,19 +111,10 @@ MAPPERS: dict[type, Mapper] = {
 }
 
 
-class UnmappedEvent(LookupError):
-    """A domain event with no integration mapper: a programming error, never skipped."""
-
-
 def integration_events(aggregate: Any, raised: Iterable[object], correlationid: str | None) -> list[CloudEvent]:
-    """The integration events for what `aggregate` raised, in order."""
-    out = []
-    for event in raised:
-        mapper = MAPPERS.get(type(event))
-        if mapper is None:
-            raise UnmappedEvent(f"no integration event is mapped for {type(event).__qualname__}")
-        out.append(mapper(aggregate, event, correlationid))
-    return out
+    """The integration events for what `aggregate` raised, in order (UnmappedEvent for a type
+    missing from MAPPERS)."""
+    return map_events(MAPPERS, aggregate, raised, correlationid)
 
 
 def item_events(item: SupervisionItem, correlationid: str | None = None) -> list[CloudEvent]:

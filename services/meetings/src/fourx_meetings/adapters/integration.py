@@ -9,7 +9,7 @@ relay that publishes twice or a second replica doing the same job yields the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent, event_id, new_event
@@ -26,6 +26,7 @@ from fourx_contracts.events import (
     TopicSelected,
     Unit,
 )
+from fourx_contracts.mapping import Mapper, UnmappedEvent, map_events  # noqa: F401 (UnmappedEvent: re-exported)
 
 from fourx_meetings.domain import events
 from fourx_meetings.domain.activities import Activity
@@ -103,8 +104,6 @@ def activity_held(activity: Activity, correlationid: str | None) -> CloudEvent:
                   correlationid)
 
 
-# One mapper per domain event type: (aggregate that raised it, the event, correlation id).
-Mapper = Callable[[Any, Any, str | None], CloudEvent]
 
 MAPPERS: dict[type, Mapper] = {
     events.DirectoryChanged: lambda directory, e, c: directory_updated(e.district, directory, e.version, c),
@@ -116,19 +115,10 @@ MAPPERS: dict[type, Mapper] = {
 }
 
 
-class UnmappedEvent(LookupError):
-    """A domain event with no integration mapper: a programming error, never skipped."""
-
-
 def integration_events(aggregate: Any, raised: Iterable[object], correlationid: str | None) -> list[CloudEvent]:
-    """The integration events for what `aggregate` raised, in order."""
-    out = []
-    for event in raised:
-        mapper = MAPPERS.get(type(event))
-        if mapper is None:
-            raise UnmappedEvent(f"no integration event is mapped for {type(event).__qualname__}")
-        out.append(mapper(aggregate, event, correlationid))
-    return out
+    """The integration events for what `aggregate` raised, in order (UnmappedEvent for a type
+    missing from MAPPERS)."""
+    return map_events(MAPPERS, aggregate, raised, correlationid)
 
 
 def day_events(day: ActivityDay, correlationid: str | None) -> list[CloudEvent]:
