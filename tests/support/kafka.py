@@ -46,7 +46,7 @@ class EventTap:
     def events(self, topic: str, district: str | None = None) -> list[dict]:
         out = []
         for r in self.records:
-            if r.topic != topic:
+            if r.topic != topic or r.value is None:  # a tombstone on a compacted topic is no event
                 continue
             try:
                 body = json.loads(r.value)
