@@ -18,8 +18,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fourx_contracts.envelope import new_event
-from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
-from fourx_contracts.mongo import MongoSettings, open_client
+from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
+from fourx_platform.mongo import MongoSettings, open_client
 from fourx_local.infra import provide
 from pymongo.errors import BulkWriteError
 from rich.console import Console

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from fourx_contracts.kafka import KafkaSettings, ensure_topics
+from fourx_platform.kafka import KafkaSettings, ensure_topics
 from fourx_local.kafka import KafkaCluster
 
 from faults.harness import Stack

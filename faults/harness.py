@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from fourx_contracts.kafka import KafkaSettings, ensure_topics
+from fourx_platform.kafka import KafkaSettings, ensure_topics
 from fourx_local.kafka import KafkaBroker
 from fourx_local.process import ManagedProcess, ProcessStartError, free_port, stop_pid
 from fourx_local.stack import SERVICES, service_env, spawn_service

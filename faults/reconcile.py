@@ -24,7 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fourx_contracts.events import TOPICS
-from fourx_contracts.mongo import MongoSettings, open_client
+from fourx_platform.mongo import MongoSettings, open_client
 
 from faults.harness import Stack
 from faults.workload import Fact, Ledger, fact_key

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fourx_contracts import devkeys
-from fourx_contracts.kafka import KafkaSettings
-from fourx_contracts.mongo import MongoSettings
+from fourx_platform import devkeys
+from fourx_platform.kafka import KafkaSettings
+from fourx_platform.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
 from fourx_local.tokens import DEMO_OPERATOR
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from fourx_contracts.events import dlq_topic
-from fourx_contracts.failures import FailurePolicy
+from fourx_platform.failures import FailurePolicy
 from fourx_contracts.producers import PRODUCERS, SERVICE_SOURCES
 
 from faults.drill import at, drill

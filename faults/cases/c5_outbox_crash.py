@@ -2,7 +2,7 @@
 the restart.
 
 The meetings service runs with its relay held (`FOURX_OUTBOX_HOLD_SECONDS`, a drill-only knob
-in `fourx_contracts.outbox`): commands are accepted and their events stored in the aggregates'
+in `fourx_platform.outbox`): commands are accepted and their events stored in the aggregates'
 documents, and nothing is published. Checked: none of those facts is on Kafka yet (the
 reconciliation must call every one of them lost — which also shows it can see a loss).
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from fourx_contracts.envelope import new_event
-from fourx_contracts.mongo import MongoSettings, open_client
+from fourx_platform.mongo import MongoSettings, open_client
 from fourx_local.stack import SERVICES
 
 from faults.drill import at, drill

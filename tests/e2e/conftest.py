@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fourx_contracts.kafka import KafkaSettings
+from fourx_platform.kafka import KafkaSettings
 from fourx_local.kafka import KafkaCredentials
 
 

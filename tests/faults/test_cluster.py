@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from fourx_contracts.kafka import KafkaSettings, ensure_topics
+from fourx_platform.kafka import KafkaSettings, ensure_topics
 from fourx_local.kafka import KafkaCluster
 
 from faults.cluster import elected_leader

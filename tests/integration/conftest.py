@@ -6,8 +6,8 @@ from datetime import date
 import httpx
 import pytest
 import pytest_asyncio
-from fourx_contracts.kafka import KafkaSettings
-from fourx_contracts.mongo import MongoSettings
+from fourx_platform.kafka import KafkaSettings
+from fourx_platform.mongo import MongoSettings
 from fourx_meetings.bootstrap import MeetingsService, MeetingsSettings
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_issues.bootstrap import IssuesService, IssuesSettings

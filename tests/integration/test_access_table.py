@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from fourx_contracts import devkeys
-from fourx_contracts.access import district_routes
-from fourx_contracts.auth import DEV_AUDIENCE, DEV_ISSUER, issue_token
+from fourx_platform import devkeys
+from fourx_platform.access import district_routes
+from fourx_platform.auth import DEV_AUDIENCE, DEV_ISSUER, issue_token
 from fourx_issues.bootstrap import create_app as issues_app
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_notify.bootstrap import create_app as notify_app

@@ -13,8 +13,8 @@ import pytest
 import pytest_asyncio
 from aiokafka.partitioner import DefaultPartitioner
 from fourx_contracts.envelope import new_event
-from fourx_contracts.failures import FailurePolicy
-from fourx_contracts.kafka import ReceivedEvent, create_broker, ensure_topics, subscribe_event_batches, subscribe_events
+from fourx_platform.failures import FailurePolicy
+from fourx_platform.kafka import ReceivedEvent, create_broker, ensure_topics, subscribe_event_batches, subscribe_events
 from pymongo.errors import AutoReconnect
 
 from tests.support.kafka import EventTap, produce, sleep_until

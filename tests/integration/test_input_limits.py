@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import pytest_asyncio
-from fourx_contracts.auth import PLATFORM_ROLE, issue_token
+from fourx_platform.auth import PLATFORM_ROLE, issue_token
 from fourx_issues.bootstrap import create_app as issues_app
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_notify.bootstrap import create_app as notify_app

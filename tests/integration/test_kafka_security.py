@@ -19,7 +19,7 @@ from aiokafka.errors import (
 )
 from fourx_contracts.envelope import new_event
 from fourx_contracts.events import dlq_topic
-from fourx_contracts.kafka import ensure_topics
+from fourx_platform.kafka import ensure_topics
 
 from tests.support.kafka import EventTap, produce
 

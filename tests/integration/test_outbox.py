@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from fourx_contracts.envelope import new_event
-from fourx_contracts.kafka import publish_event
-from fourx_contracts.outbox import OUTBOX_FIELD, OutboxRelay, outbox_push
+from fourx_platform.kafka import publish_event
+from fourx_platform.outbox import OUTBOX_FIELD, OutboxRelay, outbox_push
 
 from tests.support.kafka import EventTap
 
@@ -44,8 +44,8 @@ async def test_event_waits_in_the_document_until_the_relay_publishes_it(kafka_se
 async def test_an_event_the_broker_refuses_is_parked_and_holds_back_no_other(kafka_settings, meetings, district):
     """A record over the topic's size limit can never be published: after the bounded attempts
     it moves to `_outbox_failed` (with the error), and every other aggregate's event goes out."""
-    from fourx_contracts.failures import FailurePolicy
-    from fourx_contracts.outbox import FAILED_FIELD
+    from fourx_platform.failures import FailurePolicy
+    from fourx_platform.outbox import FAILED_FIELD
 
     collection = meetings.runtime.db["outbox_probe"]
     huge = new_event(type="topic-selected", source="/services/meetings", district=district,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fourx_contracts.envelope import new_event
-from fourx_contracts.kafka import KafkaSettings
+from fourx_platform.kafka import KafkaSettings
 
 from tests.integration.test_walking_skeleton import request_report
 from tests.support.kafka import EventTap, produce, source_of

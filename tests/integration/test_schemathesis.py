@@ -20,7 +20,7 @@ import httpx
 import pytest
 import schemathesis
 import uvicorn
-from fourx_contracts.auth import issue_token
+from fourx_platform.auth import issue_token
 from fourx_issues.bootstrap import create_app as issues_app
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_notify.bootstrap import create_app as notify_app

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from fourx_contracts.envelope import new_event
-from fourx_contracts.kafka import ensure_topics
+from fourx_platform.kafka import ensure_topics
 
 from tests.integration.meetings.flow import hold_activity_day
 from tests.support.kafka import EventTap, produce, sleep_until

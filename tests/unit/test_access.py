@@ -7,9 +7,9 @@ from typing import Annotated
 
 import pytest
 from fastapi import APIRouter, Depends
-from fourx_contracts.access import ANY_PERSON, AccessTable, Authorized, roles
-from fourx_contracts.auth import Caller, TokenVerifier, verified_caller
-from fourx_contracts.http import service_app
+from fourx_platform.access import ANY_PERSON, AccessTable, Authorized, roles
+from fourx_platform.auth import Caller, TokenVerifier, verified_caller
+from fourx_platform.http import service_app
 
 
 class NoService:

@@ -12,8 +12,8 @@ from pathlib import Path
 import jwt
 import pytest
 from fastapi import HTTPException
-from fourx_contracts import devkeys
-from fourx_contracts.auth import DEV_AUDIENCE, DEV_ISSUER, AuthConfigError, AuthSettings, TokenVerifier
+from fourx_platform import devkeys
+from fourx_platform.auth import DEV_AUDIENCE, DEV_ISSUER, AuthConfigError, AuthSettings, TokenVerifier
 
 # The HS256 secret main shipped in the repository (and accepted) before issue 9.
 OLD_DEV_SECRET = "fourx-dev-secret-change-me-in-production-0123456789"

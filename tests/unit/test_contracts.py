@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fourx_contracts.envelope import CloudEvent, InvalidEvent, deterministic_id, event_id, new_event
 from fourx_contracts.events import CATALOG, TOPICS, dlq_topic, validate_payload
-from fourx_contracts.kafka import decode_record
+from fourx_platform.kafka import decode_record
 
 SPEC_TOPICS = {
     "directory-updated", "meeting-scheduled", "topic-proposed", "topic-selected", "meeting-held",

@@ -8,8 +8,8 @@ import json
 import pytest
 from aiokafka.errors import KafkaConnectionError, NotLeaderForPartitionError, RecordTooLargeError
 from fourx_contracts.envelope import InvalidEvent, new_event
-from fourx_contracts.failures import FailurePolicy, GaveUp, TransientError, is_transient
-from fourx_contracts.kafka import Tombstone, decode_record
+from fourx_platform.failures import FailurePolicy, GaveUp, TransientError, is_transient
+from fourx_platform.kafka import Tombstone, decode_record
 from pymongo.errors import AutoReconnect, DuplicateKeyError, OperationFailure, ServerSelectionTimeoutError
 
 FAST = FailurePolicy(max_attempts=3, retry_seconds=0.001, retry_max_seconds=0.002, transient_window_seconds=5)

@@ -10,7 +10,7 @@ from datetime import date
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from fourx_contracts.inputs import InputGuard, InputLimits, InputRefused, check_value, load_json
+from fourx_platform.inputs import InputGuard, InputLimits, InputRefused, check_value, load_json
 from fourx_contracts.types import IsoWeek, Month, SaneDate
 from pydantic import BaseModel, TypeAdapter, ValidationError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fourx_contracts.kafka_acl import (
+from fourx_platform.kafka_acl import (
     ADMIN, CONSUMES, GROUP, OPS, READ, SERVICES, TOPIC, WRITE, acls, all_acls, group_prefix,
 )
 from fourx_contracts.events import TOPICS, dlq_topic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fourx_contracts.kafka_acl import PRINCIPALS
+from fourx_platform.kafka_acl import PRINCIPALS
 from fourx_local.kafka import KafkaBroker, KafkaCredentials
 
 

@@ -1,4 +1,4 @@
-"""The outbound rules (fourx_contracts.outbound), pure: what a webhook URL or an email
+"""The outbound rules (fourx_platform.outbound), pure: what a webhook URL or an email
 address may be, and what the addresses a webhook host resolves to may be."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from fourx_contracts.outbound import (
+from fourx_platform.outbound import (
     Allowlist,
     OutboundPolicy,
     Refused,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from fourx_contracts.envelope import new_event
-from fourx_contracts.failures import is_transient
-from fourx_contracts.kafka import MAX_EVENT_BYTES, EventTooLarge, publish_event
+from fourx_platform.failures import is_transient
+from fourx_platform.kafka import MAX_EVENT_BYTES, EventTooLarge, publish_event
 
 
 class RecordingBroker:

@@ -37,7 +37,7 @@ def test_light_labels():
 
 
 def test_the_vocabulary_module_needs_only_the_standard_library():
-    tree = ast.parse((ROOT / "shared/src/fourx_contracts/vocabulary.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "shared/contracts/src/fourx_contracts/vocabulary.py").read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
@@ -52,7 +52,7 @@ def test_no_service_keeps_its_own_label_table():
               *v.ITEM_STATUS_LABELS.values(), *v.REPORTED_STATUS_LABELS.values(), *v.ROLE_LABELS.values(),
               "经验交流"}
     offenders = []
-    for folder in ("services", "shared/src", "deploy/local/src"):
+    for folder in ("services", "shared/contracts/src", "shared/platform/src", "deploy/local/src"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name == "vocabulary.py":
                 continue

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 import pytest_asyncio
-from fourx_contracts.auth import issue_token
+from fourx_platform.auth import issue_token
 from fourx_contracts.events import DirectoryUpdated
 from fourx_issues.bootstrap import IssuesService, create_app
 from fourx_issues.service_layer import handlers

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 import uvicorn
-from fourx_contracts.auth import issue_token
+from fourx_platform.auth import issue_token
 from fourx_contracts.envelope import new_event
 from fourx_issues.bootstrap import create_app
 from fourx_local.demo import issues as demo_issues

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fourx_contracts.auth import issue_token
+from fourx_platform.auth import issue_token
 
 DIRECTORY: dict[str, Any] = {
     "venue": "区党群服务中心",

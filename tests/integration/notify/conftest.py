@@ -16,7 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
-from fourx_contracts.outbound import Allowlist, OutboundPolicy
+from fourx_platform.outbound import Allowlist, OutboundPolicy
 from fourx_local.process import free_port
 from fourx_notify.bootstrap import NotifyService, create_app
 

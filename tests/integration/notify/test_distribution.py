@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from docx import Document
-from fourx_contracts.auth import issue_token
+from fourx_platform.auth import issue_token
 from fourx_contracts.envelope import new_event
 
 from tests.integration.test_walking_skeleton import request_report

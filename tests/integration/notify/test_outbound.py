@@ -9,8 +9,8 @@ import ipaddress
 from datetime import UTC, datetime
 
 import pytest
-from fourx_contracts.auth import issue_token
-from fourx_contracts.outbound import Allowlist, OutboundPolicy
+from fourx_platform.auth import issue_token
+from fourx_platform.outbound import Allowlist, OutboundPolicy
 from fourx_local.process import free_port
 from fourx_notify.adapters.channels import SendFailed, SendRefused, WebhookSender
 

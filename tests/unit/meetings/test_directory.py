@@ -4,7 +4,7 @@ import json
 
 import pytest
 import yaml
-from fourx_contracts.outbound import Allowlist, OutboundPolicy
+from fourx_platform.outbound import Allowlist, OutboundPolicy
 from fourx_meetings.domain.directory import DirectoryInvalid, parse_directory
 
 from tests.unit.meetings.fixtures import DIRECTORY_YAML

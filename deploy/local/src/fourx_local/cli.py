@@ -137,8 +137,8 @@ def kafka_env(principal: Annotated[str, typer.Argument(help="admin, meetings, is
 def kafka_acls(apply: Annotated[bool, typer.Option(help="create topics and ACLs (as the KAFKA_… admin)")] = False) -> None:
     """List the ACLs each fourx principal needs; with --apply, create the topics (where missing)
     and the ACLs on the broker the KAFKA_… environment names (existing ones are left alone)."""
-    from fourx_contracts.kafka_acl import all_acls, ensure_acls
-    from fourx_contracts.kafka import KafkaSettings, ensure_topics
+    from fourx_platform.kafka_acl import all_acls, ensure_acls
+    from fourx_platform.kafka import KafkaSettings, ensure_topics
 
     for entry in all_acls():
         print(entry)

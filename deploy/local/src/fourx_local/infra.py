@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from fourx_contracts.kafka_acl import ensure_acls
-from fourx_contracts.kafka import KafkaSettings, ensure_topics
+from fourx_platform.kafka_acl import ensure_acls
+from fourx_platform.kafka import KafkaSettings, ensure_topics
 
 from fourx_local.kafka import KafkaBroker
 from fourx_local.process import ManagedProcess, free_port

@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fourx_contracts.kafka_acl import ADMIN, PRINCIPALS
-from fourx_contracts.kafka import KafkaSettings
+from fourx_platform.kafka_acl import ADMIN, PRINCIPALS
+from fourx_platform.kafka import KafkaSettings
 
 from fourx_local.paths import cache_dir, repo_root
 from fourx_local.process import ManagedProcess, free_port, pid_alive, wait_for_port

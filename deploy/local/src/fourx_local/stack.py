@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
-from fourx_contracts.kafka_acl import ensure_acls
-from fourx_contracts.kafka import KafkaSettings, ensure_topics
+from fourx_platform.kafka_acl import ensure_acls
+from fourx_platform.kafka import KafkaSettings, ensure_topics
 
 from fourx_local.kafka import KafkaBroker, KafkaCluster, KafkaCredentials
 from fourx_local.paths import state_dir

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from fourx_contracts import devkeys
-from fourx_contracts.auth import DEV_AUDIENCE, DEV_ISSUER
+from fourx_platform import devkeys
+from fourx_platform.auth import DEV_AUDIENCE, DEV_ISSUER
 
 from fourx_local.paths import state_dir
 

@@ -7,14 +7,14 @@ from datetime import date
 
 import structlog
 from fastapi import FastAPI
-from fourx_contracts.access import people_of
-from fourx_contracts.auth import TokenVerifier, startup_verifier
-from fourx_contracts.devmode import dev_mode
-from fourx_contracts.http import service_app
-from fourx_contracts.kafka import KafkaSettings
-from fourx_contracts.mongo import MongoSettings
-from fourx_contracts.outbound import OutboundPolicy
-from fourx_contracts.runtime import ServiceRuntime
+from fourx_platform.access import people_of
+from fourx_platform.auth import TokenVerifier, startup_verifier
+from fourx_platform.devmode import dev_mode
+from fourx_platform.http import service_app
+from fourx_platform.kafka import KafkaSettings
+from fourx_platform.mongo import MongoSettings
+from fourx_platform.outbound import OutboundPolicy
+from fourx_platform.runtime import ServiceRuntime
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fourx_meetings.adapters.clock import SystemClock

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fourx_contracts.kafka import KafkaSettings
+from fourx_platform.kafka import KafkaSettings
 from rich.console import Console
 
 from fourx_local.tokens import issue_token

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_contracts.failures import TransientError
-from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
+from fourx_platform.failures import TransientError
+from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError

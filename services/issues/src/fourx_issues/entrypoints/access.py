@@ -1,12 +1,12 @@
 """Who may call which route of the issues service: the one table (role × route).
 
 Every caller must be a person of the district's directory (the `directory-updated` copy this
-service keeps; `fourx_contracts.access`). Acting on an item is further limited to the item's
+service keeps; `fourx_platform.access`). Acting on an item is further limited to the item's
 responsible unit and the supervising offices (domain/ownership.py)."""
 
 from __future__ import annotations
 
-from fourx_contracts.access import ANY_PERSON, AccessTable, roles
+from fourx_platform.access import ANY_PERSON, AccessTable, roles
 
 from fourx_issues.domain.ownership import SUPERVISORS
 

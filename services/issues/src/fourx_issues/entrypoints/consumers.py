@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld, ReportRequested
-from fourx_contracts.kafka import ReceivedEvent, subscribe_events
+from fourx_platform.kafka import ReceivedEvent, subscribe_events
 
 from fourx_issues.service_layer import handlers
 

@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fourx_contracts.access import Authorized
-from fourx_contracts.auth import Caller
-from fourx_contracts.devmode import dev_mode
+from fourx_platform.access import Authorized
+from fourx_platform.auth import Caller
+from fourx_platform.devmode import dev_mode
 from fourx_contracts.types import IsoWeek, SaneDate
 from fourx_contracts.vocabulary import InspectionKind, ItemStatus, LightColour, SourceKind, UnitKind
 from pydantic import BaseModel, Field

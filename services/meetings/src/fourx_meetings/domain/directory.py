@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 from fourx_contracts import vocabulary
-from fourx_contracts.outbound import OutboundPolicy, Refused, check_email, webhook_target
-from fourx_contracts.inputs import InputRefused, check_value, load_json
+from fourx_platform.outbound import OutboundPolicy, Refused, check_email, webhook_target
+from fourx_platform.inputs import InputRefused, check_value, load_json
 
 # The roles, unit kinds and which kind of unit holds each role: the contract's vocabulary.
 ROLES, ROLE_UNIT_KIND, UNIT_KINDS = vocabulary.ROLES, vocabulary.ROLE_UNIT_KIND, vocabulary.UNIT_KINDS

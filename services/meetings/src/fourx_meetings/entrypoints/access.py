@@ -1,12 +1,12 @@
 """Who may call which route of the meetings service: the one table (role × route).
 
-Every caller must be a person of the district's directory (`fourx_contracts.access`); the
+Every caller must be a person of the district's directory (`fourx_platform.access`); the
 domain then narrows further by unit (domain/roles.py: a secretary reports only for their own
 community, an organisation committee member comments only within their street)."""
 
 from __future__ import annotations
 
-from fourx_contracts.access import ANY_PERSON, OPERATORS_IN_DEV_MODE, AccessTable, roles
+from fourx_platform.access import ANY_PERSON, OPERATORS_IN_DEV_MODE, AccessTable, roles
 
 D = "/districts/{district}"
 DAY = f"{D}/activity-days/{{meeting_id}}"

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from fourx_contracts.kafka import KafkaSettings
-from fourx_contracts.mongo import MongoSettings
-from fourx_contracts.outbound import OutboundPolicy
-from fourx_contracts.runtime import ServiceRuntime
+from fourx_platform.kafka import KafkaSettings
+from fourx_platform.mongo import MongoSettings
+from fourx_platform.outbound import OutboundPolicy
+from fourx_platform.runtime import ServiceRuntime
 
 from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
 from fourx_meetings.domain.calendar import activity_day_date, parse_month

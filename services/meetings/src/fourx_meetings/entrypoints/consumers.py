@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fourx_contracts.kafka import ReceivedEvent, subscribe_events
+from fourx_platform.kafka import ReceivedEvent, subscribe_events
 
 from fourx_meetings.service_layer import handlers
 

@@ -1,5 +1,5 @@
 """HTTP API of the meetings service. Every route is under /districts/{district}/; who may
-call it is the table in entrypoints/access.py (checked once, by fourx_contracts.access); the
+call it is the table in entrypoints/access.py (checked once, by fourx_platform.access); the
 finer rule — a secretary reports only for their own community, ... — is the domain's
 (domain/roles.py)."""
 
@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fourx_contracts.access import Authorized
-from fourx_contracts.auth import Caller
-from fourx_contracts.devmode import dev_mode
+from fourx_platform.access import Authorized
+from fourx_platform.auth import Caller
+from fourx_platform.devmode import dev_mode
 from fourx_contracts.types import Month, SaneDate
 from fourx_contracts.vocabulary import ACTIVITY_KINDS
 from pydantic import BaseModel, ConfigDict, Field

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from fourx_contracts.envelope import deterministic_id
-from fourx_contracts.outbound import OutboundPolicy
+from fourx_platform.outbound import OutboundPolicy
 
 from fourx_meetings.adapters import integration
 from fourx_meetings.adapters.repository import ConcurrentChange

@@ -6,7 +6,7 @@ retries with backoff. Both carry the delivery's idempotency key (Message-ID, and
 and recording would cause.
 
 Targets come from users (the directory), so both senders apply the outbound rules
-(`fourx_contracts.outbound`) before connecting and raise `SendRefused` — final, never
+(`fourx_platform.outbound`) before connecting and raise `SendRefused` — final, never
 retried — for a target the rules refuse. A webhook host is resolved here, every address is
 checked, and the request goes to the checked address (the name only in the Host header and
 TLS SNI/certificate check), so DNS cannot answer differently between check and connect
@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import aiosmtplib
 import httpx
-from fourx_contracts.outbound import (
+from fourx_platform.outbound import (
     IPAddress,
     OutboundPolicy,
     Refused,

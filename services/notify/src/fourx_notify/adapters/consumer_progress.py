@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from fourx_contracts.kafka import KafkaSettings
+from fourx_platform.kafka import KafkaSettings
 
 
 class ConsumerProgress:

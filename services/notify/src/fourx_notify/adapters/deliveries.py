@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
+from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_contracts.outbox import OUTBOX_FIELD, outbox_push
+from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError

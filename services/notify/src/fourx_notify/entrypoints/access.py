@@ -1,11 +1,11 @@
 """Who may call which route of the notify service: the one table (role × route).
 
 Every caller must be a person of the district's directory (the latest `directory-updated`
-this service stored; `fourx_contracts.access`). An inbox is always the caller's own."""
+this service stored; `fourx_platform.access`). An inbox is always the caller's own."""
 
 from __future__ import annotations
 
-from fourx_contracts.access import ANY_PERSON, AccessTable, roles
+from fourx_platform.access import ANY_PERSON, AccessTable, roles
 
 from fourx_notify.domain.distribution import BULLETIN_ROLES
 

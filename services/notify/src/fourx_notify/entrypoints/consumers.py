@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 from fourx_contracts.events import TOPICS, ReportRequested
-from fourx_contracts.kafka import ReceivedEvent, subscribe_event_batches, subscribe_events
+from fourx_platform.kafka import ReceivedEvent, subscribe_event_batches, subscribe_events
 
 from fourx_notify.service_layer import handlers
 

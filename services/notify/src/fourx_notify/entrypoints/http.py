@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from fourx_contracts.access import Authorized
+from fourx_platform.access import Authorized
 from fourx_contracts.types import IsoWeek
 
 from fourx_notify.adapters.render import render_docx, render_html

@@ -9,7 +9,7 @@ from typing import Any
 
 from fourx_contracts.envelope import event_id, new_event
 from fourx_contracts.events import NotificationSent, ReportPublished, ReportRequested, ReportStats
-from fourx_contracts.kafka import ReceivedEvent
+from fourx_platform.kafka import ReceivedEvent
 
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
 from fourx_notify.adapters.event_store import EventStore

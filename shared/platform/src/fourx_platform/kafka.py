@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
-from fourx_contracts.failures import FailurePolicy, GaveUp, TransientError, is_transient
+from fourx_platform.failures import FailurePolicy, GaveUp, TransientError, is_transient
 from fourx_contracts.producers import check_provenance
 
 log = structlog.get_logger("fourx.kafka")

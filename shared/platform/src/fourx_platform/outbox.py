@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.asynchronous.collection import AsyncCollection
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_contracts.failures import FailurePolicy, is_transient
+from fourx_platform.failures import FailurePolicy, is_transient
 
 OUTBOX_FIELD = "_outbox"
 FAILED_FIELD = "_outbox_failed"

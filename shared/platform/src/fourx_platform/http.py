@@ -12,10 +12,10 @@ from typing import Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from fourx_contracts import access
-from fourx_contracts.auth import TokenVerifier, startup_verifier
-from fourx_contracts.inputs import InputGuard, InputLimits, InputRefused
-from fourx_contracts.runtime import ServiceRuntime
+from fourx_platform import access
+from fourx_platform.auth import TokenVerifier, startup_verifier
+from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
+from fourx_platform.runtime import ServiceRuntime
 
 
 class Service(Protocol):

@@ -11,9 +11,9 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fourx_contracts.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
-from fourx_contracts.mongo import MongoSettings, open_client
-from fourx_contracts.outbox import OutboxRelay, OutboxSettings
+from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
+from fourx_platform.mongo import MongoSettings, open_client
+from fourx_platform.outbox import OutboxRelay, OutboxSettings
 
 log = structlog.get_logger("fourx.runtime")
 

@@ -125,7 +125,7 @@ def event_id(source: str, *parts: str) -> str:
     the same id, so an honest producer cannot pre-empt another's future event by accident or
     by replaying what it derives. It is not a proof of origin — anyone can compute it — so
     what stops a hostile writer is the broker: only the owning service's principal may write
-    the topic (fourx_contracts.kafka_acl), and consumers refuse a `source` that is not the
+    the topic (fourx_platform.kafka_acl), and consumers refuse a `source` that is not the
     topic's producer (fourx_contracts.producers). See README, "Kafka: SASL and ACLs"."""
     return str(uuid.uuid5(producer_namespace(source), "/".join(parts)))
 

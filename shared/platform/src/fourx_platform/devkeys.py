@@ -21,8 +21,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from fourx_contracts.auth import DEV_AUDIENCE, DEV_ISSUER, public_key_fingerprint
-from fourx_contracts.devmode import DEV_MODE_ENV
+from fourx_platform.auth import DEV_AUDIENCE, DEV_ISSUER, public_key_fingerprint
+from fourx_platform.devmode import DEV_MODE_ENV
 
 PRIVATE_KEY_ENV = "FOURX_AUTH_PRIVATE_KEY_FILE"
 ALGORITHM = "ES256"

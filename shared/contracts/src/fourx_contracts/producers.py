@@ -4,7 +4,7 @@ the checks a consumer makes on the envelope before it trusts a record.
 Invariant: a record is acted on only if its CloudEvent `source` is the producer the catalog
 names for its topic and its `time` is plausible. This is a consistency check, not a proof of
 origin — a `source` is a string any writer can type. What binds a topic to its producer is
-the broker: Kafka authentication and ACLs (`fourx_contracts.kafka_acl`) let only the owning
+the broker: Kafka authentication and ACLs (`fourx_platform.kafka_acl`) let only the owning
 service's principal write the topic, so a record that passed the ACL *and* claims the right
 source came from that service (or from an operator with the admin principal).
 """

@@ -26,8 +26,8 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from fourx_contracts.auth import Caller, verified_caller
-from fourx_contracts.devmode import dev_mode
+from fourx_platform.auth import Caller, verified_caller
+from fourx_platform.devmode import dev_mode
 
 DISTRICT_PREFIX = "/districts/{district}"
 

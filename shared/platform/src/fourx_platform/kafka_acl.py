@@ -26,7 +26,7 @@ from aiokafka.protocol.admin import CreateAclsRequest, DescribeAclsRequest_v1
 from aiokafka.protocol.api import Request
 
 from fourx_contracts.events import TOPICS, dlq_topic
-from fourx_contracts.kafka import KafkaSettings
+from fourx_platform.kafka import KafkaSettings
 from fourx_contracts.producers import PRODUCERS, topics_of
 
 ADMIN = "admin"

@@ -14,9 +14,9 @@ Claims: `sub` is the person id of the district's directory; `district` the distr
 Cross-district power (`platform_admin`) is never read from a token: the subjects listed in
 `FOURX_AUTH_OPERATORS` are operators, whatever their token says.
 
-A service outside dev mode (`fourx_contracts.devmode`: `FOURX_DEV_MODE=1`, set only by the
+A service outside dev mode (`fourx_platform.devmode`: `FOURX_DEV_MODE=1`, set only by the
 local stack, the tests and the demo) refuses to start without issuer, audience and a key, or
-with a key that was published in this repository. What a caller may do once verified is `fourx_contracts.access`.
+with a key that was published in this repository. What a caller may do once verified is `fourx_platform.access`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from fourx_contracts.devmode import dev_mode
+from fourx_platform.devmode import dev_mode
 
 # Operators' capacity: act in any district. From FOURX_AUTH_OPERATORS only, never a claim.
 PLATFORM_ROLE = "platform_admin"
@@ -183,7 +183,7 @@ def _fourx_checkout() -> Path | None:
     """The source checkout this package runs from (an editable install), if any."""
     here = Path(__file__).resolve()
     for parent in here.parents:
-        if (parent / "shared" / "src" / "fourx_contracts").is_dir() and (parent / ".git").exists():
+        if (parent / "shared" / "contracts" / "src" / "fourx_contracts").is_dir() and (parent / ".git").exists():
             return parent
     return None
 
@@ -253,7 +253,7 @@ def verified_caller(request: Request,
 
 def issue_token(person_id: str, district: str | None, roles: Iterable[str], **kwargs: Any) -> str:
     """A token signed with the development key (tests, the demo, `fourx-dev token`); see
-    `fourx_contracts.devkeys`. Services never sign anything."""
-    from fourx_contracts.devkeys import issue_token as sign
+    `fourx_platform.devkeys`. Services never sign anything."""
+    from fourx_platform.devkeys import issue_token as sign
 
     return sign(person_id, district, roles, **kwargs)
