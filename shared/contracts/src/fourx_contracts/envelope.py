@@ -95,6 +95,14 @@ def new_event(
     )
 
 
+def caused_event(source: str, type: str, district: str, subject: str, data: BaseModel | dict[str, Any],
+                 cause: tuple[str, ...], correlationid: str | None) -> CloudEvent:
+    """A producer's event whose id is derived from its type, district and what caused it
+    (`event_id`), so doing the same thing twice yields the same id and consumers drop it."""
+    return new_event(type=type, source=source, district=district, subject=subject, data=data,
+                     id=event_id(source, type, district, *cause), correlationid=correlationid)
+
+
 def undeclared_fields(model: BaseModel, path: str = "") -> list[str]:
     """Dotted paths of the extra (undeclared) fields of a model and the models inside it."""
     found = [f"{path}{name}" for name in (model.model_extra or {})]

@@ -16,9 +16,10 @@ the table against domain/events.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
-from fourx_contracts.envelope import CloudEvent, event_id, new_event
+from fourx_contracts.envelope import CloudEvent, caused_event
 from fourx_contracts import events as contract
 from fourx_contracts.mapping import Mapper, UnmappedEvent, map_events  # noqa: F401 (UnmappedEvent: re-exported)
 
@@ -33,10 +34,8 @@ def _unit(unit: UnitRef) -> contract.Unit:
     return contract.Unit(kind=unit.kind, id=unit.id)
 
 
-def _event(type_: str, district: str, subject: str, data: contract.Payload, id_parts: tuple[str, ...],
-           correlationid: str | None) -> CloudEvent:
-    return new_event(type=type_, source=SOURCE, district=district, subject=subject, data=data,
-                     id=event_id(SOURCE, type_, district, *id_parts), correlationid=correlationid)
+# (type, district, subject, data, cause, correlationid): the id derives from the cause
+_event = partial(caused_event, SOURCE)
 
 
 # One mapper per domain event type: (aggregate that raised it, the event, correlation id).

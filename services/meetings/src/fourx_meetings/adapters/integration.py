@@ -10,9 +10,10 @@ relay that publishes twice or a second replica doing the same job yields the sam
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
-from fourx_contracts.envelope import CloudEvent, event_id, new_event
+from fourx_contracts.envelope import CloudEvent, caused_event
 from fourx_contracts.events import (
     ActivityHeld,
     Comment,
@@ -36,9 +37,8 @@ from fourx_meetings.domain.model import ActivityDay
 SOURCE = "/services/meetings"
 
 
-def _event(type_: str, district: str, subject: str, data, cause: tuple[str, ...], correlationid: str | None) -> CloudEvent:
-    return new_event(type=type_, source=SOURCE, district=district, subject=subject, data=data,
-                     id=event_id(SOURCE, type_, district, *cause), correlationid=correlationid)
+# (type, district, subject, data, cause, correlationid): the id derives from the cause
+_event = partial(caused_event, SOURCE)
 
 
 def directory_updated(district: str, directory: Directory, version: int, correlationid: str | None) -> CloudEvent:
