@@ -7,8 +7,9 @@ from typing import Any
 from fourx_contracts.envelope import CloudEvent
 from fourx_issues.adapters.integration import inspection_events, item_events
 from fourx_issues.adapters.repository import (
-    ConcurrencyConflict, inspection_from_document, inspection_to_document, item_from_document, item_to_document,
+    inspection_from_document, inspection_to_document, item_from_document, item_to_document,
 )
+from fourx_platform.versioned import ConcurrencyConflict
 
 
 class FakeRepository:
