@@ -113,10 +113,10 @@ class FakeUnitOfWork:
                                           inspection_events, self.outbox)
         self.notice_numbers = FakeCounter()
         self.directory = FakeDirectory()
-        self.kicks = 0
+        self.commits = 0
 
-    def published(self):
-        self.kicks += 1
+    def committed(self):
+        self.commits += 1
 
     def events(self, type_: str) -> list[CloudEvent]:
         return [e for e in self.outbox if e.type == type_]

@@ -257,15 +257,19 @@ class SupervisionItem:
                      to_person: str | None) -> None:
         """A supervision notice (督办通知) to the responsible unit. The office may issue one
         before the item is overdue (weak progress); the ladder issues it once it is."""
+        self.check_notice(today=today, respond_by=respond_by)
+        self.notice = Notice(notice_id=notice_id, number=number, to=self.responsible, to_person=to_person,
+                             reason=reason, issued_on=today, respond_by=respond_by)
+        self.pending_events.append(events.NoticeIssued(self.issue_id))
+
+    def check_notice(self, *, today: date, respond_by: date) -> None:
+        """Refuse a notice this item may not get (before a number is taken for it)."""
         if self.notice is not None:
             raise DomainError(f"notice: {self.notice.number} was already issued for this item")
         if not self.unresolved:
             raise DomainError(f"status: the item is {self.status}; no notice is needed")
         if respond_by <= today:
             raise DomainError("respond_by: must be after the day the notice is issued")
-        self.notice = Notice(notice_id=notice_id, number=number, to=self.responsible, to_person=to_person,
-                             reason=reason, issued_on=today, respond_by=respond_by)
-        self.pending_events.append(events.NoticeIssued(self.issue_id))
 
     def acknowledge_notice(self, *, person_id: str, today: date, as_office: bool = False) -> bool:
         """签收: the addressee confirms receipt; the office may sign on the addressee's behalf."""
