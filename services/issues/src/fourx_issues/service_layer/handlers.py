@@ -12,23 +12,20 @@ from fourx_contracts.envelope import deterministic_id
 from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
 
 from fourx_contracts.vocabulary import ACTIVITY_LABELS, label
+from fourx_platform.errors import DomainError, NotFound
 from fourx_platform.versioned import retry_on_conflict
 
 from fourx_issues.adapters.integration import snapshot_event
 from fourx_issues.domain.directory import Directory
 from fourx_issues.domain.league import league_table
 from fourx_issues.domain.model import (
-    CLOSED, DomainError, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
+    CLOSED, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
 )
 from fourx_issues.domain.ownership import Actor, check_acts_for, check_may_raise
 from fourx_issues.domain.snapshot import Snapshot, take_snapshot
 from fourx_issues.service_layer.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("fourx.issues")
-
-
-class NotFound(LookupError):
-    pass
 
 
 def notice_number(year: int, n: int) -> str:
@@ -45,10 +42,10 @@ async def _directory(uow: UnitOfWork, district: str) -> Directory:
     return Directory.from_snapshot(await uow.directory.get(district))
 
 
-async def _item(uow: UnitOfWork, district: str, issue_id: str) -> SupervisionItem:
+async def load_item(uow: UnitOfWork, district: str, issue_id: str) -> SupervisionItem:
     item = await uow.items.get(district, issue_id)
     if item is None:
-        raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
+        raise NotFound(f"本区（{district}）没有督办事项 {issue_id!r}", field="issue_id")
     return item
 
 
@@ -138,7 +135,7 @@ async def change_item(uow: UnitOfWork, district: str, issue_id: str,
     `change` returns False for a repeat (a retried request), which writes nothing. With an
     `actor`, only the item's responsible unit (or a supervising office) may change it."""
     async def attempt() -> SupervisionItem:
-        item = await _item(uow, district, issue_id)
+        item = await load_item(uow, district, issue_id)
         if actor is not None:
             check_acts_for(item, actor)
         if change(item):
@@ -222,7 +219,7 @@ async def issue_notice(uow: UnitOfWork, district: str, issue_id: str, *, today: 
 
     async def attempt() -> SupervisionItem:
         nonlocal reserved
-        item = await _item(uow, district, issue_id)
+        item = await load_item(uow, district, issue_id)
         try:
             item.check_notice(today=today, respond_by=respond_by)
         except DomainError:
@@ -342,7 +339,7 @@ async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *,
     async def attempt() -> Inspection:
         inspection = await uow.inspections.get(district, inspection_id)
         if inspection is None:
-            raise NotFound(f"inspection_id: no inspection {inspection_id!r} in district {district}")
+            raise NotFound(f"本区（{district}）没有督查 {inspection_id!r}", field="inspection_id")
         if inspection.hold(findings=findings, held_on=held_on):
             await uow.inspections.save(inspection, correlationid)
             uow.committed()
