@@ -123,7 +123,8 @@ def _key(district: str, aggregate_id: str) -> str:
 
 
 class _VersionedRepository:
-    """Insert-once and compare-and-set saves of one aggregate type with its outbox."""
+    """Insert-once and compare-and-set saves (fourx_platform.versioned) of one aggregate type
+    with its outbox."""
 
     def __init__(self, db: AsyncDatabase, collection: str, id_attr: str,
                  to_doc: Callable[[Any], dict], from_doc: Callable[[dict], Any],
