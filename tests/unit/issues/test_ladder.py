@@ -231,3 +231,19 @@ async def test_a_number_taken_for_an_item_resolved_meanwhile_is_handed_back():
     await handlers.daily_check(uow, D, DUE + timedelta(days=8), POLICY)
     numbers = {e.data["issue_id"]: e.data["number"] for e in uow.events("notice-issued")}
     assert numbers == {first: "督办〔2026〕第1号", third: "督办〔2026〕第2号"}
+
+
+async def test_a_notice_issued_by_hand_hands_its_number_back_when_the_item_was_resolved_meanwhile():
+    uow = FakeUnitOfWork()
+    issue_id = await raise_one(uow)
+
+    async def unit_resolves_it_meanwhile():
+        await handlers.claim_resolved(uow, D, issue_id, resolution="刚刚办结", today=date(2026, 11, 20))
+
+    uow.items.before_save_of[issue_id] = unit_resolves_it_meanwhile
+    with pytest.raises(DomainError, match="^status: ") as refused:
+        await handlers.issue_notice(uow, D, issue_id, today=date(2026, 11, 20), reason="进度滞后",
+                                    respond_by=None, policy=POLICY)
+    assert refused.value.field == "status" and not uow.items.before_save_of
+    assert uow.notice_numbers.holders[f"{D}/2026"] == []   # the reserved 第1号 is free again
+    assert not uow.events("notice-issued")
