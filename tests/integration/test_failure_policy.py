@@ -68,7 +68,7 @@ async def test_handler_rejected_record_goes_to_dlq_and_the_partition_moves_on(ka
     headers = headers_of(dead[0])
     assert dead[0].value == bad  # the original bytes, the original key
     assert "title" in headers["dlq-error"]
-    assert headers["dlq-error-class"].endswith("DomainError")
+    assert headers["dlq-error-class"] == "fourx_platform.errors.Invalid"  # a domain refusal: permanent
     assert headers["dlq-attempts"] == str(POLICY.max_attempts)
     assert headers["dlq-topic"] == "meeting-held"
     assert int(headers["dlq-partition"]) == dead[0].partition  # DLQ keyed alike: same partition number

@@ -7,8 +7,9 @@ from typing import Any
 from fourx_contracts.envelope import CloudEvent
 from fourx_issues.adapters.integration import inspection_events, item_events
 from fourx_issues.adapters.repository import (
-    ConcurrencyConflict, inspection_from_document, inspection_to_document, item_from_document, item_to_document,
+    inspection_from_document, inspection_to_document, item_from_document, item_to_document,
 )
+from fourx_platform.versioned import ConcurrencyConflict
 
 
 class FakeRepository:
@@ -112,10 +113,10 @@ class FakeUnitOfWork:
                                           inspection_events, self.outbox)
         self.notice_numbers = FakeCounter()
         self.directory = FakeDirectory()
-        self.kicks = 0
+        self.commits = 0
 
-    def published(self):
-        self.kicks += 1
+    def committed(self):
+        self.commits += 1
 
     def events(self, type_: str) -> list[CloudEvent]:
         return [e for e in self.outbox if e.type == type_]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from fourx_issues.domain.model import DomainError, LadderPolicy, Source, Stage, UnitRef
+from fourx_issues.domain.model import LadderPolicy, Source, Stage, UnitRef
 from fourx_issues.service_layer import handlers
 from fourx_issues.service_layer.clock import FixedClock
+from fourx_platform.errors import DomainError, NotAllowed
 
 from tests.unit.issues.fakes import FakeUnitOfWork
 
@@ -157,7 +158,7 @@ async def test_office_may_issue_a_notice_before_the_item_is_overdue_and_the_ladd
     issue_id = await raise_one(uow)
     await handlers.issue_notice(uow, D, issue_id, today=date(2026, 11, 20), reason="进度滞后",
                                 respond_by=None, policy=POLICY)
-    with pytest.raises(DomainError, match="already issued"):
+    with pytest.raises(DomainError, match="^notice: 该事项已发出督办通知"):
         await handlers.issue_notice(uow, D, issue_id, today=date(2026, 11, 21), reason="再次", respond_by=None,
                                     policy=POLICY)
     report = await handlers.daily_check(uow, D, DUE + timedelta(days=1), POLICY)
@@ -169,7 +170,7 @@ async def test_acknowledging_a_notice_by_its_addressee_only():
     uow = FakeUnitOfWork()
     issue_id = await raise_one(uow)
     await handlers.daily_check(uow, D, DUE + timedelta(days=1), POLICY)
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         await handlers.acknowledge_notice(uow, D, issue_id, person_id="someone-else", today=DUE)
     item = await handlers.acknowledge_notice(uow, D, issue_id, person_id="p-sec-1", today=date(2026, 12, 6))
     assert item.notice.acknowledged_on == date(2026, 12, 6)
@@ -180,7 +181,7 @@ async def test_acknowledging_a_notice_by_its_addressee_only():
 async def test_interview_outcome_is_recorded_later():
     uow = FakeUnitOfWork()
     issue_id = await raise_one(uow)
-    with pytest.raises(DomainError, match="interview"):
+    with pytest.raises(DomainError, match="^interview: "):
         await handlers.record_interview_outcome(uow, D, issue_id, outcome="x", today=DUE)
     await handlers.daily_check(uow, D, DUE + timedelta(days=1), POLICY)
     await handlers.daily_check(uow, D, DUE + timedelta(days=9), POLICY)
@@ -230,3 +231,19 @@ async def test_a_number_taken_for_an_item_resolved_meanwhile_is_handed_back():
     await handlers.daily_check(uow, D, DUE + timedelta(days=8), POLICY)
     numbers = {e.data["issue_id"]: e.data["number"] for e in uow.events("notice-issued")}
     assert numbers == {first: "督办〔2026〕第1号", third: "督办〔2026〕第2号"}
+
+
+async def test_a_notice_issued_by_hand_hands_its_number_back_when_the_item_was_resolved_meanwhile():
+    uow = FakeUnitOfWork()
+    issue_id = await raise_one(uow)
+
+    async def unit_resolves_it_meanwhile():
+        await handlers.claim_resolved(uow, D, issue_id, resolution="刚刚办结", today=date(2026, 11, 20))
+
+    uow.items.before_save_of[issue_id] = unit_resolves_it_meanwhile
+    with pytest.raises(DomainError, match="^status: ") as refused:
+        await handlers.issue_notice(uow, D, issue_id, today=date(2026, 11, 20), reason="进度滞后",
+                                    respond_by=None, policy=POLICY)
+    assert refused.value.field == "status" and not uow.items.before_save_of
+    assert uow.notice_numbers.holders[f"{D}/2026"] == []   # the reserved 第1号 is free again
+    assert not uow.events("notice-issued")

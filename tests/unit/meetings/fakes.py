@@ -1,7 +1,7 @@
 """In-memory stand-ins for the meetings service's store (unit tests only, no I/O).
 
 They keep the store's invariants (service_layer/unit_of_work.py): state and outgoing events are
-written together, saves are optimistic on a revision, supervision facts apply once per event
+written together, saves are optimistic on a version, supervision facts apply once per event
 id. Aggregates go through the same document mapping as in MongoDB, so a handler never gets
 back the object it saved."""
 
@@ -12,9 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_meetings.adapters.repository import (
-    ConcurrentChange, day_from_document, day_to_document, supervision_item_from_document,
-)
+from fourx_meetings.adapters.repository import day_from_document, day_to_document, supervision_item_from_document
+from fourx_platform.versioned import ConcurrencyConflict
 from fourx_meetings.domain.directory import Directory
 
 
@@ -35,7 +34,7 @@ class FakeDirectories:
 
     async def save(self, district, directory, version, outgoing):
         if self.docs.get(district, {"version": 0})["version"] != version:
-            raise ConcurrentChange(district)
+            raise ConcurrencyConflict(district)
         self.docs[district] = {"snapshot": directory.to_snapshot(), "content_hash": directory.content_hash(),
                                "version": version + 1}
         self._outbox.extend(outgoing)
@@ -54,18 +53,18 @@ class FakeActivityDays:
 
     async def get(self, district, meeting_id):
         doc = self.docs.get(f"{district}/{meeting_id}")
-        return (day_from_document(doc), doc["_rev"]) if doc else (None, 0)
+        return (day_from_document(doc), doc["version"]) if doc else (None, 0)
 
-    async def save(self, day, rev, outgoing):
+    async def save(self, day, version, outgoing):
         if self.before_save is not None:
             hook, self.before_save = self.before_save, None
             await hook()
         key = f"{day.district}/{day.meeting_id}"
-        if self.docs.get(key, {"_rev": 0})["_rev"] != rev:
-            raise ConcurrentChange(key)
-        self.docs[key] = {**copy.deepcopy(day_to_document(day)), "_rev": rev + 1}
+        if self.docs.get(key, {"version": 0})["version"] != version:
+            raise ConcurrencyConflict(key)
+        self.docs[key] = {**copy.deepcopy(day_to_document(day)), "version": version + 1}
         self._outbox.extend(outgoing)
-        return rev + 1
+        return version + 1
 
     async def list(self, district):
         days = [day_from_document(d) for d in self.docs.values() if d["district"] == district]
@@ -92,7 +91,7 @@ class FakeActivities:
     async def add(self, activity, outgoing):
         key = f"{activity.district}/{activity.activity_id}"
         if key in self.stored:
-            raise ConcurrentChange(key)
+            raise ConcurrencyConflict(key)
         self.stored[key] = replace(copy.deepcopy(activity), pending_events=[])
         self._outbox.extend(outgoing)
 

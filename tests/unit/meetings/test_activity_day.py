@@ -100,7 +100,7 @@ def test_closing_is_refused_listing_exactly_what_is_missing():
     assert [c["community_id"] for c in missing["reports"]] == ["c-2"]
     assert [c["community_id"] for c in missing["comments"]] == ["c-2", "c-3"]
     assert missing["summary"] is True
-    assert "光明社区 (c-2)" in str(info.value) and "summary is missing" in str(info.value)
+    assert "光明社区（c-2）" in str(info.value) and "缺少分管副部长的总结" in str(info.value)
     assert not day.closed and day.pending_events == []
 
 

@@ -154,7 +154,7 @@ async def test_an_early_close_is_refused_and_lists_what_is_missing():
     assert [c["community_id"] for c in missing["reports"]] == ["c-2", "c-3"]
     assert [c["community_id"] for c in missing["comments"]] == ["c-2"]
     assert missing["summary"] is True
-    assert "光明社区 (c-2)" in str(refused.value) and "summary is missing" in str(refused.value)
+    assert "光明社区（c-2）" in str(refused.value) and "缺少分管副部长的总结" in str(refused.value)
     assert (await stored_day(uow)).status == "scheduled" and uow.events("meeting-held") == []
 
 

@@ -45,7 +45,7 @@ class IssuesService:
         consumers.register(self)
 
     def unit_of_work(self) -> MongoUnitOfWork:
-        return MongoUnitOfWork(self.runtime.db, after_write=self.runtime.kick_outbox)
+        return MongoUnitOfWork(self.runtime.db, after_commit=self.runtime.kick_outbox)
 
     async def directory_people(self, district: str) -> list[dict] | None:
         return people_of(await self.unit_of_work().directory.get(district))

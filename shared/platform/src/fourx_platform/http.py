@@ -1,21 +1,27 @@
 """The FastAPI shell every service shares: lifespan that opens and closes its resources, the
 input guard in front of every route (size, JSON and target limits, `inputs.py`), a health
-endpoint saying whether the store and Kafka answer, and the token check and access table every
-district route goes through (`auth`, `access`)."""
+endpoint saying whether the store and Kafka answer, the token check and access table every
+district route goes through (`auth`, `access`), and the one mapping of domain refusals
+(`errors`) and lost write races (`versioned`) to HTTP statuses."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fourx_platform import access
 from fourx_platform.auth import TokenVerifier, startup_verifier
+from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
 from fourx_platform.runtime import ServiceRuntime
+from fourx_platform.versioned import ConcurrencyConflict
+
+# The first matching kind decides: subclasses before DomainError.
+STATUS = ((NotAllowed, 403), (NotFound, 404), (Invalid, 422), (DomainError, 409))
 
 
 class Service(Protocol):
@@ -54,6 +60,7 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
         # A route that checks data it parsed itself (check_value) answers like the guard does.
         return JSONResponse({"detail": exc.detail()}, status_code=422)
 
+    install_error_handlers(app)
     for router in routers:
         app.include_router(router)
     access.install(app, access_table)
@@ -64,3 +71,33 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     return app
+
+
+def status_of(exc: DomainError) -> int:
+    return next(status for kind, status in STATUS if isinstance(exc, kind))
+
+
+def _detail(exc: DomainError) -> Any:
+    """Structured facts beside the message; an Invalid value like FastAPI's own 422 (a list
+    with `loc`), so a client reads every 422 alike; a rule about a field names it."""
+    if facts := exc.facts():
+        return {"message": exc.message, **facts}
+    if isinstance(exc, Invalid):
+        loc = [int(part) if part.isdigit() else part for part in exc.field.split(".")]
+        return [{"loc": ["body", *loc], "msg": exc.message, "type": "value_error"}]
+    if exc.field:
+        return {"field": exc.field, "message": exc.message}
+    return exc.message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Domain refusals become their 4xx; a write race that outlasted its retries is a 409
+    the caller may simply repeat. Routes raise them as they are, with no wrapper."""
+
+    @app.exception_handler(DomainError)
+    async def refused(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": _detail(exc)}, status_code=status_of(exc))
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def conflict(_request: Request, exc: ConcurrencyConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)

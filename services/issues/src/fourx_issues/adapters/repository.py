@@ -1,8 +1,9 @@
 """Supervision items, inspections, notice counters and the directory in MongoDB.
 
 One document per aggregate with its pending events inside (outbox): state and events are
-stored in one single-document write. Saves are optimistic (a `version` field): two replicas
-or two requests that change the same item at once cannot both win — the loser reloads.
+stored in one single-document write. Saves are optimistic (the `version` field of
+fourx_platform.versioned): two replicas or two requests that change the same item at once
+cannot both win — the loser gets ConcurrencyConflict and reloads.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_platform.failures import TransientError
-from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
+from fourx_platform.outbox import OUTBOX_FIELD
+from fourx_platform.versioned import VERSION_FIELD, ConcurrencyConflict, insert_versioned, update_versioned
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -27,10 +28,6 @@ INSPECTIONS = "inspections"
 SNAPSHOTS = "snapshots"
 COUNTERS = "counters"
 DIRECTORIES = "directories"
-
-
-class ConcurrencyConflict(TransientError):
-    """Someone else changed the aggregate since it was read; reload and try again."""
 
 
 def _d(value: str | None) -> date | None:
@@ -97,7 +94,7 @@ def item_from_document(doc: dict[str, Any]) -> SupervisionItem:
             interview_id=i["interview_id"], person_id=i["person_id"], reason=i["reason"],
             scheduled_for=date.fromisoformat(i["scheduled_for"]), outcome=i.get("outcome"),
             outcome_recorded_on=_d(i.get("outcome_recorded_on"))),
-        light=doc.get("light"), light_on=_d(doc.get("light_on")), version=doc.get("version", 0),
+        light=doc.get("light"), light_on=_d(doc.get("light_on")), version=doc.get(VERSION_FIELD, 0),
     )
 
 
@@ -114,7 +111,7 @@ def inspection_from_document(doc: dict[str, Any]) -> Inspection:
     return Inspection(
         district=doc["district"], inspection_id=doc["inspection_id"], kind=doc["kind"],
         date=date.fromisoformat(doc["date"]), units=[_unit(u) for u in doc["units"]], status=doc["status"],
-        held_on=_d(doc.get("held_on")), version=doc.get("version", 0),
+        held_on=_d(doc.get("held_on")), version=doc.get(VERSION_FIELD, 0),
         findings=[Finding(text=f["text"], unit=_unit(f["unit"]) if f.get("unit") else None,
                           item_title=f.get("item_title"), item_due_date=_d(f.get("item_due_date")),
                           item_owner=f.get("item_owner")) for f in doc.get("findings", [])],
@@ -126,7 +123,8 @@ def _key(district: str, aggregate_id: str) -> str:
 
 
 class _VersionedRepository:
-    """Insert-once and compare-and-set saves of one aggregate type with its outbox."""
+    """Insert-once and compare-and-set saves (fourx_platform.versioned) of one aggregate type
+    with its outbox."""
 
     def __init__(self, db: AsyncDatabase, collection: str, id_attr: str,
                  to_doc: Callable[[Any], dict], from_doc: Callable[[dict], Any],
@@ -144,25 +142,18 @@ class _VersionedRepository:
     async def add(self, aggregate: Any, correlationid: str | None = None) -> bool:
         """Store a new aggregate with its events; False (and nothing written) when one with
         the same id exists — how redelivered sources and retried requests are absorbed."""
-        doc = {"_id": self._id(aggregate), **self._to_doc(aggregate), "version": 1,
-               OUTBOX_FIELD: [e.model_dump(mode="json") for e in self._to_events(aggregate, correlationid)]}
         try:
-            await self.collection.insert_one(doc)
-        except DuplicateKeyError:
+            aggregate.version = await insert_versioned(self.collection, self._id(aggregate), self._to_doc(aggregate),
+                                                       self._to_events(aggregate, correlationid))
+        except ConcurrencyConflict:
             return False
-        aggregate.version = 1
         aggregate.pending_events.clear()
         return True
 
     async def save(self, aggregate: Any, correlationid: str | None = None) -> None:
-        update: dict[str, Any] = {"$set": {**self._to_doc(aggregate), "version": aggregate.version + 1}}
-        outgoing = self._to_events(aggregate, correlationid)
-        if outgoing:
-            update.update(outbox_push(outgoing))
-        result = await self.collection.update_one({"_id": self._id(aggregate), "version": aggregate.version}, update)
-        if result.matched_count == 0:
-            raise ConcurrencyConflict(f"{self._id_attr} {getattr(aggregate, self._id_attr)} changed meanwhile")
-        aggregate.version += 1
+        """Write at the version it was read at; ConcurrencyConflict when that moved on."""
+        aggregate.version = await update_versioned(self.collection, self._id(aggregate), aggregate.version,
+                                                   self._to_doc(aggregate), self._to_events(aggregate, correlationid))
         aggregate.pending_events.clear()
 
     async def find(self, query: dict[str, Any]) -> list[Any]:
@@ -189,11 +180,11 @@ class ItemRepository(_VersionedRepository):
         for community_id, street_id in street_of.items():
             await self.collection.update_many(
                 {"district": district, "community_id": community_id, "street_id": None},
-                {"$set": {"street_id": street_id}, "$inc": {"version": 1}})
+                {"$set": {"street_id": street_id}, "$inc": {VERSION_FIELD: 1}})
         for (kind, unit_id), person_id in owner_of.items():
             await self.collection.update_many(
                 {"district": district, "responsible.kind": kind, "responsible.id": unit_id, "owner": None},
-                {"$set": {"owner": person_id}, "$inc": {"version": 1}})
+                {"$set": {"owner": person_id}, "$inc": {VERSION_FIELD: 1}})
 
 
 class InspectionRepository(_VersionedRepository):

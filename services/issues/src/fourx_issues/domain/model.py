@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from fourx_contracts.vocabulary import INSPECTION_KINDS, ITEM_STATUSES, SOURCE_KINDS, UNIT_KINDS  # noqa: F401
+from fourx_contracts.vocabulary import (  # noqa: F401
+    INSPECTION_KINDS, ITEM_STATUS_LABELS, ITEM_STATUSES, SOURCE_KINDS, UNIT_KINDS,
+)
+from fourx_platform.errors import DomainError, Invalid, NotAllowed
 
 from fourx_issues.domain import events
 from fourx_issues.domain.lights import (Light, Verdict, assess_light, iso_week, missing_week_count, missing_weeks,
@@ -24,8 +27,9 @@ OPEN, IN_PROGRESS, RESOLVED, CLOSED = ITEM_STATUSES
 STATUSES = ITEM_STATUSES
 
 
-class DomainError(Exception):
-    """A rule of the method was broken; the message says which, in words a user understands."""
+def _wrong_status(item: "SupervisionItem", what: str) -> DomainError:
+    """The item is in the wrong state for this: a conflict naming `status` (409)."""
+    return DomainError(f"事项当前为“{ITEM_STATUS_LABELS[item.status]}”，{what}", field="status")
 
 
 class Stage(StrEnum):
@@ -125,11 +129,11 @@ class SupervisionItem:
     def raise_item(cls, **fields) -> "SupervisionItem":
         item = cls(**fields)
         if not item.title.strip():
-            raise DomainError("title: a supervision item needs a title")
+            raise Invalid("title", "督办事项须有标题")
         if item.source.kind not in SOURCE_KINDS:
-            raise DomainError(f"source.kind: must be one of {', '.join(SOURCE_KINDS)}")
+            raise Invalid("source.kind", f"须为以下之一：{'、'.join(SOURCE_KINDS)}")
         if item.due_date < item.raised_on:
-            raise DomainError(f"due_date: {item.due_date} is before the day the item was raised ({item.raised_on})")
+            raise Invalid("due_date", f"办理时限 {item.due_date} 早于提出日期 {item.raised_on}")
         item.pending_events.append(events.ItemRaised(item.issue_id))
         return item
 
@@ -176,7 +180,7 @@ class SupervisionItem:
             return True
         if self.status == IN_PROGRESS:
             return False
-        raise DomainError(f"status: the item is {self.status}; only an open item can be started")
+        raise _wrong_status(self, "只有未开始的事项可以开始办理")
 
     def record_progress(self, *, week: str, note: str, percent: int, today: date, by: str | None = None) -> bool:
         """The weekly work record (写实) of one ISO week; recording a week again replaces it.
@@ -184,13 +188,13 @@ class SupervisionItem:
         request). Otherwise the record takes the next number (`seq`), so the same content
         recorded again after another record (30 → 40 → 30) is a new fact with its own event."""
         if self.status == CLOSED:
-            raise DomainError("status: the item is closed; reopen it before recording progress")
+            raise _wrong_status(self, "不能再记录工作写实")
         if not 0 <= percent <= 100:
-            raise DomainError("percent: must be between 0 and 100")
+            raise Invalid("percent", "进度须在 0 到 100 之间")
         if not note.strip():
-            raise DomainError("note: a work record states the facts; it cannot be empty")
+            raise Invalid("note", "工作写实须写明所做的事，不能为空")
         if monday_of(week) > today:
-            raise DomainError(f"week: {week} has not begun yet (today is {today}, week {iso_week(today)})")
+            raise Invalid("week", f"{week} 还没有开始（今天是 {today}，第 {iso_week(today)} 周）")
         existing = next((r for r in self.progress if r.week == week), None)
         if existing and existing.note == note and existing.percent == percent:
             return False
@@ -208,9 +212,9 @@ class SupervisionItem:
         if self.status == RESOLVED and self.resolution == resolution:
             return False
         if not self.unresolved:
-            raise DomainError(f"status: the item is {self.status}; only an open or in-progress item can be resolved")
+            raise _wrong_status(self, "只有未开始或推进中的事项可以报办结")
         if not resolution.strip():
-            raise DomainError("resolution: say how the problem was solved")
+            raise Invalid("resolution", "请写明问题是如何解决的")
         self.status, self.resolution, self.resolved_on = RESOLVED, resolution, today
         return True
 
@@ -218,7 +222,7 @@ class SupervisionItem:
         if self.status == CLOSED:
             return False
         if self.status != RESOLVED:
-            raise DomainError(f"status: the item is {self.status}; the unit must claim it resolved before it is verified")
+            raise _wrong_status(self, "责任单位报办结后才能核验")
         self.status, self.verified_on = CLOSED, today
         self.light, self.light_on = None, today
         self.pending_events.append(events.ItemVerified(self.issue_id, today))
@@ -226,9 +230,9 @@ class SupervisionItem:
 
     def reopen(self, *, reason: str) -> None:
         if self.status != RESOLVED:
-            raise DomainError(f"status: the item is {self.status}; only a resolved item awaiting verification can be reopened")
+            raise _wrong_status(self, "只有已报办结待核验的事项可以退回重办")
         if not reason.strip():
-            raise DomainError("reason: say why the resolution is not accepted")
+            raise Invalid("reason", "请写明不认可办结的理由")
         self.status, self.resolution, self.resolved_on = IN_PROGRESS, None, None
         self.reopened.append(reason)
 
@@ -247,9 +251,9 @@ class SupervisionItem:
 
     def flag_overdue(self, today: date) -> None:
         if self.overdue_on is not None:
-            raise DomainError("ladder: the item was already flagged overdue")
+            raise DomainError("事项已标记为逾期", field="ladder")
         if not (self.unresolved and today > self.due_date):
-            raise DomainError(f"due_date: the item is not overdue on {today}")
+            raise DomainError(f"事项在 {today} 并未逾期", field="due_date")
         self.overdue_on = today
         self.pending_events.append(events.ItemOverdue(self.issue_id, (today - self.due_date).days))
 
@@ -257,41 +261,45 @@ class SupervisionItem:
                      to_person: str | None) -> None:
         """A supervision notice (督办通知) to the responsible unit. The office may issue one
         before the item is overdue (weak progress); the ladder issues it once it is."""
-        if self.notice is not None:
-            raise DomainError(f"notice: {self.notice.number} was already issued for this item")
-        if not self.unresolved:
-            raise DomainError(f"status: the item is {self.status}; no notice is needed")
-        if respond_by <= today:
-            raise DomainError("respond_by: must be after the day the notice is issued")
+        self.check_notice(today=today, respond_by=respond_by)
         self.notice = Notice(notice_id=notice_id, number=number, to=self.responsible, to_person=to_person,
                              reason=reason, issued_on=today, respond_by=respond_by)
         self.pending_events.append(events.NoticeIssued(self.issue_id))
 
+    def check_notice(self, *, today: date, respond_by: date) -> None:
+        """Refuse a notice this item may not get (before a number is taken for it)."""
+        if self.notice is not None:
+            raise DomainError(f"该事项已发出督办通知 {self.notice.number}", field="notice")
+        if not self.unresolved:
+            raise _wrong_status(self, "无需督办通知")
+        if respond_by <= today:
+            raise Invalid("respond_by", "答复期限须晚于通知发出之日")
+
     def acknowledge_notice(self, *, person_id: str, today: date, as_office: bool = False) -> bool:
         """签收: the addressee confirms receipt; the office may sign on the addressee's behalf."""
         if self.notice is None:
-            raise DomainError("notice: no supervision notice was issued for this item")
+            raise DomainError("该事项没有发出督办通知", field="notice")
         if self.notice.acknowledged_on is not None:
             return False
         if self.notice.to_person and person_id != self.notice.to_person and not as_office:
-            raise PermissionError(f"the notice {self.notice.number} is addressed to {self.notice.to_person}")
+            raise NotAllowed(f"督办通知 {self.notice.number} 的签收人是 {self.notice.to_person}")
         self.notice.acknowledged_on, self.notice.acknowledged_by = today, person_id
         return True
 
     def schedule_interview(self, *, interview_id: str, person_id: str, reason: str, scheduled_for: date) -> None:
         if self.interview is not None:
-            raise DomainError("interview: an interview is already scheduled for this item")
+            raise DomainError("该事项已安排约谈", field="interview")
         if self.notice is None:
-            raise DomainError("notice: an interview follows a supervision notice; none was issued")
+            raise DomainError("约谈须在督办通知之后，该事项尚未发出督办通知", field="notice")
         self.interview = Interview(interview_id=interview_id, person_id=person_id, reason=reason,
                                    scheduled_for=scheduled_for)
         self.pending_events.append(events.InterviewScheduled(self.issue_id))
 
     def record_interview_outcome(self, *, outcome: str, today: date) -> None:
         if self.interview is None:
-            raise DomainError("interview: no interview was scheduled for this item")
+            raise DomainError("该事项没有安排约谈", field="interview")
         if not outcome.strip():
-            raise DomainError("outcome: say what the interview concluded")
+            raise Invalid("outcome", "请写明约谈结论")
         self.interview.outcome, self.interview.outcome_recorded_on = outcome, today
 
 
@@ -324,9 +332,9 @@ class Inspection:
     def plan(cls, **fields) -> "Inspection":
         inspection = cls(**fields)
         if inspection.kind not in INSPECTION_KINDS:
-            raise DomainError(f"kind: must be one of {', '.join(INSPECTION_KINDS)}")
+            raise Invalid("kind", f"须为以下之一：{'、'.join(INSPECTION_KINDS)}")
         if not inspection.units:
-            raise DomainError("units: an inspection visits at least one unit")
+            raise Invalid("units", "督查至少要去一个单位")
         return inspection
 
     def hold(self, *, findings: list[Finding], held_on: date) -> bool:
@@ -334,9 +342,9 @@ class Inspection:
             return False
         for i, finding in enumerate(findings):
             if finding.item_title is not None and finding.item_due_date is None:
-                raise DomainError(f"findings.{i}.item_due_date: a finding that raises an item needs a due date")
+                raise Invalid(f"findings.{i}.raise_item.due_date", "要转为督办事项的发现须有办理时限")
             if finding.item_title is not None and finding.unit is None:
-                raise DomainError(f"findings.{i}.unit: a finding that raises an item needs a responsible unit")
+                raise Invalid(f"findings.{i}.unit", "要转为督办事项的发现须有责任单位")
         self.status, self.findings, self.held_on = "held", findings, held_on
         self.pending_events.append(events.InspectionHeld(self.inspection_id))
         return True

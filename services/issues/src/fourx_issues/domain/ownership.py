@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fourx_platform.errors import NotAllowed
+
 from fourx_issues.domain.model import SupervisionItem, UnitRef
 
 SUPERVISORS = frozenset({"party_office", "org_deputy_head"})
@@ -30,12 +32,12 @@ class Actor:
 def check_acts_for(item: SupervisionItem, actor: Actor) -> None:
     if actor.supervisor or actor.person_id == item.owner or actor.unit == item.responsible:
         return
-    raise PermissionError(f"{actor.person_id} 不属于责任单位（{item.responsible.kind} {item.responsible.id}），"
-                          f"不能办理督办事项 {item.issue_id}")
+    raise NotAllowed(f"{actor.person_id} 不属于责任单位（{item.responsible.kind} {item.responsible.id}），"
+                     f"不能办理督办事项 {item.issue_id}")
 
 
 def check_may_raise(responsible: UnitRef, actor: Actor) -> None:
     if actor.supervisor or actor.unit == responsible:
         return
-    raise PermissionError(f"{actor.person_id} 只能为本单位提出督办事项，"
-                          f"不能指定 {responsible.kind} {responsible.id} 为责任单位")
+    raise NotAllowed(f"{actor.person_id} 只能为本单位提出督办事项，"
+                     f"不能指定 {responsible.kind} {responsible.id} 为责任单位")

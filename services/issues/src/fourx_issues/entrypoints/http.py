@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fourx_platform.access import Authorized
 from fourx_platform.auth import Caller
@@ -16,15 +16,13 @@ from fourx_contracts.types import IsoWeek, SaneDate
 from fourx_contracts.vocabulary import InspectionKind, ItemStatus, LightColour, SourceKind, UnitKind
 from pydantic import BaseModel, Field
 
-from fourx_issues.adapters.repository import ConcurrencyConflict, item_to_document
-from fourx_issues.domain.model import DomainError, Finding, Inspection, SupervisionItem, Source, UnitRef
+from fourx_issues.adapters.repository import item_to_document
+from fourx_issues.domain.model import Finding, Inspection, SupervisionItem, Source, UnitRef
 from fourx_issues.domain.ownership import Actor
 from fourx_issues.service_layer import handlers
 
 router = APIRouter()
 
-# State errors (the item is in the wrong state for this) are conflicts; the rest is bad input.
-CONFLICT_FIELDS = {"status", "notice", "interview", "ladder"}
 # Bounds on what one request may carry. Texts are bounded too, not only by the body limit:
 # each ends up in an integration event, and the broker refuses a record over 1 MiB.
 ID = Field(min_length=1, max_length=200)
@@ -130,26 +128,6 @@ def _actor(caller: Caller) -> Actor:
     return Actor(caller.person_id, caller.roles, unit, operator=caller.operator)
 
 
-def _fail(exc: Exception) -> HTTPException:
-    if isinstance(exc, handlers.NotFound):
-        return HTTPException(404, str(exc))
-    if isinstance(exc, PermissionError):
-        return HTTPException(403, str(exc))
-    if isinstance(exc, ConcurrencyConflict):
-        return HTTPException(409, str(exc))
-    message = str(exc)
-    field = message.split(":", 1)[0] if ":" in message else None
-    status = 409 if field in CONFLICT_FIELDS else 422
-    return HTTPException(status, {"field": field, "message": message} if field else message)
-
-
-async def _run(coro):
-    try:
-        return await coro
-    except (DomainError, handlers.NotFound, PermissionError, ConcurrencyConflict) as exc:
-        raise _fail(exc) from exc
-
-
 def item_view(item: SupervisionItem, today: date) -> dict[str, Any]:
     view = item_to_document(item)
     verdict = item.verdict(today)
@@ -172,11 +150,11 @@ def inspection_view(inspection: Inspection) -> dict[str, Any]:
 async def raise_item(request: Request, district: str, body: RaiseItemIn, caller: Authorized) -> dict:
     """Raise a supervision item by hand (a community's problem, an inspection finding, ...)."""
     service, today = _service(request), _today(request)
-    item, created = await _run(handlers.raise_item(handlers.RaiseItem(
+    item, created = await handlers.raise_item(handlers.RaiseItem(
         district=district, title=body.title, description=body.description,
         source=Source(body.source.kind, body.source.ref), responsible=body.responsible.ref(),
         co_units=[u.ref() for u in body.co_units], owner=body.owner, due_date=body.due_date,
-        raised_on=body.raised_on or today, issue_id=body.issue_id, actor=_actor(caller)), service.unit_of_work()))
+        raised_on=body.raised_on or today, issue_id=body.issue_id, actor=_actor(caller)), service.unit_of_work())
     return {**item_view(item, today), "created": created}
 
 
@@ -192,8 +170,9 @@ async def list_items(
 ) -> dict:
     """The supervision list (督办问题清单), filtered; lights as of `today`."""
     if (unit_kind is None) != (unit_id is None):
-        raise HTTPException(422, {"field": "unit_id" if unit_id is None else "unit_kind",
-                                  "message": "unit_kind and unit_id go together"})
+        missing = "unit_id" if unit_id is None else "unit_kind"
+        raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "input": None,
+                                       "msg": "unit_kind 与 unit_id 须同时给出"}])
     day = _today(request, today)
     items = await handlers.list_items(
         _service(request).unit_of_work(), district, today=day, street=street, community=community,
@@ -204,16 +183,14 @@ async def list_items(
 @router.get("/districts/{district}/issues/{issue_id}", tags=["supervision items"])
 async def get_item(request: Request, district: str, issue_id: str, caller: Authorized,
                    today: Annotated[SaneDate | None, Query(description="dev mode only")] = None) -> dict:
-    item = await _service(request).unit_of_work().items.get(district, issue_id)
-    if item is None:
-        raise HTTPException(404, f"issue_id: no supervision item {issue_id!r} in district {district}")
+    item = await handlers.load_item(_service(request).unit_of_work(), district, issue_id)
     return item_view(item, _today(request, today))
 
 
 @router.post("/districts/{district}/issues/{issue_id}/start", tags=["supervision items"])
 async def start_item(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
-    item = await _run(handlers.start_item(_service(request).unit_of_work(), district, issue_id,
-                                          actor=_actor(caller)))
+    item = await handlers.start_item(_service(request).unit_of_work(), district, issue_id,
+                                          actor=_actor(caller))
     return item_view(item, _today(request))
 
 
@@ -222,9 +199,9 @@ async def record_progress(request: Request, district: str, issue_id: str, body: 
                           caller: Authorized) -> dict:
     """The weekly work record (写实) of one ISO week → `progress-recorded`."""
     today = _today(request)
-    item = await _run(handlers.record_progress(_service(request).unit_of_work(), district, issue_id,
+    item = await handlers.record_progress(_service(request).unit_of_work(), district, issue_id,
                                                week=body.week, note=body.note, percent=body.percent,
-                                               today=today, by=caller.person_id, actor=_actor(caller)))
+                                               today=today, by=caller.person_id, actor=_actor(caller))
     return item_view(item, today)
 
 
@@ -233,8 +210,8 @@ async def claim_resolved(request: Request, district: str, issue_id: str, body: R
                          caller: Authorized) -> dict:
     """The responsible unit reports the item resolved; the office verifies it."""
     today = _today(request)
-    item = await _run(handlers.claim_resolved(_service(request).unit_of_work(), district, issue_id,
-                                              resolution=body.resolution, today=today, actor=_actor(caller)))
+    item = await handlers.claim_resolved(_service(request).unit_of_work(), district, issue_id,
+                                              resolution=body.resolution, today=today, actor=_actor(caller))
     return item_view(item, today)
 
 
@@ -242,13 +219,13 @@ async def claim_resolved(request: Request, district: str, issue_id: str, body: R
 async def verify(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
     """The Party-building office verifies and closes the item → `issue-resolved`."""
     today = _today(request)
-    item = await _run(handlers.verify(_service(request).unit_of_work(), district, issue_id, today=today))
+    item = await handlers.verify(_service(request).unit_of_work(), district, issue_id, today=today)
     return item_view(item, today)
 
 
 @router.post("/districts/{district}/issues/{issue_id}/reopen", tags=["supervision items"])
 async def reopen(request: Request, district: str, issue_id: str, body: ReasonIn, caller: Authorized) -> dict:
-    item = await _run(handlers.reopen(_service(request).unit_of_work(), district, issue_id, reason=body.reason))
+    item = await handlers.reopen(_service(request).unit_of_work(), district, issue_id, reason=body.reason)
     return item_view(item, _today(request))
 
 
@@ -257,9 +234,9 @@ async def reopen(request: Request, district: str, issue_id: str, body: ReasonIn,
 async def issue_notice(request: Request, district: str, issue_id: str, body: NoticeIn, caller: Authorized) -> dict:
     """Issue a supervision notice (督办通知) by hand, e.g. for weak progress → `notice-issued`."""
     service, today = _service(request), _today(request)
-    item = await _run(handlers.issue_notice(service.unit_of_work(), district, issue_id, today=today,
+    item = await handlers.issue_notice(service.unit_of_work(), district, issue_id, today=today,
                                             reason=body.reason, respond_by=body.respond_by,
-                                            policy=service.policy))
+                                            policy=service.policy)
     return item_view(item, today)
 
 
@@ -267,9 +244,9 @@ async def issue_notice(request: Request, district: str, issue_id: str, body: Not
 async def acknowledge_notice(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
     """签收: the addressee confirms receiving the notice (the office may sign for them)."""
     today = _today(request)
-    item = await _run(handlers.acknowledge_notice(
+    item = await handlers.acknowledge_notice(
         _service(request).unit_of_work(), district, issue_id, person_id=caller.person_id, today=today,
-        as_office=_actor(caller).supervisor, actor=_actor(caller)))
+        as_office=_actor(caller).supervisor, actor=_actor(caller))
     return item_view(item, today)
 
 
@@ -277,8 +254,8 @@ async def acknowledge_notice(request: Request, district: str, issue_id: str, cal
 async def record_interview_outcome(request: Request, district: str, issue_id: str, body: OutcomeIn,
                                    caller: Authorized) -> dict:
     today = _today(request)
-    item = await _run(handlers.record_interview_outcome(_service(request).unit_of_work(), district, issue_id,
-                                                        outcome=body.outcome, today=today))
+    item = await handlers.record_interview_outcome(_service(request).unit_of_work(), district, issue_id,
+                                                        outcome=body.outcome, today=today)
     return item_view(item, today)
 
 
@@ -289,7 +266,7 @@ async def daily_check(request: Request, district: str, caller: Authorized,
     the ladder climbed as of `today`. Safe to repeat: no stage fires twice."""
     service = _service(request)
     day = _today(request, body.today if body else None, ("body", "today"))
-    report = await _run(handlers.daily_check(service.unit_of_work(), district, day, service.policy))
+    report = await handlers.daily_check(service.unit_of_work(), district, day, service.policy)
     return {"today": day.isoformat(), "checked": report.checked, "overdue": report.overdue,
             "notices": report.notices, "interviews": report.interviews, "lights": report.lights}
 
@@ -297,9 +274,9 @@ async def daily_check(request: Request, district: str, caller: Authorized,
 # --- inspections ----------------------------------------------------------------------------
 @router.post("/districts/{district}/inspections", status_code=201, tags=["inspections"])
 async def plan_inspection(request: Request, district: str, body: PlanInspectionIn, caller: Authorized) -> dict:
-    inspection, created = await _run(handlers.plan_inspection(
+    inspection, created = await handlers.plan_inspection(
         _service(request).unit_of_work(), district, inspection_id=body.inspection_id, kind=body.kind,
-        on=body.date, units=[u.ref() for u in body.units]))
+        on=body.date, units=[u.ref() for u in body.units])
     return {**inspection_view(inspection), "created": created}
 
 
@@ -311,9 +288,9 @@ async def hold_inspection(request: Request, district: str, inspection_id: str, b
                         item_title=f.raise_item.title if f.raise_item else None,
                         item_due_date=f.raise_item.due_date if f.raise_item else None,
                         item_owner=f.raise_item.owner if f.raise_item else None) for f in body.findings]
-    inspection, raised = await _run(handlers.hold_inspection(
+    inspection, raised = await handlers.hold_inspection(
         _service(request).unit_of_work(), district, inspection_id, findings=findings,
-        held_on=body.held_on or _today(request)))
+        held_on=body.held_on or _today(request))
     return {**inspection_view(inspection), "raised_issue_ids": raised}
 
 

@@ -12,24 +12,20 @@ from fourx_contracts.envelope import deterministic_id
 from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
 
 from fourx_contracts.vocabulary import ACTIVITY_LABELS, label
+from fourx_platform.errors import DomainError, NotFound
+from fourx_platform.versioned import retry_on_conflict
 
 from fourx_issues.adapters.integration import snapshot_event
-from fourx_issues.adapters.repository import ConcurrencyConflict
 from fourx_issues.domain.directory import Directory
 from fourx_issues.domain.league import league_table
 from fourx_issues.domain.model import (
-    CLOSED, DomainError, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
+    CLOSED, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
 )
 from fourx_issues.domain.ownership import Actor, check_acts_for, check_may_raise
 from fourx_issues.domain.snapshot import Snapshot, take_snapshot
 from fourx_issues.service_layer.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("fourx.issues")
-SAVE_ATTEMPTS = 5
-
-
-class NotFound(LookupError):
-    pass
 
 
 def notice_number(year: int, n: int) -> str:
@@ -44,6 +40,13 @@ def item_id_for(district: str, source: Source) -> str:
 
 async def _directory(uow: UnitOfWork, district: str) -> Directory:
     return Directory.from_snapshot(await uow.directory.get(district))
+
+
+async def load_item(uow: UnitOfWork, district: str, issue_id: str) -> SupervisionItem:
+    item = await uow.items.get(district, issue_id)
+    if item is None:
+        raise NotFound(f"本区（{district}）没有督办事项 {issue_id!r}", field="issue_id")
+    return item
 
 
 # --- raising items ---------------------------------------------------------------------
@@ -82,7 +85,7 @@ async def raise_item(cmd: RaiseItem, uow: UnitOfWork) -> tuple[SupervisionItem, 
     )
     created = await uow.items.add(item, cmd.correlationid)
     if created:
-        uow.published()
+        uow.committed()
         return item, True
     return await uow.items.get(cmd.district, issue_id), False
 
@@ -131,21 +134,16 @@ async def change_item(uow: UnitOfWork, district: str, issue_id: str,
     """Load, change, save; on a concurrent change reload and apply the change again.
     `change` returns False for a repeat (a retried request), which writes nothing. With an
     `actor`, only the item's responsible unit (or a supervising office) may change it."""
-    for _ in range(SAVE_ATTEMPTS):
-        item = await uow.items.get(district, issue_id)
-        if item is None:
-            raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
+    async def attempt() -> SupervisionItem:
+        item = await load_item(uow, district, issue_id)
         if actor is not None:
             check_acts_for(item, actor)
-        if not change(item):
-            return item
-        try:
+        if change(item):
             await uow.items.save(item, correlationid)
-        except ConcurrencyConflict:
-            continue
-        uow.published()
+            uow.committed()
         return item
-    raise ConcurrencyConflict(f"issue_id: {issue_id} is being changed by others; try again")
+
+    return await retry_on_conflict(attempt)
 
 
 def _always(action: Callable[[SupervisionItem], None]) -> Callable[[SupervisionItem], bool]:
@@ -217,31 +215,24 @@ async def issue_notice(uow: UnitOfWork, district: str, issue_id: str, *, today: 
     """The office issues a notice by hand (weak progress, before the ladder would)."""
     directory = await _directory(uow, district)
     respond_by = respond_by or today + timedelta(days=policy.respond_within_days)
-    reserved = False
-    for _ in range(SAVE_ATTEMPTS):
-        item = await uow.items.get(district, issue_id)
-        if item is None:
-            raise NotFound(f"issue_id: no supervision item {issue_id!r} in district {district}")
+    reserved = False  # an earlier attempt took a notice number for this item
+
+    async def attempt() -> SupervisionItem:
+        nonlocal reserved
+        item = await load_item(uow, district, issue_id)
         try:
-            if item.notice is not None:
-                raise DomainError(f"notice: {item.notice.number} was already issued for this item")
-            if not item.unresolved:
-                raise DomainError(f"status: the item is {item.status}; no notice is needed")
-            if respond_by <= today:
-                raise DomainError("respond_by: must be after the day the notice is issued")
+            item.check_notice(today=today, respond_by=respond_by)
         except DomainError:
-            if reserved:
+            if reserved:  # a concurrent change made the notice needless: hand its number back
                 await _release_unused(uow, item, today.year)
             raise
         await _notice(uow, item, today, respond_by, reason, directory)
         reserved = True
-        try:
-            await uow.items.save(item, correlationid)
-        except ConcurrencyConflict:
-            continue
-        uow.published()
+        await uow.items.save(item, correlationid)
+        uow.committed()
         return item
-    raise ConcurrencyConflict(f"issue_id: {issue_id} is being changed by others; try again")
+
+    return await retry_on_conflict(attempt)
 
 
 @dataclass
@@ -261,7 +252,9 @@ async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: dat
     run this at once: the versioned save lets one win, the other reloads and finds the stage
     done; event ids and notice numbers are derived from the item, so nothing doubles."""
     reserved: int | None = None   # the year a notice number was taken in, if any
-    for _ in range(SAVE_ATTEMPTS):
+
+    async def attempt() -> tuple[list[Stage], str | None]:
+        nonlocal reserved
         item = await uow.items.get(district, issue_id)
         if item is None or item.status == CLOSED:
             if reserved is not None and item is not None:
@@ -291,14 +284,12 @@ async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: dat
             reserved = None
         if not fired and not light_changed:
             return [], item.light
-        try:
-            await uow.items.save(item, correlationid)
-        except ConcurrencyConflict:
-            continue
+        await uow.items.save(item, correlationid)
         if fired:
-            uow.published()
+            uow.committed()
         return fired, item.light
-    raise ConcurrencyConflict(f"issue_id: {issue_id} kept changing during the daily check")
+
+    return await retry_on_conflict(attempt)
 
 
 async def daily_check(uow: UnitOfWork, district: str, today: date, policy: LadderPolicy,
@@ -345,20 +336,16 @@ async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *,
                           held_on: date, correlationid: str | None = None) -> tuple[Inspection, list[str]]:
     """Record the findings (→ inspection-held); findings marked so raise items. A retry after
     a crash between the two raises the missing items (their ids derive from the finding)."""
-    for _ in range(SAVE_ATTEMPTS):
+    async def attempt() -> Inspection:
         inspection = await uow.inspections.get(district, inspection_id)
         if inspection is None:
-            raise NotFound(f"inspection_id: no inspection {inspection_id!r} in district {district}")
-        if not inspection.hold(findings=findings, held_on=held_on):
-            break
-        try:
+            raise NotFound(f"本区（{district}）没有督查 {inspection_id!r}", field="inspection_id")
+        if inspection.hold(findings=findings, held_on=held_on):
             await uow.inspections.save(inspection, correlationid)
-        except ConcurrencyConflict:
-            continue
-        uow.published()
-        break
-    else:
-        raise ConcurrencyConflict(f"inspection_id: {inspection_id} is being changed by others; try again")
+            uow.committed()
+        return inspection
+
+    inspection = await retry_on_conflict(attempt)
     raised = []
     for index, finding in enumerate(inspection.findings):
         if finding.item_title is None:
@@ -410,5 +397,5 @@ async def publish_snapshot(uow: UnitOfWork, district: str, week: str, *, today: 
     snapshot = take_snapshot(district, week, items, today=today, streets=directory.streets,
                              communities=directory.communities)
     if await uow.snapshots.add(district, week, snapshot_event(snapshot, request_id, correlationid)):
-        uow.published()
+        uow.committed()
     return snapshot

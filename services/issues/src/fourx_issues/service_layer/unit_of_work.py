@@ -1,5 +1,5 @@
 """What the handlers work through. Each repository write is one single-document write that
-holds the state and its outgoing events (the outbox), so it is the transaction; `published()`
+holds the state and its outgoing events (the outbox), so it is the transaction; `committed()`
 wakes the relay afterwards. Unit tests substitute an in-memory implementation."""
 
 from __future__ import annotations
@@ -44,17 +44,17 @@ class UnitOfWork(Protocol):
     directory: DirectoryRepository
     snapshots: SnapshotStore
 
-    def published(self) -> None: ...
+    def committed(self) -> None: ...
 
 
 class MongoUnitOfWork:
-    def __init__(self, db: AsyncDatabase, after_write: Callable[[], None] = lambda: None):
+    def __init__(self, db: AsyncDatabase, after_commit: Callable[[], None] = lambda: None):
         self.items = ItemRepository(db)
         self.inspections = InspectionRepository(db)
         self.notice_numbers = NoticeCounter(db)
         self.directory = DirectoryRepository(db)
         self.snapshots = SnapshotLog(db)
-        self._after_write = after_write
+        self._after_commit = after_commit
 
-    def published(self) -> None:
-        self._after_write()
+    def committed(self) -> None:
+        self._after_commit()

@@ -1,7 +1,10 @@
 """The meetings service's documents in MongoDB. Each aggregate is one document holding its
 pending events (outbox), written in one single-document update. Concurrent writers are kept
-apart by a revision number (optimistic concurrency): the loser gets ConcurrentChange and the
-use case runs again on fresh state."""
+apart by the document's `version` (fourx_platform.versioned): the loser gets ConcurrencyConflict
+and the use case runs again on fresh state.
+
+The field was called `_rev` here before it became `version` in every service; no production
+data exists yet and local stores are throwaway, so nothing migrates old documents."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
-from fourx_platform.failures import TransientError
-from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
+from fourx_platform.outbox import OUTBOX_FIELD
+from fourx_platform.versioned import VERSION_FIELD, insert_versioned, write_versioned
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -27,30 +30,8 @@ CLOCKS = "district_clocks"
 OUTBOX_COLLECTIONS = (DIRECTORIES, ACTIVITY_DAYS, ACTIVITIES)
 
 
-class ConcurrentChange(TransientError):
-    """Someone else changed the document since it was read."""
-
-
 def _key(district: str, ident: str) -> str:
     return f"{district}/{ident}"
-
-
-async def _write(collection, doc_id: str, rev: int, state: dict[str, Any], outgoing: list[CloudEvent]) -> int:
-    """Insert (rev 0) or update at the expected revision; returns the new revision."""
-    if rev == 0:
-        try:
-            await collection.insert_one({"_id": doc_id, **state, "_rev": 1,
-                                         OUTBOX_FIELD: [e.model_dump(mode="json") for e in outgoing]})
-        except DuplicateKeyError as exc:
-            raise ConcurrentChange(doc_id) from exc
-        return 1
-    update: dict[str, Any] = {"$set": {**state, "_rev": rev + 1}}
-    if outgoing:
-        update.update(outbox_push(outgoing))
-    result = await collection.update_one({"_id": doc_id, "_rev": rev}, update)
-    if result.matched_count != 1:
-        raise ConcurrentChange(doc_id)
-    return rev + 1
 
 
 # --- directory --------------------------------------------------------------------------------
@@ -63,15 +44,15 @@ class DirectoryRepository:
         doc = await self._collection.find_one({"_id": district}, {OUTBOX_FIELD: 0})
         if doc is None:
             return None, 0, None
-        return Directory.from_snapshot(doc["snapshot"]), doc["_rev"], doc["content_hash"]
+        return Directory.from_snapshot(doc["snapshot"]), doc[VERSION_FIELD], doc["content_hash"]
 
     async def snapshot(self, district: str) -> dict[str, Any] | None:
         doc = await self._collection.find_one({"_id": district}, {OUTBOX_FIELD: 0})
-        return None if doc is None else {"version": doc["_rev"], **doc["snapshot"]}
+        return None if doc is None else {"version": doc[VERSION_FIELD], **doc["snapshot"]}
 
     async def save(self, district: str, directory: Directory, version: int, outgoing: list[CloudEvent]) -> int:
         state = {"district": district, "snapshot": directory.to_snapshot(), "content_hash": directory.content_hash()}
-        return await _write(self._collection, district, version, state, outgoing)
+        return await write_versioned(self._collection, district, version, state, outgoing)
 
     async def districts(self) -> list[str]:
         return [doc["_id"] async for doc in self._collection.find({}, {"_id": 1})]
@@ -135,10 +116,11 @@ class ActivityDayRepository:
 
     async def get(self, district: str, meeting_id: str) -> tuple[ActivityDay | None, int]:
         doc = await self._collection.find_one({"_id": _key(district, meeting_id)}, {OUTBOX_FIELD: 0})
-        return (day_from_document(doc), doc["_rev"]) if doc else (None, 0)
+        return (day_from_document(doc), doc[VERSION_FIELD]) if doc else (None, 0)
 
-    async def save(self, day: ActivityDay, rev: int, outgoing: list[CloudEvent]) -> int:
-        return await _write(self._collection, _key(day.district, day.meeting_id), rev, day_to_document(day), outgoing)
+    async def save(self, day: ActivityDay, version: int, outgoing: list[CloudEvent]) -> int:
+        return await write_versioned(self._collection, _key(day.district, day.meeting_id), version,
+                                     day_to_document(day), outgoing)
 
     async def list(self, district: str) -> list[ActivityDay]:
         cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort("date", 1)
@@ -181,7 +163,7 @@ class ActivityRepository:
                          for o in activity.outcomes],
             "record": activity.record, "meeting_id": activity.meeting_id,
         }
-        await _write(self._collection, _key(activity.district, activity.activity_id), 0, state, outgoing)
+        await insert_versioned(self._collection, _key(activity.district, activity.activity_id), state, outgoing)
 
 
 # --- supervision items (read model of the issues service's events) -------------------------------

@@ -17,6 +17,8 @@ from fourx_contracts import vocabulary
 from fourx_platform.outbound import OutboundPolicy, Refused, check_email, webhook_target
 from fourx_platform.inputs import InputRefused, check_value, load_json
 
+from fourx_meetings.domain.errors import Invalid
+
 # The roles, unit kinds and which kind of unit holds each role: the contract's vocabulary.
 ROLES, ROLE_UNIT_KIND, UNIT_KINDS = vocabulary.ROLES, vocabulary.ROLE_UNIT_KIND, vocabulary.UNIT_KINDS
 CHANNEL_KINDS = ("email", "webhook", "in_app", "sms")
@@ -37,10 +39,18 @@ class Problem:
         return f"{where}: {self.path}: {self.message}"
 
 
-class DirectoryInvalid(ValueError):
+class DirectoryInvalid(Invalid):
+    """The directory is refused as a whole; `problems` names each one with its line (422)."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("; ".join(map(str, problems)))
+        super().__init__("directory", "组织名册有误，未导入")
+
+    def facts(self) -> dict[str, Any]:
+        return {"problems": [{"line": p.line, "path": p.path, "message": p.message} for p in self.problems]}
+
+    def __str__(self) -> str:
+        return "; ".join(map(str, self.problems))
 
 
 @dataclass(frozen=True)

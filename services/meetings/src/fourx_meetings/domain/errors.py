@@ -1,26 +1,11 @@
-"""Errors of the meetings domain; the HTTP edge maps each kind to one status code."""
+"""Errors of the meetings domain: the platform's kinds (each has one HTTP status, mapped in
+fourx_platform.http) and the refusals only meetings has."""
 
 from __future__ import annotations
 
+from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 
-class DomainError(Exception):
-    """A rule of the method was broken; the message says which, in words a user understands (409)."""
-
-
-class NotAllowed(DomainError):
-    """The caller may not do this (403)."""
-
-
-class NotFound(DomainError):
-    """What the request names does not exist in this district (404)."""
-
-
-class Invalid(DomainError):
-    """The request names something the rules reject, e.g. an unknown unit (422)."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}")
+__all__ = ["CloseRefused", "DomainError", "Invalid", "NotAllowed", "NotFound"]
 
 
 class CloseRefused(DomainError):
@@ -30,9 +15,12 @@ class CloseRefused(DomainError):
         self.missing = missing
         parts = []
         if missing["reports"]:
-            parts.append("reports missing for " + ", ".join(f"{c['name']} ({c['community_id']})" for c in missing["reports"]))
+            parts.append("缺少工作汇报：" + "、".join(f"{c['name']}（{c['community_id']}）" for c in missing["reports"]))
         if missing["comments"]:
-            parts.append("comments missing for " + ", ".join(f"{c['name']} ({c['community_id']})" for c in missing["comments"]))
+            parts.append("缺少点评：" + "、".join(f"{c['name']}（{c['community_id']}）" for c in missing["comments"]))
         if missing["summary"]:
-            parts.append("the deputy head's summary is missing")
-        super().__init__("the activity day cannot be closed: " + "; ".join(parts))
+            parts.append("缺少分管副部长的总结")
+        super().__init__("集中活动日还不能结束：" + "；".join(parts))
+
+    def facts(self) -> dict:
+        return {"missing": self.missing}

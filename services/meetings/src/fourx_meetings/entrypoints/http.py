@@ -5,8 +5,7 @@ finer rule — a secretary reports only for their own community, ... — is the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fourx_meetings.domain.activities import Outcome
 from fourx_meetings.domain.calendar import parse_month
-from fourx_meetings.domain.directory import DirectoryInvalid
-from fourx_meetings.domain.errors import CloseRefused, DomainError, Invalid, NotAllowed, NotFound
+from fourx_meetings.domain.directory import DirectoryInvalid, Problem
 from fourx_meetings.domain.model import UnitRef
 from fourx_meetings.domain.roles import Actor
 from fourx_meetings.entrypoints import views
@@ -28,8 +26,6 @@ from fourx_meetings.service_layer import handlers
 from fourx_meetings.service_layer.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/districts/{district}")
-T = TypeVar("T")
-
 
 
 def _service(request: Request):
@@ -42,26 +38,6 @@ def _uow(request: Request) -> UnitOfWork:
 
 def _actor(caller: Caller) -> Actor:
     return Actor(caller.person_id, caller.roles, operator=caller.operator)
-
-
-async def _run(action: Awaitable[T]) -> T:
-    """Domain errors → clear 4xx; the field is named where one is at fault."""
-    try:
-        return await action
-    except DirectoryInvalid as exc:
-        raise HTTPException(422, {"message": "the directory is invalid", "problems": [
-            {"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]}) from exc
-    except CloseRefused as exc:
-        raise HTTPException(409, {"message": str(exc), "missing": exc.missing}) from exc
-    except Invalid as exc:
-        raise HTTPException(422, [{"loc": ["body", *exc.field.split(".")], "msg": str(exc),
-                                   "type": "value_error"}]) from exc
-    except NotAllowed as exc:
-        raise HTTPException(403, str(exc)) from exc
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except DomainError as exc:
-        raise HTTPException(409, str(exc)) from exc
 
 
 class Strict(BaseModel):
@@ -98,9 +74,9 @@ async def import_directory(district: str, request: Request, caller: Authorized) 
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HTTPException(422, {"message": "the directory must be UTF-8 text (YAML or JSON)", "problems": []}) from exc
-    directory, version, changed = await _run(handlers.import_directory(
-        handlers.ImportDirectory(district, text, outbound=_service(request).outbound), _uow(request)))
+        raise DirectoryInvalid([Problem(None, "(file)", "组织名册须为 UTF-8 文本（YAML 或 JSON）")]) from exc
+    directory, version, changed = await handlers.import_directory(
+        handlers.ImportDirectory(district, text, outbound=_service(request).outbound), _uow(request))
     return {"district": district, "version": version, "changed": changed,
             "counts": {"streets": len(directory.streets), "communities": len(directory.communities),
                        "departments": len(directory.departments), "people": len(directory.people)}}
@@ -110,7 +86,7 @@ async def import_directory(district: str, request: Request, caller: Authorized) 
 async def get_directory(district: str, request: Request, caller: Authorized) -> dict:
     snapshot = await _uow(request).directories.snapshot(district)
     if snapshot is None:
-        raise HTTPException(404, f"district {district} has no organisation directory yet")
+        raise HTTPException(404, f"本区（{district}）还没有组织名册，请先导入")
     return snapshot
 
 
@@ -126,9 +102,9 @@ async def schedule(district: str, body: ScheduleIn, request: Request, response: 
                    caller: Authorized) -> dict:
     year, month = parse_month(body.month)
     service = _service(request)
-    day, created = await _run(handlers.schedule_activity_day(
+    day, created = await handlers.schedule_activity_day(
         handlers.ScheduleActivityDay(district, year, month, body.venue), service.unit_of_work(),
-        service.settings.default_venue))
+        service.settings.default_venue)
     response.status_code = 201 if created else 200
     return {**views.activity_day(day), "created": created}
 
@@ -144,7 +120,7 @@ async def get_activity_day(district: str, meeting_id: str, request: Request,
     uow = _uow(request)
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
-        raise HTTPException(404, f"district {district} has no activity day {meeting_id!r}")
+        raise HTTPException(404, f"本区（{district}）没有集中活动日 {meeting_id!r}")
     directory, _, _ = await uow.directories.get(district)
     return views.activity_day(day, directory)
 
@@ -159,9 +135,9 @@ class TopicIn(Strict):
 async def propose_topic(district: str, meeting_id: str, body: TopicIn, request: Request, response: Response,
                         caller: Authorized) -> dict:
     service = _service(request)
-    day, topic_id, changed = await _run(handlers.propose_topic(handlers.ProposeTopic(
+    day, topic_id, changed = await handlers.propose_topic(handlers.ProposeTopic(
         district, meeting_id, body.title, _actor(caller), await service.today(district), body.topic_id),
-        service.unit_of_work()))
+        service.unit_of_work())
     if not changed:
         response.status_code = 200
     return {"topic_id": topic_id, "meeting_id": meeting_id, "changed": changed}
@@ -171,8 +147,8 @@ async def propose_topic(district: str, meeting_id: str, body: TopicIn, request: 
              summary="Select a proposed topic for the day's agenda (Party-building office)")
 async def select_topic(district: str, meeting_id: str, topic_id: str, request: Request,
                        caller: Authorized) -> dict:
-    _, changed = await _run(handlers.select_topic(
-        handlers.SelectTopic(district, meeting_id, topic_id, _actor(caller)), _uow(request)))
+    _, changed = await handlers.select_topic(
+        handlers.SelectTopic(district, meeting_id, topic_id, _actor(caller)), _uow(request))
     return {"topic_id": topic_id, "selected": True, "changed": changed}
 
 
@@ -185,15 +161,15 @@ class ReportIn(Strict):
             summary="A community's report form, pre-filled with its supervision items")
 async def report_form(district: str, meeting_id: str, community_id: str, request: Request,
                       caller: Authorized) -> dict:
-    return await _run(handlers.community_report_form(district, meeting_id, community_id, _uow(request)))
+    return await handlers.community_report_form(district, meeting_id, community_id, _uow(request))
 
 
 @router.put("/activity-days/{meeting_id}/reports/{community_id}", tags=["four items"],
             summary="Item 1: the community secretary's report")
 async def record_report(district: str, meeting_id: str, community_id: str, body: ReportIn, request: Request,
                         caller: Authorized) -> dict:
-    _, changed = await _run(handlers.record_report(handlers.RecordReport(
-        district, meeting_id, community_id, body.last_month, body.next_month, _actor(caller)), _uow(request)))
+    _, changed = await handlers.record_report(handlers.RecordReport(
+        district, meeting_id, community_id, body.last_month, body.next_month, _actor(caller)), _uow(request))
     return {"community_id": community_id, "changed": changed}
 
 
@@ -205,8 +181,8 @@ class CommentIn(Strict):
             summary="Item 2: a street organisation committee member's comment on a community")
 async def record_comment(district: str, meeting_id: str, community_id: str, body: CommentIn, request: Request,
                          caller: Authorized) -> dict:
-    _, changed = await _run(handlers.record_comment(handlers.RecordComment(
-        district, meeting_id, community_id, body.text, _actor(caller)), _uow(request)))
+    _, changed = await handlers.record_comment(handlers.RecordComment(
+        district, meeting_id, community_id, body.text, _actor(caller)), _uow(request))
     return {"community_id": community_id, "changed": changed}
 
 
@@ -221,9 +197,9 @@ class TaskIn(Strict):
              summary="Item 3: a department responsible leader assigns a task")
 async def assign_task(district: str, meeting_id: str, body: TaskIn, request: Request, response: Response,
                       caller: Authorized) -> dict:
-    _, task_id, changed = await _run(handlers.assign_task(handlers.AssignTask(
+    _, task_id, changed = await handlers.assign_task(handlers.AssignTask(
         district, meeting_id, body.title, UnitRef(body.assigned_to.kind, body.assigned_to.id), body.due_date,
-        _actor(caller), body.task_id), _uow(request)))
+        _actor(caller), body.task_id), _uow(request))
     if not changed:
         response.status_code = 200
     return {"task_id": task_id, "changed": changed}
@@ -237,8 +213,8 @@ class SummaryIn(Strict):
             summary="Item 4: the organisation department deputy head's summary")
 async def record_summary(district: str, meeting_id: str, body: SummaryIn, request: Request,
                          caller: Authorized) -> dict:
-    _, changed = await _run(handlers.record_summary(handlers.RecordSummary(
-        district, meeting_id, body.text, _actor(caller)), _uow(request)))
+    _, changed = await handlers.record_summary(handlers.RecordSummary(
+        district, meeting_id, body.text, _actor(caller)), _uow(request))
     return {"changed": changed}
 
 
@@ -251,9 +227,9 @@ class CloseIn(Strict):
 async def close(district: str, meeting_id: str, request: Request, caller: Authorized,
                 body: Annotated[CloseIn | None, Body()] = None) -> dict:
     service = _service(request)
-    day, changed = await _run(handlers.close_activity_day(handlers.CloseActivityDay(
+    day, changed = await handlers.close_activity_day(handlers.CloseActivityDay(
         district, meeting_id, _actor(caller), await service.today(district),
-        (body.attendees if body else [])), service.unit_of_work()))
+        (body.attendees if body else [])), service.unit_of_work())
     return {**views.activity_day(day), "changed": changed}
 
 
@@ -350,10 +326,10 @@ async def _activity_caller(request: Request, caller: Authorized) -> Caller:
 async def record_activity(district: str, body: Annotated[ActivityIn, Body()], request: Request, response: Response,
                           caller: Annotated[Caller, Depends(_activity_caller)]) -> dict:
     outcomes = [Outcome(o.title, UnitRef(o.responsible.kind, o.responsible.id), o.due_date) for o in body.outcomes]
-    activity, changed = await _run(handlers.record_activity(handlers.RecordActivity(
+    activity, changed = await handlers.record_activity(handlers.RecordActivity(
         district=district, kind=body.kind, date=body.date, title=body.title, participants=body.participants,
         outcomes=outcomes, record=body.record.model_dump(), actor=_actor(caller), meeting_id=body.meeting_id,
-        activity_id=body.activity_id), _uow(request)))
+        activity_id=body.activity_id), _uow(request))
     if not changed:
         response.status_code = 200
     return {**views.activity(activity), "changed": changed}

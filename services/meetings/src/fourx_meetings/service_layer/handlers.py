@@ -4,21 +4,22 @@ in unit tests.
 
 Every command is safe to replay: ids are derived from the command when the caller gives
 none, an identical second call changes nothing and publishes nothing, and concurrent writers
-are serialised by the aggregate's revision (the use case runs again on fresh state)."""
+are serialised by the aggregate's version (fourx_platform.versioned: the use case runs again
+on fresh state)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from fourx_contracts.envelope import deterministic_id
 from fourx_platform.outbound import OutboundPolicy
+from fourx_platform.versioned import ConcurrencyConflict, retry_on_conflict
 
 from fourx_meetings.adapters import integration
-from fourx_meetings.adapters.repository import ConcurrentChange
 from fourx_meetings.domain import events, roles
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date, meeting_id_for
@@ -28,20 +29,6 @@ from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, T
 from fourx_meetings.domain.roles import Actor
 from fourx_meetings.domain.supervision import report_form, supervision_facts
 from fourx_meetings.service_layer.unit_of_work import UnitOfWork
-
-T = TypeVar("T")
-_ATTEMPTS = 5
-
-
-async def _retrying(use_case: Callable[[], Awaitable[T]]) -> T:
-    for attempt in range(_ATTEMPTS):
-        try:
-            return await use_case()
-        except ConcurrentChange:
-            if attempt == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
 
 # --- directory --------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -68,7 +55,7 @@ async def import_directory(cmd: ImportDirectory, uow: UnitOfWork) -> tuple[Direc
         new_version = await uow.directories.save(cmd.district, directory, version, outgoing)
         return directory, new_version, True
 
-    result = await _retrying(run)
+    result = await retry_on_conflict(run)
     if result[2]:
         uow.committed()
     return result
@@ -104,7 +91,7 @@ async def schedule_activity_day(cmd: ScheduleActivityDay, uow: UnitOfWork,
     day = ActivityDay.schedule(cmd.district, cmd.year, cmd.month, activity_day_date(cmd.year, cmd.month), venue)
     try:
         await uow.activity_days.save(day, 0, integration.day_events(day, cmd.correlationid))
-    except ConcurrentChange:  # another replica (or request) scheduled it a moment ago
+    except ConcurrencyConflict:  # another replica (or request) scheduled it a moment ago
         existing, _ = await uow.activity_days.get(cmd.district, meeting_id)
         return existing, False
     day.pending_events.clear()
@@ -131,16 +118,16 @@ async def _change_day(uow: UnitOfWork, district: str, meeting_id: str, correlati
     directory = await _directory(uow, district)
 
     async def run() -> tuple[ActivityDay, bool]:
-        day, rev = await uow.activity_days.get(district, meeting_id)
+        day, version = await uow.activity_days.get(district, meeting_id)
         if day is None:
             raise NotFound(f"district {district} has no activity day {meeting_id!r}")
         if not change(day, directory):
             return day, False
-        await uow.activity_days.save(day, rev, integration.day_events(day, correlationid))
+        await uow.activity_days.save(day, version, integration.day_events(day, correlationid))
         day.pending_events.clear()
         return day, True
 
-    day, changed = await _retrying(run)
+    day, changed = await retry_on_conflict(run)
     if changed:
         uow.committed()
     return day, changed
@@ -358,7 +345,7 @@ async def record_activity(cmd: RecordActivity, uow: UnitOfWork) -> tuple[Activit
         return existing, False
     try:
         await uow.activities.add(activity, integration.activity_events(activity, cmd.correlationid))
-    except ConcurrentChange:
+    except ConcurrencyConflict:
         existing = await uow.activities.get(cmd.district, activity_id)
         existing.ensure_replay_of(activity)
         return existing, False

@@ -5,8 +5,9 @@ unit tests (tests/unit/meetings/fakes.py).
 The store's invariants, which every implementation keeps:
 - an aggregate and its outgoing integration events are written together or not at all (one
   single-document write: the outbox lives in the document), so that write is the transaction;
-- writes are optimistic: `save` at a revision (0 = insert) raises ConcurrentChange when the
-  stored revision moved on, and the use case runs again on fresh state;
+- writes are optimistic: `save` at a version (0 = insert) raises ConcurrencyConflict
+  (fourx_platform.versioned) when the stored version moved on, and the use case runs again
+  on fresh state;
 - the supervision read model applies each event's facts once per event id;
 - `committed()` is called after a write that queued events, to wake the relay."""
 
@@ -43,8 +44,8 @@ class DirectoryStore(Protocol):
 
 class ActivityDayStore(Protocol):
     async def get(self, district: str, meeting_id: str) -> tuple[ActivityDay | None, int]:
-        """(day, revision); (None, 0) when there is none."""
-    async def save(self, day: ActivityDay, rev: int, outgoing: list[CloudEvent]) -> int: ...
+        """(day, version); (None, 0) when there is none."""
+    async def save(self, day: ActivityDay, version: int, outgoing: list[CloudEvent]) -> int: ...
     async def list(self, district: str) -> list[ActivityDay]: ...
     async def previous(self, district: str, before: date) -> ActivityDay | None: ...
 
@@ -53,7 +54,7 @@ class ActivityStore(Protocol):
     async def get(self, district: str, activity_id: str) -> Activity | None: ...
     async def list(self, district: str) -> list[Activity]: ...
     async def add(self, activity: Activity, outgoing: list[CloudEvent]) -> None:
-        """Insert; ConcurrentChange when the activity already exists."""
+        """Insert; ConcurrencyConflict when the activity already exists."""
 
 
 class SupervisionStore(Protocol):

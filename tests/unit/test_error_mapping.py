@@ -1,0 +1,95 @@
+"""One mapping of domain refusals to HTTP (fourx_platform.http.install_error_handlers): each
+kind answers with its status and a body a client can read, whatever service raised it."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import sys
+from pathlib import Path
+
+import fourx_platform.errors
+import httpx
+import pytest
+from fastapi import FastAPI
+from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
+from fourx_platform.failures import is_transient
+from fourx_platform.http import install_error_handlers
+from fourx_platform.versioned import ConcurrencyConflict
+
+
+class WithFacts(DomainError):
+    def facts(self) -> dict:
+        return {"missing": {"summary": True}}
+
+
+def _answer(exc: Exception) -> httpx.Response:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/act")
+    async def act() -> None:
+        raise exc
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            return await client.post("/act")
+
+    return asyncio.run(call())
+
+
+@pytest.mark.parametrize(("exc", "status"), [
+    (DomainError("还不能结束"), 409),
+    (NotAllowed("只能为本单位办理"), 403),
+    (NotFound("没有这个事项"), 404),
+    (Invalid("due_date", "办理时限早于提出日期"), 422),
+    (ConcurrencyConflict("d/item-1"), 409),
+])
+def test_each_kind_answers_with_its_status(exc, status):
+    assert _answer(exc).status_code == status
+
+
+def test_a_plain_refusal_is_its_message():
+    assert _answer(NotFound("没有这个事项")).json() == {"detail": "没有这个事项"}
+
+
+def test_a_rule_about_a_field_names_it():
+    response = _answer(DomainError("事项已办结", field="status"))
+    assert response.status_code == 409
+    assert response.json() == {"detail": {"field": "status", "message": "事项已办结"}}
+
+
+def test_an_invalid_value_reads_like_fastapis_own_422():
+    response = _answer(Invalid("outcomes.0.responsible", "名册中没有这个单位"))
+    assert response.json() == {"detail": [{"loc": ["body", "outcomes", 0, "responsible"],
+                                           "msg": "名册中没有这个单位", "type": "value_error"}]}
+
+
+def test_structured_facts_go_beside_the_message():
+    response = _answer(WithFacts("还不能结束"))
+    assert response.status_code == 409
+    assert response.json() == {"detail": {"message": "还不能结束", "missing": {"summary": True}}}
+
+
+def test_a_lost_write_race_is_a_conflict_to_repeat():
+    assert "d/item-1" in _answer(ConcurrencyConflict("d/item-1")).json()["detail"]
+
+
+def test_the_message_keeps_its_field_for_logs_and_the_dlq():
+    assert str(Invalid("percent", "进度须在 0 到 100 之间")) == "percent: 进度须在 0 到 100 之间"
+    assert str(DomainError("还不能结束")) == "还不能结束"
+
+
+def test_a_domain_refusal_is_permanent_and_a_conflict_transient():
+    assert not is_transient(DomainError("x")) and not is_transient(Invalid("f", "x"))
+    assert is_transient(ConcurrencyConflict("d/x"))
+
+
+def test_the_errors_module_is_standard_library_only():
+    """So a pure domain may import it."""
+    tree = ast.parse(Path(fourx_platform.errors.__file__).read_text())
+    roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}
+    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module}
+    assert roots <= set(sys.stdlib_module_names) | {"__future__"}, roots
