@@ -46,7 +46,7 @@ def test_scheduling_raises_the_scheduled_event_with_deadline_a_week_before():
 # --- role checks ------------------------------------------------------------------------------
 def test_a_secretary_reports_only_for_their_own_community():
     roles.check_report(DIRECTORY, actor("p-sec-1"), "c-1")
-    with pytest.raises(NotAllowed, match="only for their own community"):
+    with pytest.raises(NotAllowed, match="只能为本社区填报"):
         roles.check_report(DIRECTORY, actor("p-sec-1"), "c-2")
 
 
@@ -56,14 +56,14 @@ def test_reporting_needs_the_secretary_role_in_token_and_directory():
     # claiming the role in the token is not enough when the directory does not give it
     with pytest.raises(NotAllowed, match="community_secretary"):
         roles.check_report(DIRECTORY, actor("p-office", "community_secretary"), "c-1")
-    with pytest.raises(NotAllowed, match="not in this district's directory"):
+    with pytest.raises(NotAllowed, match="不在本区组织名录中"):
         roles.check_report(DIRECTORY, Actor("p-stranger", frozenset({"community_secretary"})), "c-1")
 
 
 def test_comments_come_from_an_org_member_of_the_communitys_street():
     roles.check_comment(DIRECTORY, actor("p-org-east"), "c-2")
     roles.check_comment(DIRECTORY, actor("p-org-west"), "c-3")
-    with pytest.raises(NotAllowed, match="belongs to street 's-west'"):
+    with pytest.raises(NotAllowed, match="属于街道 s-west"):
         roles.check_comment(DIRECTORY, actor("p-org-east"), "c-3")
     with pytest.raises(NotFound):
         roles.check_comment(DIRECTORY, actor("p-org-east"), "c-404")
@@ -123,16 +123,16 @@ def test_a_complete_day_closes_once_and_is_then_immutable():
     assert day.attendees[:3] == ["p-guest", "sec", "org"] and "p-civil" in day.attendees
     assert day.close(COMMUNITIES, [], date(2026, 11, 7)) is False  # a replay: nothing new
     assert len(day.pending_events) == 1
-    with pytest.raises(DomainError, match="closed"):
+    with pytest.raises(DomainError, match="已结束"):
         day.record_summary("改一下", "p-head")
-    with pytest.raises(DomainError, match="closed"):
+    with pytest.raises(DomainError, match="已结束"):
         day.record_report(CommunityReport("c-1", "改", "改", "p-sec-1"))
 
 
 def test_a_day_cannot_close_before_it_happens():
     day = november()
     complete(day)
-    with pytest.raises(DomainError, match="before it is held"):
+    with pytest.raises(DomainError, match="举行之前不能结束"):
         day.close(COMMUNITIES, [], date(2026, 11, 5))
 
 
@@ -140,11 +140,11 @@ def test_a_day_cannot_close_before_it_happens():
 def test_topics_are_taken_inside_the_window_and_refused_after_the_deadline():
     day = november()  # deadline 2026-10-30, window opens 2026-10-23
     unit = UnitRef("community", "c-1")
-    with pytest.raises(DomainError, match="opens on 2026-10-23"):
+    with pytest.raises(DomainError, match="2026-10-23 开始"):
         day.propose_topic("t0", "早了", unit, "p-sec-1", date(2026, 10, 22))
     assert day.propose_topic("t1", "停车难", unit, "p-sec-1", date(2026, 10, 23))
     assert day.propose_topic("t2", "加装电梯", unit, "p-sec-1", date(2026, 10, 30))
-    with pytest.raises(DomainError, match="closed at the end of 2026-10-30"):
+    with pytest.raises(DomainError, match="已于 2026-10-30 截止"):
         day.propose_topic("t3", "晚了", unit, "p-sec-1", date(2026, 10, 31))
     assert day.propose_topic("t1", "停车难", unit, "p-sec-1", date(2026, 10, 31)) is False  # replay
     assert day.select_topic("t1") and not day.select_topic("t1")

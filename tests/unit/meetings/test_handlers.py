@@ -88,7 +88,7 @@ async def test_an_activity_day_is_scheduled_once_per_month_on_every_replica():
 
 
 async def test_nothing_happens_before_the_directory_is_imported():
-    with pytest.raises(DomainError, match="no organisation directory"):
+    with pytest.raises(DomainError, match="尚未导入组织名录"):
         await summary(FakeUnitOfWork())
 
 
@@ -100,7 +100,7 @@ async def test_item_1_each_secretary_reports_for_their_own_community():
     assert (await stored_day(uow)).reports["c-1"].last_month == "上月工作"
     _, changed = await report(uow, "c-1", "p-sec-1")
     assert not changed  # the same report again changes nothing
-    with pytest.raises(NotAllowed, match="only for their own community"):
+    with pytest.raises(NotAllowed, match="只能为本社区填报"):
         await report(uow, "c-2", "p-sec-1")
     with pytest.raises(NotAllowed, match="community_secretary"):
         await report(uow, "c-1", "p-org-east")
@@ -113,7 +113,7 @@ async def test_item_2_a_street_org_member_comments_on_their_street_communities()
     day, changed = await comment(uow, "c-1", "p-org-east", "按时推进")
     assert changed and day.comments["c-1"].text == "按时推进"
     await comment(uow, "c-3", "p-org-west")
-    with pytest.raises(NotAllowed, match="belongs to street 's-west'"):
+    with pytest.raises(NotAllowed, match="属于街道 s-west"):
         await comment(uow, "c-3", "p-org-east")
     assert sorted((await stored_day(uow)).comments) == ["c-1", "c-3"]
 
@@ -171,9 +171,9 @@ async def complete(uow) -> str:
 async def test_closing_publishes_the_minutes_once_and_then_the_day_is_immutable():
     uow = await november()
     task_id = await complete(uow)
-    with pytest.raises(NotAllowed, match="org_deputy_head or party_office"):
+    with pytest.raises(NotAllowed, match="org_deputy_head）或党建办（party_office"):
         await close(uow, by="p-sec-1")
-    with pytest.raises(DomainError, match="cannot be closed before it is held"):
+    with pytest.raises(DomainError, match="举行之前不能结束"):
         await close(uow, today=date(2026, 11, 5))
     day, closed = await close(uow)
     assert closed and day.status == "held"
@@ -185,7 +185,7 @@ async def test_closing_publishes_the_minutes_once_and_then_the_day_is_immutable(
     assert [c["by"] for c in held.data["comments"]] == ["p-org-east", "p-org-east", "p-org-west"]
     assert [t["task_id"] for t in held.data["tasks"]] == [task_id]
     assert held.data["attendees"][0] == "p-guest" and "p-head" in held.data["attendees"]
-    with pytest.raises(DomainError, match="closed"):
+    with pytest.raises(DomainError, match="已结束"):
         await summary(uow, text="改一改")
 
 
@@ -207,7 +207,7 @@ async def test_topics_are_proposed_in_the_window_and_selected_by_the_office():
     propose = handlers.ProposeTopic(D, DAY, "停车难", as_("p-sec-1"), today=date(2026, 10, 27))
     _, topic_id, changed = await handlers.propose_topic(propose, uow)
     assert changed
-    with pytest.raises(DomainError, match="closed at the end of 2026-10-30"):
+    with pytest.raises(DomainError, match="已于 2026-10-30 截止"):
         await handlers.propose_topic(handlers.ProposeTopic(D, DAY, "太晚", as_("p-sec-2"), today=date(2026, 11, 2)), uow)
     with pytest.raises(NotAllowed, match="party_office"):
         await handlers.select_topic(handlers.SelectTopic(D, DAY, topic_id, as_("p-head")), uow)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from fourx_contracts.vocabulary import ACTIVITY_KINDS
+from fourx_contracts.vocabulary import ACTIVITY_KINDS, ACTIVITY_LABELS, label
 
 from fourx_meetings.domain import events
 from fourx_meetings.domain.errors import DomainError, Invalid
@@ -17,12 +17,11 @@ KINDS = ACTIVITY_KINDS  # the contract's vocabulary
 
 # The record each kind must carry besides participants (field → what it means).
 REQUIRED = {
-    "experience_sharing": {"presenter": "the person who shared (secretaries teach secretaries)",
-                           "lessons": "what the others can take from it"},
-    "collective_diagnosis": {"problem": "the hard problem the group studied"},
-    "case_teaching": {"teacher": "the department expert who taught", "cases": "the real cases taught"},
-    "study_visit": {"destination": "where the group went", "learned": "what was learned"},
-    "site_observation": {"community_id": "the community observed", "comments": "the comments made on site"},
+    "experience_sharing": {"presenter": "分享人（书记讲给书记听）", "lessons": "可供借鉴的经验"},
+    "collective_diagnosis": {"problem": "会诊研究的工作难题"},
+    "case_teaching": {"teacher": "授课的部门专家", "cases": "所讲的实际案例"},
+    "study_visit": {"destination": "参观学习的地点", "learned": "学到了什么"},
+    "site_observation": {"community_id": "被观摩的社区", "comments": "现场点评意见"},
 }
 
 
@@ -51,19 +50,18 @@ class Activity:
              participants: list[str], outcomes: list[Outcome], record: dict[str, Any],
              meeting_id: str | None = None) -> Activity:
         if kind not in KINDS:
-            raise Invalid("kind", f"must be one of {', '.join(KINDS)}")
+            raise Invalid("kind", f"应为以下之一：{'、'.join(KINDS)}")
         if not participants:
-            raise Invalid("participants", "an activity records who took part")
+            raise Invalid("participants", "活动须记录参加人员")
         for key, meaning in REQUIRED[kind].items():
             value = record.get(key)
             if value is None or (isinstance(value, (str, list)) and not value):
-                raise Invalid(f"record.{key}", f"a {kind} records {meaning}")
+                raise Invalid(f"record.{key}", f"{label(ACTIVITY_LABELS, kind)}须记录{meaning}")
         if kind == "collective_diagnosis" and not outcomes:
-            raise Invalid("outcomes", "a collective diagnosis records the problems it decided, "
-                                      "each with a responsible unit and a due date")
+            raise Invalid("outcomes", "集体会诊须记录议定解决的问题，每项写明责任单位和完成时限")
         for i, outcome in enumerate(outcomes):
             if outcome.due_date < date:
-                raise Invalid(f"outcomes.{i}.due_date", "is before the activity itself")
+                raise Invalid(f"outcomes.{i}.due_date", "早于活动日期")
         activity = cls(district=district, activity_id=activity_id, kind=kind, date=date, title=title,
                        participants=list(participants), outcomes=list(outcomes), record=dict(record),
                        meeting_id=meeting_id)
@@ -76,4 +74,4 @@ class Activity:
 
     def ensure_replay_of(self, other: Activity) -> None:
         if not self.same_as(other):
-            raise DomainError(f"activity {self.activity_id} was already recorded with other content")
+            raise DomainError(f"活动 {self.activity_id} 已按其他内容记录过")

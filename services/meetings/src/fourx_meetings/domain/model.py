@@ -97,7 +97,7 @@ class ActivityDay:
 
     def _open(self) -> None:
         if self.closed:
-            raise DomainError(f"activity day {self.meeting_id} ({self.date}) is closed and can no longer change")
+            raise DomainError(f"集中活动日 {self.meeting_id}（{self.date}）已结束，不能再修改")
 
     # --- topics (X) -----------------------------------------------------------------------
     def propose_topic(self, topic_id: str, title: str, proposed_by: UnitRef, proposer: str, today: date) -> bool:
@@ -106,13 +106,12 @@ class ActivityDay:
         if existing is not None:
             if (existing.title, existing.proposed_by) == (title, proposed_by):
                 return False
-            raise DomainError(f"topic {topic_id} already exists with other content")
+            raise DomainError(f"议题 {topic_id} 已存在且内容不同")
         if today > self.topic_deadline:
-            raise DomainError(f"topic solicitation for the activity day of {self.date} closed at the end of "
-                              f"{self.topic_deadline}; it is now {today}, so new topics go to next month's day")
+            raise DomainError(f"{self.date} 集中活动日的议题征集已于 {self.topic_deadline} 截止（今天是 {today}），"
+                              f"新议题请提交到下月活动日")
         if today < self.solicitation_opens:
-            raise DomainError(f"topic solicitation for the activity day of {self.date} opens on "
-                              f"{self.solicitation_opens}; it is now {today}")
+            raise DomainError(f"{self.date} 集中活动日的议题征集 {self.solicitation_opens} 开始（今天是 {today}）")
         self._open()
         self.topics.append(Topic(topic_id, title, proposed_by, proposer, today))
         self.pending_events.append(events.TopicProposed(self.district, self.meeting_id, topic_id))
@@ -130,7 +129,7 @@ class ActivityDay:
     def topic(self, topic_id: str, missing_ok: bool = False) -> Topic | None:
         found = next((t for t in self.topics if t.topic_id == topic_id), None)
         if found is None and not missing_ok:
-            raise NotFound(f"activity day {self.meeting_id} has no topic {topic_id!r}")
+            raise NotFound(f"集中活动日 {self.meeting_id} 没有议题 {topic_id}")
         return found
 
     @property
@@ -185,7 +184,7 @@ class ActivityDay:
         if self.closed:
             return False
         if today < self.date:
-            raise DomainError(f"the activity day is on {self.date}; it cannot be closed before it is held (today is {today})")
+            raise DomainError(f"集中活动日在 {self.date}，举行之前不能结束（今天是 {today}）")
         missing = self.missing(communities)
         if missing["reports"] or missing["comments"] or missing["summary"]:
             raise CloseRefused(missing)

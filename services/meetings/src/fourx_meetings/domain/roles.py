@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fourx_contracts.vocabulary import ROLE_LABELS, UNIT_KIND_LABELS, label
+
 from fourx_meetings.domain.directory import Directory, Person
 from fourx_meetings.domain.errors import Invalid, NotAllowed, NotFound
 
@@ -23,9 +25,9 @@ def _person(directory: Directory, actor: Actor, role: str) -> Person | None:
         return directory.person(actor.person_id)
     person = directory.person(actor.person_id)
     if person is None:
-        raise NotAllowed(f"person {actor.person_id!r} is not in this district's directory")
+        raise NotAllowed(f"{actor.person_id} 不在本区组织名录中")
     if role not in person.roles or role not in actor.roles:
-        raise NotAllowed(f"this needs the role {role}; {person.name} ({person.person_id}) does not hold it")
+        raise NotAllowed(f"此操作需要{label(ROLE_LABELS, role)}（{role}）角色；{person.name}（{person.person_id}）不具备")
     return person
 
 
@@ -34,8 +36,8 @@ def check_report(directory: Directory, actor: Actor, community_id: str) -> None:
     community = _community(directory, community_id)
     person = _person(directory, actor, "community_secretary")
     if person is not None and not actor.operator and person.unit_id != community.community_id:
-        raise NotAllowed(f"{person.name} is the secretary of {person.unit_id!r}, "
-                         f"not of {community.name} ({community_id}); a secretary reports only for their own community")
+        raise NotAllowed(f"{person.name}是 {person.unit_id} 的书记，不是{community.name}（{community_id}）的；"
+                         f"社区书记只能为本社区填报")
 
 
 def check_comment(directory: Directory, actor: Actor, community_id: str) -> None:
@@ -43,15 +45,15 @@ def check_comment(directory: Directory, actor: Actor, community_id: str) -> None
     community = _community(directory, community_id)
     person = _person(directory, actor, "street_org_member")
     if person is not None and not actor.operator and person.unit_id != community.street_id:
-        raise NotAllowed(f"{person.name} is an organisation committee member of street {person.unit_id!r}; "
-                         f"{community.name} ({community_id}) belongs to street {community.street_id!r}")
+        raise NotAllowed(f"{person.name}是街道 {person.unit_id} 的组织委员，"
+                         f"{community.name}（{community_id}）属于街道 {community.street_id}")
 
 
 def check_task(directory: Directory, actor: Actor, unit_kind: str, unit_id: str) -> None:
     """Item 3: department responsible leaders assign tasks, to units that exist."""
     _person(directory, actor, "dept_responsible_leader")
     if not directory.has_unit(unit_kind, unit_id):
-        raise Invalid("assigned_to", f"there is no {unit_kind} {unit_id!r} in the directory")
+        raise Invalid("assigned_to", f"组织名录中没有{label(UNIT_KIND_LABELS, unit_kind)} {unit_id}")
 
 
 def check_summary(directory: Directory, actor: Actor) -> None:
@@ -64,7 +66,7 @@ def check_close(directory: Directory, actor: Actor) -> None:
         return
     person = directory.person(actor.person_id)
     if person is None or not ({"org_deputy_head", "party_office"} & set(person.roles) & actor.roles):
-        raise NotAllowed("closing an activity day needs the role org_deputy_head or party_office")
+        raise NotAllowed("结束集中活动日需要组织部副部长（org_deputy_head）或党建办（party_office）角色")
 
 
 def check_office(directory: Directory, actor: Actor) -> None:
@@ -78,12 +80,12 @@ def proposer_unit(directory: Directory, actor: Actor) -> tuple[str, str]:
     if person is None:
         if actor.operator:
             return "district", "-"
-        raise NotAllowed(f"person {actor.person_id!r} is not in this district's directory")
+        raise NotAllowed(f"{actor.person_id} 不在本区组织名录中")
     return person.unit_kind, person.unit_id
 
 
 def _community(directory: Directory, community_id: str):
     community = directory.community(community_id)
     if community is None:
-        raise NotFound(f"there is no community {community_id!r} in the directory")
+        raise NotFound(f"组织名录中没有社区 {community_id}")
     return community

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from fourx_contracts.envelope import deterministic_id
+from fourx_contracts.vocabulary import UNIT_KIND_LABELS, label
 from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.versioned import ConcurrencyConflict, retry_on_conflict
 
@@ -64,7 +65,7 @@ async def import_directory(cmd: ImportDirectory, uow: UnitOfWork) -> tuple[Direc
 async def _directory(uow: UnitOfWork, district: str) -> Directory:
     directory, _, _ = await uow.directories.get(district)
     if directory is None:
-        raise DomainError(f"district {district} has no organisation directory yet; import it first")
+        raise DomainError(f"{district} 尚未导入组织名录，请先导入")
     return directory
 
 
@@ -120,7 +121,7 @@ async def _change_day(uow: UnitOfWork, district: str, meeting_id: str, correlati
     async def run() -> tuple[ActivityDay, bool]:
         day, version = await uow.activity_days.get(district, meeting_id)
         if day is None:
-            raise NotFound(f"district {district} has no activity day {meeting_id!r}")
+            raise NotFound(f"{district} 没有集中活动日 {meeting_id}")
         if not change(day, directory):
             return day, False
         await uow.activity_days.save(day, version, integration.day_events(day, correlationid))
@@ -236,7 +237,7 @@ async def assign_task(cmd: AssignTask, uow: UnitOfWork) -> tuple[ActivityDay, st
     def change(day: ActivityDay, directory: Directory) -> bool:
         roles.check_task(directory, cmd.actor, cmd.assigned_to.kind, cmd.assigned_to.id)
         if cmd.due_date < day.date:
-            raise Invalid("due_date", f"{cmd.due_date} is before the activity day {day.date}")
+            raise Invalid("due_date", f"{cmd.due_date} 早于集中活动日 {day.date}")
         return day.assign_task(TaskAssignment(task_id, cmd.title, cmd.assigned_to, cmd.due_date, cmd.actor.person_id))
 
     day, changed = await _change_day(uow, cmd.district, cmd.meeting_id, None, change)
@@ -284,11 +285,11 @@ async def community_report_form(district: str, meeting_id: str, community_id: st
                                 uow: UnitOfWork) -> dict[str, Any]:
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
-        raise NotFound(f"district {district} has no activity day {meeting_id!r}")
+        raise NotFound(f"{district} 没有集中活动日 {meeting_id}")
     directory = await _directory(uow, district)
     community = directory.community(community_id)
     if community is None:
-        raise NotFound(f"there is no community {community_id!r} in the directory")
+        raise NotFound(f"组织名录中没有社区 {community_id}")
     previous = await uow.activity_days.previous(district, day.date)
     items = await uow.supervision.for_community(district, community_id)
     form = report_form(items, community_id, previous.date if previous else None)
@@ -329,11 +330,11 @@ async def record_activity(cmd: RecordActivity, uow: UnitOfWork) -> tuple[Activit
     if cmd.meeting_id is not None:
         day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
         if day is None:
-            raise NotFound(f"district {cmd.district} has no activity day {cmd.meeting_id!r}")
+            raise NotFound(f"{cmd.district} 没有集中活动日 {cmd.meeting_id}")
     for i, outcome in enumerate(cmd.outcomes):
         if not directory.has_unit(outcome.responsible.kind, outcome.responsible.id):
-            raise Invalid(f"outcomes.{i}.responsible", f"there is no {outcome.responsible.kind} "
-                                                        f"{outcome.responsible.id!r} in the directory")
+            raise Invalid(f"outcomes.{i}.responsible", f"组织名录中没有{label(UNIT_KIND_LABELS, outcome.responsible.kind)} "
+                                                        f"{outcome.responsible.id}")
     activity_id = cmd.activity_id or "act-" + deterministic_id("activity", cmd.district, cmd.kind,
                                                                cmd.date.isoformat(), cmd.title)[:13]
     activity = Activity.hold(district=cmd.district, activity_id=activity_id, kind=cmd.kind, date=cmd.date,

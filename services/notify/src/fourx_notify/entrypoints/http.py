@@ -25,7 +25,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 async def _bulletin(request: Request, district: str, week: str) -> dict:
     bulletin = await request.app.state.service.bulletins().get(f"{district}:{week}")
     if bulletin is None:
-        raise HTTPException(404, f"no bulletin for district {district} in week {week}; publish report-requested first")
+        raise HTTPException(404, f"{district} 在 {week} 周还没有工作通报")
     return bulletin
 
 
@@ -115,7 +115,7 @@ async def acknowledge(request: Request, district: str, item_id: str, caller: Aut
     item = await request.app.state.service.deliveries().acknowledge(district, caller.person_id, item_id,
                                                                     datetime.now(UTC))
     if item is None:
-        raise HTTPException(404, f"item_id {item_id!r} is not in the inbox of {caller.person_id!r} in {district!r}")
+        raise HTTPException(404, f"{caller.person_id} 的待办中没有 {item_id}")
     return _inbox_row(item)
 
 
