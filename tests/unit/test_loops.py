@@ -1,0 +1,152 @@
+"""The one background loop (`fourx_platform.loops.every`): it runs its job, waits the interval
+or less when woken, outlives a failing round (a transient one logged as a warning, anything
+else with its traceback), and stops when cancelled, also in the middle of a round."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+from fourx_platform.kafka import KafkaSettings
+from fourx_platform.loops import every
+from fourx_platform.mongo import MongoSettings
+from fourx_platform.runtime import ServiceRuntime
+from structlog.testing import capture_logs
+
+
+async def until(condition, timeout: float = 2.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.001)
+
+
+class Job:
+    """Counts its rounds; raises the next of `errors` instead while there are any."""
+
+    def __init__(self, *errors: BaseException):
+        self.errors = list(errors)
+        self.rounds = 0
+
+    async def __call__(self) -> None:
+        self.rounds += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+async def test_runs_at_once_then_every_interval():
+    job = Job()
+    task = asyncio.create_task(every(0.005, job))
+    try:
+        await until(lambda: job.rounds >= 4)
+    finally:
+        task.cancel()
+    assert job.rounds >= 4
+
+
+async def test_waits_the_interval_between_rounds():
+    job = Job()
+    task = asyncio.create_task(every(60, job))
+    await until(lambda: job.rounds == 1)
+    await asyncio.sleep(0.05)
+    task.cancel()
+    assert job.rounds == 1  # the first round runs at once, the second not before 60 s
+
+
+async def test_a_wake_starts_the_next_round_before_the_interval():
+    job, wake = Job(), asyncio.Event()
+    task = asyncio.create_task(every(60, job, wake=wake))
+    try:
+        await until(lambda: job.rounds == 1)
+        wake.set()
+        await until(lambda: job.rounds == 2, timeout=1.0)
+        assert not wake.is_set()  # taken by the round it started
+        wake.set()
+        await until(lambda: job.rounds == 3, timeout=1.0)
+    finally:
+        task.cancel()
+
+
+async def test_a_wake_during_a_round_brings_another_round():
+    wake, rounds = asyncio.Event(), []
+
+    async def job() -> None:
+        rounds.append(1)
+        if len(rounds) == 1:
+            wake.set()  # something new arrived while this round was running
+
+    task = asyncio.create_task(every(60, job, wake=wake))
+    try:
+        await until(lambda: len(rounds) == 2, timeout=1.0)
+    finally:
+        task.cancel()
+
+
+async def test_survives_failing_rounds_and_logs_them_by_kind():
+    job = Job(ValueError("a bug"), KafkaConnectionError("broker away"))
+    with capture_logs() as logs:
+        task = asyncio.create_task(every(0.001, job, name="test-job"))
+        try:
+            await until(lambda: job.rounds >= 4)
+        finally:
+            task.cancel()
+    failed = [entry for entry in logs if entry["event"] == "background round failed; will retry"]
+    assert [(e["log_level"], e["job"]) for e in failed] == [("error", "test-job"), ("warning", "test-job")]
+    assert failed[0]["exc_info"] is True               # a bug: with its traceback
+    assert "broker away" in failed[1]["error"]         # transient: one line
+    assert "exc_info" not in failed[1]
+    assert job.rounds >= 4  # the rounds after the failures ran
+
+
+async def test_cancel_stops_it_also_in_the_middle_of_a_round():
+    started, finished = asyncio.Event(), []
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(60)
+        finished.append(1)
+
+    task = asyncio.create_task(every(0.001, slow))
+    await asyncio.wait_for(started.wait(), 1.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1.0)
+    assert task.cancelled() and finished == []
+
+
+async def test_cancel_stops_it_while_waiting():
+    job, wake = Job(), asyncio.Event()
+    task = asyncio.create_task(every(60, job, wake=wake))
+    await until(lambda: job.rounds == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1.0)
+    wake.set()
+    await asyncio.sleep(0.01)
+    assert job.rounds == 1
+
+
+async def test_an_interval_function_is_read_after_every_round():
+    job, interval = Job(), [0.001]
+    task = asyncio.create_task(every(lambda: interval[0], job))
+    try:
+        await until(lambda: job.rounds >= 3)
+        interval[0] = 60.0  # a settings change: the next wait is the long one
+        await asyncio.sleep(0.01)
+        seen = job.rounds
+        await asyncio.sleep(0.05)
+        assert job.rounds == seen
+    finally:
+        task.cancel()
+
+
+async def test_the_runtime_runs_a_job_in_the_background_until_stopped_and_never_when_off():
+    runtime = ServiceRuntime("test", KafkaSettings(), MongoSettings(), "unused")
+    off, on = Job(), Job()
+    assert runtime.run_every("off", 0, off) is None
+    task = runtime.run_every("on", 0.001, on)
+    assert task is not None and task.get_name() == "test:on"
+    await until(lambda: on.rounds >= 2)
+    await runtime.stop()
+    assert task.cancelled() and off.rounds == 0
