@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DEFAULT_TZ = "Asia/Shanghai"
+from fourx_platform.clock import DEFAULT_TIME_ZONE
 
 # The payload field that dates each kind of event; the rest are dated by their `time`.
 DATE_FIELDS: dict[str, str] = {
@@ -56,7 +56,7 @@ def week_bounds(week: str) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def dating(event_type: str, data: dict[str, Any], time: datetime, tz: str = DEFAULT_TZ) -> tuple[date, str]:
+def dating(event_type: str, data: dict[str, Any], time: datetime, tz: str = DEFAULT_TIME_ZONE) -> tuple[date, str]:
     """(local date, ISO week) an event counts in."""
     field = DATE_FIELDS.get(event_type)
     if field and data.get(field):

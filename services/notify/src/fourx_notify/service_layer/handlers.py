@@ -9,6 +9,7 @@ from typing import Any
 
 from fourx_contracts.envelope import event_id, new_event
 from fourx_contracts.events import NotificationSent, ReportPublished, ReportRequested, ReportStats
+from fourx_platform.clock import DEFAULT_TIME_ZONE
 from fourx_platform.kafka import ReceivedEvent
 
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
@@ -25,14 +26,14 @@ from fourx_notify.domain.distribution import (
     due_bulletin,
     street_of,
 )
-from fourx_notify.domain.stats import DEFAULT_TZ, StoredEvent, compute_stats, dating, week_bounds
+from fourx_notify.domain.stats import StoredEvent, compute_stats, dating, week_bounds
 
 SOURCE = "/services/notify"
 FORMATS = ["markdown", "html", "docx"]
 IMMEDIATE = ("notice-issued", "interview-scheduled")
 
 
-def to_stored(received: ReceivedEvent, tz: str = DEFAULT_TZ) -> StoredEvent:
+def to_stored(received: ReceivedEvent, tz: str = DEFAULT_TIME_ZONE) -> StoredEvent:
     envelope = received.envelope
     data = received.payload.model_dump(mode="json")
     occurred_on, week = dating(envelope.type, data, envelope.time, tz)
@@ -181,7 +182,7 @@ async def publish_bulletin(
     return bulletin
 
 
-def scheduled_request(district: str, now: datetime, tz: str = DEFAULT_TZ):
+def scheduled_request(district: str, now: datetime, tz: str = DEFAULT_TIME_ZONE):
     """The `report-requested` the Monday 08:00 run sends for a district, with an id every
     replica derives alike (so the claim decides who sends it), or None before the first run."""
     run_at, week = due_bulletin(now, tz)
