@@ -1,6 +1,7 @@
 """The one background loop (`fourx_platform.loops.every`): it runs its job, waits the interval
 or less when woken, outlives a failing round (a transient one logged as a warning, anything
-else with its traceback), and stops when cancelled, also in the middle of a round."""
+else with its traceback), and stops when cancelled, also in the middle of a round. And
+`poll_until`: yes as soon as the check says so, no when time is up."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import pytest
 from aiokafka.errors import KafkaConnectionError
 from fourx_platform.kafka import KafkaSettings
-from fourx_platform.loops import every
+from fourx_platform.loops import every, poll_until
 from fourx_platform.mongo import MongoSettings
 from fourx_platform.runtime import ServiceRuntime
 from structlog.testing import capture_logs
@@ -150,3 +151,27 @@ async def test_the_runtime_runs_a_job_in_the_background_until_stopped_and_never_
     await until(lambda: on.rounds >= 2)
     await runtime.stop()
     assert task.cancelled() and off.rounds == 0
+
+
+async def test_poll_until_says_yes_as_soon_as_the_check_does():
+    answers = iter([False, False, True])
+    asked = []
+
+    async def check() -> bool:
+        asked.append(1)
+        return next(answers)
+
+    assert await poll_until(check, timeout=5, seconds=0.001) is True
+    assert len(asked) == 3
+
+
+async def test_poll_until_says_no_when_time_is_up():
+    asked = []
+
+    async def never() -> bool:
+        asked.append(1)
+        return False
+
+    start = asyncio.get_running_loop().time()
+    assert await poll_until(never, timeout=0.05, seconds=0.01) is False
+    assert 0.05 <= asyncio.get_running_loop().time() - start < 1.0 and len(asked) >= 2

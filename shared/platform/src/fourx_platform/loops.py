@@ -1,11 +1,13 @@
 """The one background loop of every service: run a job, wait the interval (or less, when
 woken), again, until cancelled. A failing round never ends the loop: the store or the broker
 being away is waited out (logged as a warning), anything else is logged with its traceback
-and tried again at the next round."""
+and tried again at the next round. And its bounded cousin, `poll_until`: ask until yes or
+out of time."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -41,3 +43,15 @@ async def every(seconds: float | Callable[[], float], job: Callable[[], Awaitabl
             await asyncio.wait_for(wake.wait(), interval())
         except TimeoutError:
             pass
+
+
+async def poll_until(check: Callable[[], Awaitable[bool]], timeout: float, *, seconds: float = 0.1) -> bool:
+    """Ask `check` now and every `seconds` until it says yes (True) or `timeout` has passed
+    (False). Its failures are the caller's: a bounded wait has nobody else to report to."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if await check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(seconds)
