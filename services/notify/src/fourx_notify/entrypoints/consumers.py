@@ -68,7 +68,7 @@ def register(service: "NotifyService") -> None:
     async def on_events(batch: list[ReceivedEvent]) -> None:
         # Stored first (one bulk write), then the immediate notices: a failure in between
         # redelivers the batch, the store skips what it has, the deliveries are keyed.
-        await handlers.record_events(batch, service.event_store())
+        await handlers.record_events(batch, service.event_store(), service.settings.time_zone)
         created = await handlers.notify_at_once(
             batch, service.event_store(), service.deliveries(),
             max_age=timedelta(hours=service.settings.immediate_max_age_hours))
