@@ -47,9 +47,10 @@ class NotifySettings(ServiceSettings):
     smtp_port: int = 8025
     smtp_sender: str = "fourx-notify@localhost"
     send_timeout_seconds: float = 10.0
-    # Retries: base, 2·base, 4·base, ... (≤ retry_max_seconds) until max_attempts in all.
+    # Retries: retry_seconds, doubling (≤ retry_max_seconds), until max_attempts in all (the
+    # names of the consumers' failure policy, FOURX_CONSUMER_…).
     max_attempts: int = 5
-    retry_base_seconds: float = 2.0
+    retry_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     lease_seconds: float = 60.0
     send_concurrency: int = 10

@@ -53,7 +53,7 @@ async def attempt(delivery: dict[str, Any], senders: Mapping[str, Sender], repo:
                                                     "failed_at": now()},
                                   [outcome_event(delivery, FAILED, attempts)])
         return FAILED
-    delay = backoff_seconds(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    delay = backoff_seconds(attempts, settings.retry_seconds, settings.retry_max_seconds)
     retry_at = now() + timedelta(seconds=delay)
     await repo.record_attempt(delivery["_id"], {"attempts": attempts, "last_error": error,
                                                 "next_attempt_at": retry_at, "lease_until": retry_at}, [])
