@@ -15,6 +15,8 @@ from fourx_platform.mongo import MongoSettings
 from fourx_platform.runtime import ServiceRuntime
 from structlog.testing import capture_logs
 
+from tests.support.flaky import Flaky
+
 
 async def until(condition, timeout: float = 2.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
@@ -23,48 +25,35 @@ async def until(condition, timeout: float = 2.0) -> None:
         await asyncio.sleep(0.001)
 
 
-class Job:
-    """Counts its rounds; raises the next of `errors` instead while there are any."""
-
-    def __init__(self, *errors: BaseException):
-        self.errors = list(errors)
-        self.rounds = 0
-
-    async def __call__(self) -> None:
-        self.rounds += 1
-        if self.errors:
-            raise self.errors.pop(0)
-
-
 async def test_runs_at_once_then_every_interval():
-    job = Job()
+    job = Flaky()
     task = asyncio.create_task(every(0.005, job))
     try:
-        await until(lambda: job.rounds >= 4)
+        await until(lambda: job.calls >= 4)
     finally:
         task.cancel()
-    assert job.rounds >= 4
+    assert job.calls >= 4
 
 
 async def test_waits_the_interval_between_rounds():
-    job = Job()
+    job = Flaky()
     task = asyncio.create_task(every(60, job))
-    await until(lambda: job.rounds == 1)
+    await until(lambda: job.calls == 1)
     await asyncio.sleep(0.05)
     task.cancel()
-    assert job.rounds == 1  # the first round runs at once, the second not before 60 s
+    assert job.calls == 1  # the first round runs at once, the second not before 60 s
 
 
 async def test_a_wake_starts_the_next_round_before_the_interval():
-    job, wake = Job(), asyncio.Event()
+    job, wake = Flaky(), asyncio.Event()
     task = asyncio.create_task(every(60, job, wake=wake))
     try:
-        await until(lambda: job.rounds == 1)
+        await until(lambda: job.calls == 1)
         wake.set()
-        await until(lambda: job.rounds == 2, timeout=1.0)
+        await until(lambda: job.calls == 2, timeout=1.0)
         assert not wake.is_set()  # taken by the round it started
         wake.set()
-        await until(lambda: job.rounds == 3, timeout=1.0)
+        await until(lambda: job.calls == 3, timeout=1.0)
     finally:
         task.cancel()
 
@@ -85,11 +74,11 @@ async def test_a_wake_during_a_round_brings_another_round():
 
 
 async def test_survives_failing_rounds_and_logs_them_by_kind():
-    job = Job(ValueError("a bug"), KafkaConnectionError("broker away"))
+    job = Flaky(ValueError("a bug"), KafkaConnectionError("broker away"))
     with capture_logs() as logs:
         task = asyncio.create_task(every(0.001, job, name="test-job"))
         try:
-            await until(lambda: job.rounds >= 4)
+            await until(lambda: job.calls >= 4)
         finally:
             task.cancel()
     failed = [entry for entry in logs if entry["event"] == "background round failed; will retry"]
@@ -97,7 +86,7 @@ async def test_survives_failing_rounds_and_logs_them_by_kind():
     assert failed[0]["exc_info"] is True               # a bug: with its traceback
     assert "broker away" in failed[1]["error"]         # transient: one line
     assert "exc_info" not in failed[1]
-    assert job.rounds >= 4  # the rounds after the failures ran
+    assert job.calls >= 4  # the rounds after the failures ran
 
 
 async def test_cancel_stops_it_also_in_the_middle_of_a_round():
@@ -117,40 +106,40 @@ async def test_cancel_stops_it_also_in_the_middle_of_a_round():
 
 
 async def test_cancel_stops_it_while_waiting():
-    job, wake = Job(), asyncio.Event()
+    job, wake = Flaky(), asyncio.Event()
     task = asyncio.create_task(every(60, job, wake=wake))
-    await until(lambda: job.rounds == 1)
+    await until(lambda: job.calls == 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 1.0)
     wake.set()
     await asyncio.sleep(0.01)
-    assert job.rounds == 1
+    assert job.calls == 1
 
 
 async def test_an_interval_function_is_read_after_every_round():
-    job, interval = Job(), [0.001]
+    job, interval = Flaky(), [0.001]
     task = asyncio.create_task(every(lambda: interval[0], job))
     try:
-        await until(lambda: job.rounds >= 3)
+        await until(lambda: job.calls >= 3)
         interval[0] = 60.0  # a settings change: the next wait is the long one
         await asyncio.sleep(0.01)
-        seen = job.rounds
+        seen = job.calls
         await asyncio.sleep(0.05)
-        assert job.rounds == seen
+        assert job.calls == seen
     finally:
         task.cancel()
 
 
 async def test_the_runtime_runs_a_job_in_the_background_until_stopped_and_never_when_off():
     runtime = ServiceRuntime("test", KafkaSettings(), MongoSettings(), "unused")
-    off, on = Job(), Job()
+    off, on = Flaky(), Flaky()
     assert runtime.run_every("off", 0, off) is None
     task = runtime.run_every("on", 0.001, on)
     assert task is not None and task.get_name() == "test:on"
-    await until(lambda: on.rounds >= 2)
+    await until(lambda: on.calls >= 2)
     await runtime.stop()
-    assert task.cancelled() and off.rounds == 0
+    assert task.cancelled() and off.calls == 0
 
 
 async def test_poll_until_says_yes_as_soon_as_the_check_does():
