@@ -30,8 +30,8 @@ log = logging.getLogger("faults")
 # jobs that would add events nobody asked for (the daily check, the Monday bulletin).
 DRILL_ENV = {
     "FOURX_DEV_MODE": "1",   # the per-district clock override the workload moves through its months
-    "ISSUES_CHECK_INTERVAL_SECONDS": "0",
-    "NOTIFY_SCHEDULE_ENABLED": "false",
+    "ISSUES_CHECK_EVERY_SECONDS": "0",
+    "NOTIFY_SCHEDULE_EVERY_SECONDS": "0",
     "PYTHONUNBUFFERED": "1",
 }
 

@@ -22,12 +22,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from fourx_local.tokens import DEMO_OPERATOR, issue_token
+from fourx_platform.clock import DEFAULT_TIME_ZONE
 
 from faults.harness import Stack
 
 log = logging.getLogger("faults")
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo(DEFAULT_TIME_ZONE)  # the services' default: the workload moves their districts' today
 TASKS_PER_DAY = 2
 TOPICS_PER_DAY = 2
 COMMUNITIES = ("c-1", "c-2")

@@ -68,8 +68,8 @@ async def run(workdir: Path) -> CaseResult:
     try:
         hooks.start()
         env = {"NOTIFY_SMTP_PORT": str(smtp.port), "NOTIFY_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
-               "NOTIFY_RETRY_BASE_SECONDS": str(RETRY_BASE_S), "NOTIFY_RETRY_MAX_SECONDS": str(RETRY_MAX_S),
-               "NOTIFY_SEND_TIMEOUT_SECONDS": "5", "NOTIFY_DELIVERY_POLL_SECONDS": "0.5",
+               "NOTIFY_RETRY_SECONDS": str(RETRY_BASE_S), "NOTIFY_RETRY_MAX_SECONDS": str(RETRY_MAX_S),
+               "NOTIFY_SEND_TIMEOUT_SECONDS": "5", "NOTIFY_DELIVERY_EVERY_SECONDS": "0.5",
                # Notify runs alone here: no issues service answers with lights, so none is awaited.
                "NOTIFY_SNAPSHOT_WAIT_SECONDS": "0",
                # The receiver is on loopback: the one internal target notify may post to here.

@@ -11,7 +11,7 @@ from fourx_platform.mongo import MongoSettings
 from fourx_meetings.bootstrap import MeetingsService, MeetingsSettings
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_issues.bootstrap import IssuesService, IssuesSettings
-from fourx_issues.service_layer.clock import FixedClock
+from fourx_platform.clock import FixedClock
 from fourx_notify.bootstrap import NotifyService, NotifySettings
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ async def meetings_http(meetings: MeetingsService) -> AsyncIterator[httpx.AsyncC
 @pytest_asyncio.fixture(scope="session")
 async def issues(kafka_as: Callable[[str], KafkaSettings], mongo_settings: MongoSettings) -> AsyncIterator[IssuesService]:
     service = IssuesService(kafka_as("issues"), mongo_settings,
-                            IssuesSettings(database="it_issues", check_interval_seconds=0),
+                            IssuesSettings(database="it_issues", check_every_seconds=0),
                             clock=FixedClock(CLOCK_DAY))
     await service.start()
     yield service

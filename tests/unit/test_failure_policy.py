@@ -12,6 +12,8 @@ from fourx_platform.failures import FailurePolicy, GaveUp, TransientError, is_tr
 from fourx_platform.kafka import Tombstone, decode_record
 from pymongo.errors import AutoReconnect, DuplicateKeyError, OperationFailure, ServerSelectionTimeoutError
 
+from tests.support.flaky import Flaky
+
 FAST = FailurePolicy(max_attempts=3, retry_seconds=0.001, retry_max_seconds=0.002, transient_window_seconds=5)
 
 
@@ -30,19 +32,6 @@ FAST = FailurePolicy(max_attempts=3, retry_seconds=0.001, retry_max_seconds=0.00
 ])
 def test_transient_or_permanent(exc, transient):
     assert is_transient(exc) is transient
-
-
-class Flaky:
-    """Fails with `errors` in turn, then succeeds."""
-
-    def __init__(self, *errors: BaseException):
-        self.errors = list(errors)
-        self.calls = 0
-
-    async def __call__(self) -> None:
-        self.calls += 1
-        if self.errors:
-            raise self.errors.pop(0)
 
 
 async def test_transient_failures_are_retried_past_the_attempt_bound():

@@ -98,8 +98,8 @@ def wired_notify(notify: NotifyService, mailbox, hooks) -> NotifyService:
     """The session's notify service, sending to the local servers with short backoffs."""
     s = notify.settings
     s.smtp_host, s.smtp_port = "127.0.0.1", mailbox[1]
-    s.retry_base_seconds, s.retry_max_seconds, s.max_attempts = 0.1, 0.4, 4
-    s.delivery_poll_seconds = 0.1
+    s.retry_seconds, s.retry_max_seconds, s.max_attempts = 0.1, 0.4, 4
+    s.delivery_every_seconds = 0.1
     # Dev mode (plain http) and the local receiver allowlisted by host:port — nothing else on
     # this machine: the outbound rules are on as in production.
     policy = OutboundPolicy(dev_mode=True, allowlist=Allowlist.parse(hooks[1].removeprefix("http://")))

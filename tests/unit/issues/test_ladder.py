@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from fourx_issues.domain.model import LadderPolicy, Source, Stage, UnitRef
 from fourx_issues.service_layer import handlers
-from fourx_issues.service_layer.clock import FixedClock
+from fourx_platform.clock import FixedClock
 from fourx_platform.errors import DomainError, NotAllowed
 
 from tests.unit.issues.fakes import FakeUnitOfWork

@@ -6,7 +6,7 @@ from datetime import date
 
 from fourx_issues.domain.lights import Light, compute_light, missing_weeks
 from fourx_issues.domain.model import Source, SupervisionItem, UnitRef
-from fourx_issues.service_layer.clock import FixedClock
+from fourx_platform.clock import FixedClock
 
 RAISED = date(2026, 11, 6)   # a Friday (activity day), ISO week 2026-W45
 DUE = date(2026, 12, 6)      # 30 days later

@@ -1,4 +1,4 @@
-"""The service's own periodic daily check uses the injected clock."""
+"""The service's own periodic daily check (a round in the platform's loop) uses the injected clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import date
 from fourx_issues.domain.model import LadderPolicy, Source, UnitRef
 from fourx_issues.entrypoints import scheduler
 from fourx_issues.service_layer import handlers
-from fourx_issues.service_layer.clock import FixedClock
+from fourx_platform.clock import FixedClock
+from fourx_platform.loops import every
 
 from tests.unit.issues.fakes import FakeUnitOfWork
 
@@ -31,7 +32,7 @@ async def test_periodic_check_climbs_as_the_clock_moves():
             district=district, title="任务", description="", source=Source("meeting_task", "m/t"),
             responsible=UnitRef("street", "s1"), due_date=date(2026, 12, 4), raised_on=date(2026, 11, 6)),
             service.uow)
-    task = asyncio.create_task(scheduler.run_periodically(service, 0.001))
+    task = asyncio.create_task(every(0.001, lambda: scheduler.check_all(service)))
     try:
         await asyncio.sleep(0.02)
         assert not service.uow.events("issue-overdue")

@@ -86,7 +86,7 @@ class Refusing:
             raise SendFailed("451 try later")
 
 
-SETTINGS = SimpleNamespace(max_attempts=3, retry_base_seconds=1.0, retry_max_seconds=60.0)
+SETTINGS = SimpleNamespace(max_attempts=3, retry_seconds=1.0, retry_max_seconds=60.0)
 DELIVERY = {"_id": "k", "district": "d", "recipient_id": "p", "channel": "email", "ref": "r", "attempts": 0}
 
 

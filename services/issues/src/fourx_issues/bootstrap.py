@@ -6,27 +6,29 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fourx_platform.access import people_of
 from fourx_platform.auth import TokenVerifier, startup_verifier
+from fourx_platform.clock import Clock, SystemClock
 from fourx_platform.http import service_app
 from fourx_platform.kafka import KafkaSettings
 from fourx_platform.mongo import MongoSettings
 from fourx_platform.runtime import ServiceRuntime
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from fourx_platform.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS, ItemRepository
 from fourx_issues.domain.model import LadderPolicy
 from fourx_issues.entrypoints import consumers, http, scheduler
 from fourx_issues.entrypoints.access import ACCESS
-from fourx_issues.service_layer.clock import Clock, SystemClock
 from fourx_issues.service_layer.unit_of_work import MongoUnitOfWork
 
 
-class IssuesSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ISSUES_", extra="ignore")
+class IssuesSettings(ServiceSettings):
+    """`ISSUES_DATABASE`, `ISSUES_TIME_ZONE`, … (the common fields: fourx_platform.settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="ISSUES_")
 
     database: str = "fourx_issues"
-    time_zone: str = "Asia/Shanghai"
     # How often the service runs the daily check by itself; 0 turns it off (tests, demo).
-    check_interval_seconds: float = 3600.0
+    check_every_seconds: float = 3600.0
     notice_after_days: int = 0
     respond_within_days: int = 7
     interview_in_days: int = 3
@@ -55,9 +57,7 @@ class IssuesService:
         await ItemRepository(self.runtime.db).create_indexes()
         await self.runtime.start()
         self.runtime.run_outbox(OUTBOX_COLLECTIONS)
-        if self.settings.check_interval_seconds > 0:
-            self.runtime.spawn(scheduler.run_periodically(self, self.settings.check_interval_seconds),
-                               "daily-check")
+        self.runtime.run_every("daily-check", self.settings.check_every_seconds, lambda: scheduler.check_all(self))
 
     async def stop(self) -> None:
         await self.runtime.stop()

@@ -2,38 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 import structlog
 from fastapi import FastAPI
 from fourx_platform.access import people_of
 from fourx_platform.auth import TokenVerifier, startup_verifier
-from fourx_platform.devmode import dev_mode
+from fourx_platform.clock import Clock, SystemClock
 from fourx_platform.http import service_app
 from fourx_platform.kafka import KafkaSettings
 from fourx_platform.mongo import MongoSettings
 from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.runtime import ServiceRuntime
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from fourx_platform.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
-from fourx_meetings.adapters.clock import SystemClock
 from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
 from fourx_meetings.entrypoints import consumers, http
 from fourx_meetings.entrypoints.access import ACCESS
 from fourx_meetings.service_layer import handlers
+from fourx_meetings.service_layer.clock import DistrictClock
 from fourx_meetings.service_layer.unit_of_work import MongoUnitOfWork
 
 log = structlog.get_logger("fourx.meetings")
 
 
-class MeetingsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MEETINGS_", extra="ignore")
+class MeetingsSettings(ServiceSettings):
+    """`MEETINGS_DATABASE`, `MEETINGS_TIME_ZONE`, … (the common fields: fourx_platform.settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="MEETINGS_")
 
     database: str = "fourx_meetings"
-    timezone: str = "Asia/Shanghai"
     default_venue: str = "区党群服务中心"
-    # How often every replica makes sure this and next month's activity days are scheduled.
+    # How often every replica makes sure this and next month's activity days are scheduled;
+    # 0 turns it off.
     schedule_every_seconds: float = 3600.0
     # PUT /districts/{d}/clock (operators only) for tests, the demo and rehearsals; it takes
     # effect only in dev mode (FOURX_DEV_MODE=1), never in production.
@@ -42,12 +44,14 @@ class MeetingsSettings(BaseSettings):
 
 class MeetingsService:
     def __init__(self, kafka: KafkaSettings | None = None, mongo: MongoSettings | None = None,
-                 settings: MeetingsSettings | None = None, clock: SystemClock | None = None,
+                 settings: MeetingsSettings | None = None, clock: Clock | None = None,
                  outbound: OutboundPolicy | None = None):
         self.settings = settings or MeetingsSettings()
         # FOURX_DEV_MODE, FOURX_WEBHOOK_ALLOWLIST: which channels an imported directory may name.
         self.outbound = outbound or OutboundPolicy.from_env()
-        self.clock = clock or SystemClock(self.settings.timezone)
+        self.clock: Clock = clock or SystemClock(self.settings.time_zone)
+        self.district_clock = DistrictClock(self.clock, lambda: self.unit_of_work().clocks,
+                                            self.settings.allow_clock_override)
         self.runtime = ServiceRuntime("meetings", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
         consumers.register(self)
@@ -56,39 +60,26 @@ class MeetingsService:
         return MongoUnitOfWork(self.runtime.db, after_commit=self.runtime.kick_outbox)
 
     def clock_override_allowed(self) -> bool:
-        return self.settings.allow_clock_override and dev_mode()
+        return self.district_clock.override_allowed()
 
     async def today(self, district: str) -> date:
-        if self.clock_override_allowed():
-            override = await self.unit_of_work().clocks.get(district)
-            if override is not None:
-                return override
-        return self.clock.today()
+        return await self.district_clock.today(district)
 
     async def directory_people(self, district: str) -> list[dict] | None:
         return people_of(await self.unit_of_work().directories.snapshot(district))
 
     async def schedule_due(self) -> int:
-        return await handlers.schedule_due_months(self.unit_of_work(), self.clock.today(),
-                                                  self.settings.default_venue)
-
-    async def _scheduler(self) -> None:
-        while True:
-            try:
-                created = await self.schedule_due()
-                if created:
-                    log.info("activity days scheduled", count=created)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store is away: try again at the next tick
-                log.exception("scheduling failed; will retry")
-            await asyncio.sleep(self.settings.schedule_every_seconds)
+        created = await handlers.schedule_due_months(self.unit_of_work(), self.clock.today(),
+                                                     self.settings.default_venue)
+        if created:
+            log.info("activity days scheduled", count=created)
+        return created
 
     async def start(self) -> None:
         await self.runtime.open_store()
         await self.runtime.start()
         self.runtime.run_outbox(OUTBOX_COLLECTIONS)
-        self.runtime.spawn(self._scheduler(), "scheduler")
+        self.runtime.run_every("scheduler", self.settings.schedule_every_seconds, self.schedule_due)
 
     async def stop(self) -> None:
         await self.runtime.stop()

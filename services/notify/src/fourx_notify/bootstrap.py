@@ -5,27 +5,29 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fourx_platform.access import people_of
 from fourx_platform.auth import TokenVerifier, startup_verifier
+from fourx_platform.clock import Clock, SystemClock
 from fourx_platform.http import service_app
 from fourx_platform.kafka import KafkaSettings
 from fourx_platform.mongo import MongoSettings
 from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.runtime import ServiceRuntime
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from fourx_platform.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 from fourx_notify.adapters import deliveries, reports
 from fourx_notify.adapters.channels import EmailSender, WebhookSender
 from fourx_notify.adapters.consumer_progress import ConsumerProgress
 from fourx_notify.adapters.event_store import EventStore
-from fourx_notify.domain.stats import DEFAULT_TZ
 from fourx_notify.entrypoints import consumers, http, scheduler
 from fourx_notify.entrypoints.access import ACCESS
 from fourx_notify.service_layer.delivery import DeliveryWorker
 
 
-class NotifySettings(BaseSettings):
-    """Env vars with the NOTIFY_ prefix, e.g. NOTIFY_SMTP_HOST, NOTIFY_SMTP_PORT."""
+class NotifySettings(ServiceSettings):
+    """Env vars with the NOTIFY_ prefix, e.g. NOTIFY_TIME_ZONE, NOTIFY_SMTP_HOST (the common
+    fields: fourx_platform.settings)."""
 
-    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     database: str = "fourx_notify"
     # Where the bulletin pages are served, for `report-published.url`; none when unset.
@@ -39,33 +41,35 @@ class NotifySettings(BaseSettings):
     # (`supervision-snapshot`); notify computes neither itself.
     snapshot_wait_seconds: float = 15.0
     batch_max_records: int = 500
-    timezone: str = DEFAULT_TZ
 
     # Email: a plain SMTP relay (the demo starts one on 127.0.0.1:8025).
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_sender: str = "fourx-notify@localhost"
     send_timeout_seconds: float = 10.0
-    # Retries: base, 2·base, 4·base, ... (≤ retry_max_seconds) until max_attempts in all.
+    # Retries: retry_seconds, doubling (≤ retry_max_seconds), until max_attempts in all (the
+    # names of the consumers' failure policy, FOURX_CONSUMER_…).
     max_attempts: int = 5
-    retry_base_seconds: float = 2.0
+    retry_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     lease_seconds: float = 60.0
     send_concurrency: int = 10
-    delivery_poll_seconds: float = 1.0
+    # How often due deliveries are looked for when nothing kicks the worker.
+    delivery_every_seconds: float = 1.0
     # Notices older than this (a replayed history) are stored but not sent again.
     immediate_max_age_hours: float = 72.0
 
-    # The Monday 08:00 run.
-    schedule_enabled: bool = True
-    schedule_check_seconds: float = 60.0
+    # The Monday 08:00 run: how often it is checked for (0 turns it off), and how late it may run.
+    schedule_every_seconds: float = 60.0
     schedule_grace_hours: float = 24.0
 
 
 class NotifyService:
     def __init__(self, kafka: KafkaSettings | None = None, mongo: MongoSettings | None = None,
-                 settings: NotifySettings | None = None, outbound: OutboundPolicy | None = None):
+                 settings: NotifySettings | None = None, outbound: OutboundPolicy | None = None,
+                 clock: Clock | None = None):
         self.settings = settings or NotifySettings()
+        self.clock: Clock = clock or SystemClock(self.settings.time_zone)
         # FOURX_DEV_MODE, FOURX_WEBHOOK_ALLOWLIST: where the senders may connect.
         self.outbound = outbound or OutboundPolicy.from_env()
         self.runtime = ServiceRuntime("notify", kafka or KafkaSettings(), mongo or MongoSettings(),
@@ -109,8 +113,7 @@ class NotifyService:
         await self.runtime.start()
         self.runtime.run_outbox([reports.COLLECTION, reports.CLAIMS, deliveries.COLLECTION])
         self.runtime.spawn(self.worker.run(), "delivery")
-        if self.settings.schedule_enabled:
-            self.runtime.spawn(scheduler.run_forever(self), "weekly-schedule")
+        self.runtime.run_every("weekly-schedule", self.settings.schedule_every_seconds, lambda: scheduler.run_due(self))
 
     async def stop(self) -> None:
         await self.runtime.stop()

@@ -26,6 +26,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from fourx_contracts.envelope import CloudEvent
 from fourx_platform.failures import FailurePolicy, is_transient
+from fourx_platform.loops import every
 
 OUTBOX_FIELD = "_outbox"
 FAILED_FIELD = "_outbox_failed"
@@ -109,15 +110,5 @@ class OutboxRelay:
         if self._hold > 0:
             log.warning("outbox relay held (fault drill)", seconds=self._hold)
             await asyncio.sleep(self._hold)
-        while True:
-            self._wake.clear()
-            try:
-                await self.publish_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the broker or store is away: keep the events, try again
-                log.exception("outbox relay failed; will retry")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._poll)
-            except TimeoutError:
-                pass
+        # The broker or store being away fails a pass: the events stay, the next pass tries again.
+        await every(self._poll, self.publish_pending, wake=self._wake, name="outbox-relay")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
+from fourx_platform.loops import every
 from fourx_platform.mongo import MongoSettings, open_client
 from fourx_platform.outbox import OutboxRelay, OutboxSettings
 
@@ -68,6 +69,15 @@ class ServiceRuntime:
         task = asyncio.create_task(coro, name=f"{self.service}:{name}")
         self._tasks.append(task)
         return task
+
+    def run_every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]], *,
+                  wake: asyncio.Event | None = None) -> asyncio.Task[Any] | None:
+        """Run `job` in the background every `seconds` (or when `wake` is set) until `stop()`;
+        0 seconds or less: the job is turned off and never runs."""
+        if seconds <= 0:
+            log.info("background job off", service=self.service, job=name)
+            return None
+        return self.spawn(every(seconds, job, wake=wake, name=f"{self.service}:{name}"), name)
 
     async def stop(self) -> None:
         for task in self._tasks:

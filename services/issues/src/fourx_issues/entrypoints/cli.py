@@ -1,6 +1,7 @@
-"""Run the daily check once from a shell or a cron job, with an explicit "today" if wanted:
+"""Command line of the issues service (`fourx-issues ...`): run the daily check once from a
+shell or a cron job, with an explicit "today" if wanted:
 
-    python -m fourx_issues.entrypoints.cli daily-check [--today 2026-12-05] [--district D]
+    fourx-issues daily-check [--today 2026-12-05] [--district D] [--publish]
 
 It writes to the store like the service does; the running service's outbox relay publishes
 the resulting events (or this process publishes them itself with --publish).
@@ -8,15 +9,22 @@ the resulting events (or this process publishes them itself with --publish).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from datetime import date
 
+import typer
 
 from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS
 from fourx_issues.bootstrap import IssuesService
 from fourx_issues.service_layer import handlers
+
+app = typer.Typer(help="督办清单：每日检查", no_args_is_help=True)
+
+
+@app.callback()
+def _commands() -> None:
+    """Keeps `daily-check` a named command (typer runs a lone command without its name)."""
 
 
 async def daily_check(today: date | None, district: str | None, publish: bool) -> dict:
@@ -39,17 +47,27 @@ async def daily_check(today: date | None, district: str | None, publish: bool) -
         await service.runtime.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="fourx-issues", description="督办清单：每日检查")
-    sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("daily-check", help="recompute lights and climb the escalation ladder")
-    check.add_argument("--today", type=date.fromisoformat, help="check as of this day (YYYY-MM-DD)")
-    check.add_argument("--district", help="only this district (default: every district with open items)")
-    check.add_argument("--publish", action="store_true", help="publish the events now instead of leaving "
-                                                               "them to the running service's relay")
-    args = parser.parse_args(argv)
-    result = asyncio.run(daily_check(args.today, args.district, args.publish))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a day (YYYY-MM-DD): {value!r}") from exc
+
+
+@app.command("daily-check")
+def daily_check_command(
+    today: str | None = typer.Option(None, help="check as of this day (YYYY-MM-DD)"),
+    district: str | None = typer.Option(None, help="only this district (default: every district with open items)"),
+    publish: bool = typer.Option(False, "--publish",
+                                 help="publish the events now instead of leaving them to the running service's relay"),
+) -> None:
+    """Recompute lights and climb the escalation ladder."""
+    result = asyncio.run(daily_check(_day(today), district, publish))
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    app()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""The daily check, run by the service itself: every `interval` seconds it checks every
-district as of the clock's today. Several replicas may run it at once (see climb_ladder)."""
+"""The daily check, run by the service itself (`ISSUES_CHECK_EVERY_SECONDS`, through the
+platform's background loop): each round checks every district as of the clock's today.
+Several replicas may run it at once (see climb_ladder)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import structlog
@@ -16,15 +16,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger("fourx.issues.scheduler")
 
 
-async def run_periodically(service: "IssuesService", interval: float) -> None:
-    while True:
-        try:
-            today = service.clock.today()
-            reports = await handlers.daily_check_all(service.unit_of_work(), today, service.policy)
-            fired = sum(len(r.overdue) + len(r.notices) + len(r.interviews) for r in reports.values())
-            log.info("daily check done", today=str(today), districts=len(reports), steps=fired)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the store is away: try again next round
-            log.exception("daily check failed")
-        await asyncio.sleep(interval)
+async def check_all(service: "IssuesService") -> None:
+    today = service.clock.today()
+    reports = await handlers.daily_check_all(service.unit_of_work(), today, service.policy)
+    fired = sum(len(r.overdue) + len(r.notices) + len(r.interviews) for r in reports.values())
+    log.info("daily check done", today=str(today), districts=len(reports), steps=fired)

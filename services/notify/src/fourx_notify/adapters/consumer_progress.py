@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fourx_platform.kafka import KafkaSettings
+from fourx_platform.loops import poll_until
 
 
 class ConsumerProgress:
@@ -47,13 +46,10 @@ class ConsumerProgress:
         """Wait until the group has committed past every record that existed when called."""
         partitions = await self.partitions()
         ends = {tp: end for tp, end in (await self._consumer.end_offsets(partitions)).items() if end > 0}
-        deadline = time.monotonic() + timeout
-        while True:
+
+        async def passed() -> bool:
             committed = await self._admin.list_consumer_group_offsets(self._group_id, partitions=list(ends))
-            behind = [tp for tp, end in ends.items()
-                      if tp not in committed or committed[tp] is None or committed[tp].offset < end]
-            if not behind:
-                return True
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.1)
+            return all(tp in committed and committed[tp] is not None and committed[tp].offset >= end
+                       for tp, end in ends.items())
+
+        return await poll_until(passed, timeout)

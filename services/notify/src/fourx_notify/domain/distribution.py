@@ -15,8 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fourx_contracts.envelope import deterministic_id
+from fourx_platform.clock import DEFAULT_TIME_ZONE
 
-from fourx_notify.domain.stats import DEFAULT_TZ, iso_week
+from fourx_notify.domain.stats import iso_week
 
 # domain.md, "1": the weekly work-record bulletin goes to these.
 BULLETIN_ROLES = frozenset({
@@ -119,13 +120,13 @@ RUN_WEEKDAY = 0           # Monday
 RUN_AT = time(8, 0)       # 08:00 district time
 
 
-def due_bulletin(now: datetime, tz: str = DEFAULT_TZ) -> tuple[datetime, str]:
+def due_bulletin(now: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> tuple[datetime, str]:
     """The latest scheduled run at or before `now` (Monday 08:00 local, as UTC) and the ISO
     week it reports on: the week before that Monday."""
-    local = now.astimezone(ZoneInfo(tz))
+    local = now.astimezone(ZoneInfo(time_zone))
     monday: date = local.date() - timedelta(days=local.weekday())
-    run = datetime.combine(monday, RUN_AT, tzinfo=ZoneInfo(tz))
+    run = datetime.combine(monday, RUN_AT, tzinfo=ZoneInfo(time_zone))
     if local < run:
         monday -= timedelta(days=7)
-        run = datetime.combine(monday, RUN_AT, tzinfo=ZoneInfo(tz))
+        run = datetime.combine(monday, RUN_AT, tzinfo=ZoneInfo(time_zone))
     return run.astimezone(UTC), iso_week(monday - timedelta(days=7))

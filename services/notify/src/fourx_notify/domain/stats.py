@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DEFAULT_TZ = "Asia/Shanghai"
+from fourx_platform.clock import DEFAULT_TIME_ZONE
 
 # The payload field that dates each kind of event; the rest are dated by their `time`.
 DATE_FIELDS: dict[str, str] = {
@@ -56,13 +56,13 @@ def week_bounds(week: str) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def dating(event_type: str, data: dict[str, Any], time: datetime, tz: str = DEFAULT_TZ) -> tuple[date, str]:
+def dating(event_type: str, data: dict[str, Any], time: datetime, time_zone: str = DEFAULT_TIME_ZONE) -> tuple[date, str]:
     """(local date, ISO week) an event counts in."""
     field = DATE_FIELDS.get(event_type)
     if field and data.get(field):
         day = date.fromisoformat(str(data[field])[:10])
     else:
-        day = time.astimezone(ZoneInfo(tz)).date()
+        day = time.astimezone(ZoneInfo(time_zone)).date()
     if event_type == "progress-recorded" and data.get("week"):
         return week_bounds(data["week"])[0], data["week"]
     return day, iso_week(day)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 from fourx_contracts.events import TOPICS, ReportRequested
 from fourx_platform.kafka import ReceivedEvent, subscribe_event_batches, subscribe_events
+from fourx_platform.loops import poll_until
 
 from fourx_notify.service_layer import handlers
 
@@ -50,23 +51,24 @@ async def wait_for_snapshot(service: "NotifyService", district: str, week: str, 
     (`supervision-snapshot`, carrying the request's id). Wait until that answer is in the read
     model, at most `snapshot_wait_seconds`; False if it did not come (the bulletin then shows
     the latest snapshot of the week, or says that none was given)."""
-    store, deadline = service.event_store(), time.monotonic() + service.settings.snapshot_wait_seconds
-    while True:
+    store = service.event_store()
+
+    async def answered() -> bool:
         found = await store.snapshot(district, week, request_id)
-        if found is not None and found.get("request_id") == request_id:
-            return True
-        if time.monotonic() >= deadline:
-            log.warning("no supervision snapshot for this request; the bulletin shows what is stored",
-                        district=district, week=week, request_id=request_id)
-            return False
-        await asyncio.sleep(0.1)
+        return found is not None and found.get("request_id") == request_id
+
+    if await poll_until(answered, service.settings.snapshot_wait_seconds):
+        return True
+    log.warning("no supervision snapshot for this request; the bulletin shows what is stored",
+                district=district, week=week, request_id=request_id)
+    return False
 
 
 def register(service: "NotifyService") -> None:
     async def on_events(batch: list[ReceivedEvent]) -> None:
         # Stored first (one bulk write), then the immediate notices: a failure in between
         # redelivers the batch, the store skips what it has, the deliveries are keyed.
-        await handlers.record_events(batch, service.event_store())
+        await handlers.record_events(batch, service.event_store(), service.settings.time_zone)
         created = await handlers.notify_at_once(
             batch, service.event_store(), service.deliveries(),
             max_age=timedelta(hours=service.settings.immediate_max_age_hours))

@@ -3,13 +3,13 @@
 Safe with several replicas: each run is claimed with a document whose id every replica
 derives alike (district + week); only the one whose insert succeeds sends the
 `report-requested` (through the claim's outbox), so one bulletin goes out, not three. A
-replica that was down at 08:00 catches up within the grace period.
+replica that was down at 08:00 catches up within the grace period. The service checks every
+`NOTIFY_SCHEDULE_EVERY_SECONDS` (0: never) through the platform's background loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -26,11 +26,11 @@ async def run_due(service: "NotifyService", now: datetime | None = None,
                   districts: list[str] | None = None) -> list[str]:
     """Claim and request every due weekly bulletin (of every district with a directory, or
     of `districts`); returns the districts this replica claimed."""
-    now = now or datetime.now(UTC)
+    now = now or service.clock.now()
     grace = timedelta(hours=service.settings.schedule_grace_hours)
     claimed = []
     for district in districts or await service.event_store().districts_with("directory-updated"):
-        request_id, run_at, request = scheduled_request(district, now, service.settings.timezone)
+        request_id, run_at, request = scheduled_request(district, now, service.settings.time_zone)
         if now - run_at > grace:
             continue
         if await service.bulletins().claim_scheduled_run(request_id, district, request.data["week"], request):
@@ -40,13 +40,3 @@ async def run_due(service: "NotifyService", now: datetime | None = None,
         service.kick_relay()
     return claimed
 
-
-async def run_forever(service: "NotifyService") -> None:
-    while True:
-        try:
-            await run_due(service)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the store is away: try at the next check
-            log.exception("weekly schedule check failed")
-        await asyncio.sleep(service.settings.schedule_check_seconds)

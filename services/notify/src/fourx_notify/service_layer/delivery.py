@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from fourx_platform.loops import every
 
 from fourx_notify.adapters.channels import SendFailed, Sender, SendRefused
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, DeliveryRepository
@@ -52,7 +53,7 @@ async def attempt(delivery: dict[str, Any], senders: Mapping[str, Sender], repo:
                                                     "failed_at": now()},
                                   [outcome_event(delivery, FAILED, attempts)])
         return FAILED
-    delay = backoff_seconds(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    delay = backoff_seconds(attempts, settings.retry_seconds, settings.retry_max_seconds)
     retry_at = now() + timedelta(seconds=delay)
     await repo.record_attempt(delivery["_id"], {"attempts": attempts, "last_error": error,
                                                 "next_attempt_at": retry_at, "lease_until": retry_at}, [])
@@ -91,16 +92,10 @@ class DeliveryWorker:
     def kick(self) -> None:
         self._wake.set()
 
+    async def deliver_due(self) -> int:
+        return await deliver_due(self._repo_factory(), self._senders, self._settings, self._after_commit)
+
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await deliver_due(self._repo_factory(), self._senders, self._settings, self._after_commit)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store is away: try again at the next tick
-                log.exception("delivery round failed; will retry")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._settings.delivery_poll_seconds)
-            except TimeoutError:
-                pass
+        """Every `delivery_every_seconds` (read each round), or at once when kicked."""
+        await every(lambda: self._settings.delivery_every_seconds, self.deliver_due, wake=self._wake,
+                    name="notify:delivery")

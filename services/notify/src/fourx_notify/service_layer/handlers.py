@@ -9,6 +9,7 @@ from typing import Any
 
 from fourx_contracts.envelope import event_id, new_event
 from fourx_contracts.events import NotificationSent, ReportPublished, ReportRequested, ReportStats
+from fourx_platform.clock import DEFAULT_TIME_ZONE
 from fourx_platform.kafka import ReceivedEvent
 
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
@@ -25,24 +26,26 @@ from fourx_notify.domain.distribution import (
     due_bulletin,
     street_of,
 )
-from fourx_notify.domain.stats import DEFAULT_TZ, StoredEvent, compute_stats, dating, week_bounds
+from fourx_notify.domain.stats import StoredEvent, compute_stats, dating, week_bounds
 
 SOURCE = "/services/notify"
 FORMATS = ["markdown", "html", "docx"]
 IMMEDIATE = ("notice-issued", "interview-scheduled")
 
 
-def to_stored(received: ReceivedEvent, tz: str = DEFAULT_TZ) -> StoredEvent:
+def to_stored(received: ReceivedEvent, time_zone: str = DEFAULT_TIME_ZONE) -> StoredEvent:
     envelope = received.envelope
     data = received.payload.model_dump(mode="json")
-    occurred_on, week = dating(envelope.type, data, envelope.time, tz)
+    occurred_on, week = dating(envelope.type, data, envelope.time, time_zone)
     return StoredEvent(id=envelope.id, type=envelope.type, district=envelope.district, time=envelope.time,
                        occurred_on=occurred_on, week=week, data=data)
 
 
-async def record_events(received: Sequence[ReceivedEvent], store: EventStore) -> int:
-    """Keep each event once, by id; a redelivered or republished event is a no-op."""
-    return await store.add_many([to_stored(r) for r in received])
+async def record_events(received: Sequence[ReceivedEvent], store: EventStore,
+                        time_zone: str = DEFAULT_TIME_ZONE) -> int:
+    """Keep each event once, by id; a redelivered or republished event is a no-op. Events
+    without a date of their own are dated by their `time` in `time_zone`."""
+    return await store.add_many([to_stored(r, time_zone) for r in received])
 
 
 # --- deliveries ------------------------------------------------------------------------------
@@ -181,10 +184,10 @@ async def publish_bulletin(
     return bulletin
 
 
-def scheduled_request(district: str, now: datetime, tz: str = DEFAULT_TZ):
+def scheduled_request(district: str, now: datetime, time_zone: str = DEFAULT_TIME_ZONE):
     """The `report-requested` the Monday 08:00 run sends for a district, with an id every
     replica derives alike (so the claim decides who sends it), or None before the first run."""
-    run_at, week = due_bulletin(now, tz)
+    run_at, week = due_bulletin(now, time_zone)
     request_id = event_id(SOURCE, "weekly-bulletin", district, week)
     return request_id, run_at, new_event(type="report-requested", source=SOURCE, district=district,
                                          subject=f"{district}:{week}", id=request_id, time=run_at,

@@ -1,0 +1,3 @@
+from fourx_issues.entrypoints.cli import main
+
+main()
