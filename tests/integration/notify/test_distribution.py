@@ -113,7 +113,7 @@ async def test_bulletin_reaches_every_recipient_once_per_channel_despite_smtp_re
     assert (await notify_http.get(f"/districts/{district}/bulletins/{WEEK}/html", headers=other)).status_code == 403
     assert (await notify_http.get(f"/districts/{district}/inbox")).status_code == 401
     r = await notify_http.post(f"/districts/{district}/inbox/nope/acknowledge", headers=sec)
-    assert r.status_code == 404 and "item_id" in r.text
+    assert r.status_code == 404 and "待办中没有" in r.text
 
 
 async def test_regenerating_gives_the_same_stats_and_content_hash(kafka_settings, wired_notify, notify_http,
