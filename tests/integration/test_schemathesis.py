@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 import uvicorn
 from fourx_platform.auth import issue_token
+from fourx_platform.loops import poll_until
 from fourx_issues.bootstrap import create_app as issues_app
 from fourx_meetings.bootstrap import create_app as meetings_app
 from fourx_notify.bootstrap import create_app as notify_app
@@ -102,6 +103,10 @@ def _fuzz(openapi: dict, base_url: str, district: str, pinned: dict[str, str]) -
     return findings
 
 
+async def _has_directory(issues, district: str) -> bool:
+    return await issues.directory_people(district) is not None
+
+
 async def _seed(meetings, issues, district: str) -> dict[str, str]:
     """A directory, an activity day with a topic, a supervision item and an inspection: the ids
     the "seeded" runs pin, so fuzzed bodies reach the aggregates instead of a 404."""
@@ -116,6 +121,9 @@ async def _seed(meetings, issues, district: str) -> dict[str, str]:
 
         await ok(await m.put(f"/districts/{district}/directory", content=DIRECTORY_YAML.encode(),
                              headers={"content-type": "application/yaml"}))
+        # The issues service learns the directory from `directory-updated`: wait for it, or its
+        # routes rightly answer 403 (no directory yet) to the seeding below.
+        assert await poll_until(lambda: _has_directory(issues, district), 30), "issues never got the directory"
         # This or next month's activity day, whichever takes topics today (the service's own clock).
         today, pinned = await meetings.today(district), {}
         for month in (today.strftime("%Y-%m"), (today.replace(day=1) + timedelta(days=32)).strftime("%Y-%m")):
