@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 # --- roles (the `roles` of a directory person and of a token) --------------------------------
@@ -104,3 +105,12 @@ def label(table: dict[str, str], key: str | None) -> str:
     if key is None:
         return "—"
     return table.get(key, key)
+
+
+# --- a unit of the organisation, as the services refer to it ------------------------------------
+@dataclass(frozen=True)
+class UnitRef:
+    """A district, street, community or department (`kind` of UNIT_KINDS) by its directory id."""
+
+    kind: str
+    id: str

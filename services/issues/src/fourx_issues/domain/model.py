@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from fourx_contracts.vocabulary import (  # noqa: F401
-    INSPECTION_KINDS, ITEM_STATUS_LABELS, ITEM_STATUSES, SOURCE_KINDS, UNIT_KINDS,
+    INSPECTION_KINDS, ITEM_STATUS_LABELS, ITEM_STATUSES, SOURCE_KINDS, UNIT_KINDS, UnitRef,
 )
 from fourx_platform.errors import DomainError, Invalid, NotAllowed
 
@@ -47,12 +47,6 @@ class LadderPolicy:
     notice_after_days: int = 0
     respond_within_days: int = 7
     interview_in_days: int = 3
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    kind: str
-    id: str
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from fourx_contracts.vocabulary import UnitRef  # noqa: F401 (the one unit reference, re-exported)
+
 from fourx_meetings.domain import events
 from fourx_meetings.domain.calendar import ActivityDayDate, meeting_id_for
 from fourx_meetings.domain.directory import Community
@@ -14,12 +16,6 @@ from fourx_meetings.domain.errors import CloseRefused, DomainError, NotFound
 
 # Solicitation runs for a week and ends at the topic deadline (7 days before the day).
 SOLICITATION_DAYS = 7
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    kind: str
-    id: str
 
 
 @dataclass(frozen=True)
