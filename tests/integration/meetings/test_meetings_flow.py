@@ -49,8 +49,8 @@ async def test_an_invalid_directory_is_refused_with_lines_and_nothing_is_stored(
                                        headers={**auth(district, "p-office"), "content-type": "application/yaml"})
     assert response.status_code == 422
     problems = response.json()["detail"]["problems"]
-    assert {"line": 4, "path": "communities[0].street_id", "message": "unknown street 's9'"} in problems
-    assert any(p["line"] == 6 and p["message"] == "a person needs at least one role" for p in problems)
+    assert {"line": 4, "path": "communities[0].street_id", "message": "没有街道 s9"} in problems
+    assert any(p["line"] == 6 and p["message"] == "每人至少要有一个角色" for p in problems)
     # Nobody is in a directory that was never stored; an operator sees there is none.
     refused = await meetings_http.get(f"/districts/{district}/directory", headers=auth(district, "p-office"))
     assert refused.status_code == 403

@@ -19,7 +19,7 @@ def test_validate_accepts_a_good_file_and_lists_problems_with_file_and_line(tmp_
                    encoding="utf-8")
     result = runner.invoke(app, ["validate", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}:8: communities[2].street_id: unknown street 's-nowhere'" in result.output
+    assert f"{bad}:8: communities[2].street_id: 没有街道 s-nowhere" in result.output
 
 
 def test_activity_day_prints_the_rule_for_a_month():

@@ -30,9 +30,9 @@ def test_unknown_street_duplicate_id_and_person_without_role_each_name_their_lin
     text = text.replace("name: 赵磊, roles: [dept_responsible_leader]", "name: 赵磊, roles: []")
     found = problems(text)
     lines = text.splitlines()
-    assert any(msg == "unknown street 's-north'" and "s-north" in lines[line - 1] for line, msg in found)
-    assert any(msg.startswith("duplicate community id 'c-1' (first at line 6)") and line == 7 for line, msg in found)
-    assert any(msg == "a person needs at least one role" and "赵磊" in lines[line - 1] for line, msg in found)
+    assert any(msg == "没有街道 s-north" and "s-north" in lines[line - 1] for line, msg in found)
+    assert any(msg.startswith("社区编号 c-1 重复（首次出现在第 6 行）") and line == 7 for line, msg in found)
+    assert any(msg == "每人至少要有一个角色" and "赵磊" in lines[line - 1] for line, msg in found)
 
 
 def test_json_errors_name_their_line_too():
@@ -40,14 +40,14 @@ def test_json_errors_name_their_line_too():
     data["people"][0]["unit"] = {"kind": "community", "id": "c-404"}
     text = json.dumps(data, ensure_ascii=False, indent=2)
     [(line, msg)] = problems(text)
-    assert msg == "unknown community 'c-404'" and '"c-404"' in text.splitlines()[line - 1]
+    assert msg == "没有社区 c-404" and '"c-404"' in text.splitlines()[line - 1]
 
 
 def test_syntax_errors_name_their_line():
     [(line, msg)] = problems("streets:\n  - {street_id: s1, name: x\npeople: []\n")
-    assert line is not None and msg.startswith("not valid YAML")
+    assert line is not None and msg.startswith("不是有效的 YAML")
     [(line, msg)] = problems('{\n  "streets": [\n  ]\n  "people": []\n}')
-    assert line == 4 and msg.startswith("not valid JSON")
+    assert line == 4 and msg.startswith("不是有效的 JSON")
 
 
 def test_a_role_must_fit_the_persons_unit_and_channels_are_checked():
@@ -55,7 +55,7 @@ def test_a_role_must_fit_the_persons_unit_and_channels_are_checked():
                                   "roles: [street_org_member], unit: {kind: community, id: c-3}")
     text = text.replace("address: zhoumin@example.org", "address: nobody")
     found = [m for _, m in problems(text)]
-    assert "role street_org_member belongs to a street, but this person's unit is a community" in found
+    assert "角色 street_org_member 属于街道，而此人所在单位是社区" in found
     assert any(m.startswith("周敏（p-office）的 email 渠道 address 不可用：邮箱地址无效") for m in found), found
 
 

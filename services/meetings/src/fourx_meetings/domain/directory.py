@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from fourx_contracts import vocabulary
+from fourx_contracts.vocabulary import UNIT_KIND_LABELS, label
 from fourx_platform.outbound import OutboundPolicy, Refused, check_email, webhook_target
 from fourx_platform.inputs import InputRefused, check_value, load_json
 
@@ -35,7 +36,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "(no line)"
+        where = f"第 {self.line} 行" if self.line else "（无行号）"
         return f"{where}: {self.path}: {self.message}"
 
 
@@ -241,7 +242,7 @@ def load_document(text: str) -> tuple[Any, dict]:
             raise DirectoryInvalid([Problem(None, _dotted(exc.loc), exc.message)]) from None
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
-            raise DirectoryInvalid([Problem(line, "(file)", f"not valid JSON: {getattr(exc, 'msg', exc)}")]) from None
+            raise DirectoryInvalid([Problem(line, "(file)", f"不是有效的 JSON：{getattr(exc, 'msg', exc)}")]) from None
         try:
             lines = _line_index(_compose(text)[1])
         except (yaml.YAMLError, RecursionError):
@@ -253,7 +254,7 @@ def load_document(text: str) -> tuple[Any, dict]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise DirectoryInvalid([Problem(line, "(file)", f"not valid YAML: {problem}")]) from None
+        raise DirectoryInvalid([Problem(line, "(file)", f"不是有效的 YAML：{problem}")]) from None
     lines = _line_index(node)
     try:
         check_value(data)
@@ -295,7 +296,7 @@ class _Checker:
     def text(self, item: dict, key: str, path: tuple[Any, ...]) -> str | None:
         value = item.get(key)
         if not isinstance(value, str) or not value.strip():
-            self.fail(path + (key,) if key in item else path, f"{key} is missing or empty")
+            self.fail(path + (key,) if key in item else path, f"缺少 {key} 或为空")
             return None
         return value.strip()
 
@@ -303,14 +304,14 @@ class _Checker:
         value = data.get(key)
         if value is None:
             if required:
-                self.fail((), f"{key}: the list is missing")
+                self.fail((), f"缺少 {key} 列表")
             return
         if not isinstance(value, list):
-            self.fail((key,), f"{key} must be a list")
+            self.fail((key,), f"{key} 应为列表")
             return
         for i, item in enumerate(value):
             if not isinstance(item, dict):
-                self.fail((key, i), "each entry must be a mapping")
+                self.fail((key, i), "每一项应为键值映射")
                 continue
             yield (key, i), item
 
@@ -347,21 +348,21 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
     check = _Checker(lines or {})
     outbound = outbound or OutboundPolicy()
     if not isinstance(data, dict):
-        raise DirectoryInvalid([Problem(check.line(()), "(root)", "the directory must be a mapping")])
+        raise DirectoryInvalid([Problem(check.line(()), "(root)", "组织名录应为键值映射（YAML 或 JSON 对象）")])
 
     venue, district_name = data.get("venue", ""), data.get("district_name", "")
     if not isinstance(venue, str):
-        check.fail(("venue",), "venue must be text")
+        check.fail(("venue",), "venue 应为文本")
         venue = ""
     if not isinstance(district_name, str):
-        check.fail(("district_name",), "district_name must be text")
+        check.fail(("district_name",), "district_name 应为文本")
         district_name = ""
 
     def unique(seen: dict[str, tuple], ident: str | None, path: tuple, what: str) -> bool:
         if ident is None:
             return False
         if ident in seen:
-            check.fail(path, f"duplicate {what} id {ident!r} (first at line {check.line(seen[ident])})")
+            check.fail(path, f"{label(UNIT_KIND_LABELS, what) if what != 'person' else '人员'}编号 {ident} 重复（首次出现在第 {check.line(seen[ident])} 行）")
             return False
         seen[ident] = path
         return True
@@ -378,7 +379,7 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
     for path, item in check.items(data, "communities"):
         cid, sid, name = (check.text(item, k, path) for k in ("community_id", "street_id", "name"))
         if sid is not None and sid not in streets:
-            check.fail(path + ("street_id",), f"unknown street {sid!r}")
+            check.fail(path + ("street_id",), f"没有街道 {sid}")
             sid = None
         if unique(seen, cid, path + ("community_id",), "community") and sid and name:
             communities[cid] = Community(cid, sid, name)
@@ -397,49 +398,49 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
         pid, name = check.text(item, "person_id", path), check.text(item, "name", path)
         roles = item.get("roles")
         if not isinstance(roles, list) or not roles:
-            check.fail(path + ("roles",) if "roles" in item else path, "a person needs at least one role")
+            check.fail(path + ("roles",) if "roles" in item else path, "每人至少要有一个角色")
             roles = []
         good_roles = []
         for j, role in enumerate(roles):
             if role not in ROLES:
-                check.fail(path + ("roles", j), f"unknown role {role!r}; known roles: {', '.join(ROLES)}")
+                check.fail(path + ("roles", j), f"未知角色 {role}；可用角色：{'、'.join(ROLES)}")
             else:
                 good_roles.append(role)
         unit = item.get("unit")
         kind = unit_id = None
         if not isinstance(unit, dict):
-            check.fail(path + ("unit",) if "unit" in item else path, "unit is missing (kind and id)")
+            check.fail(path + ("unit",) if "unit" in item else path, "缺少所在单位 unit（kind 和 id）")
         else:
             kind, unit_id = unit.get("kind"), unit.get("id")
             if kind not in UNIT_KINDS:
-                check.fail(path + ("unit", "kind"), f"unit kind must be one of {', '.join(UNIT_KINDS)}")
+                check.fail(path + ("unit", "kind"), f"unit.kind 应为以下之一：{'、'.join(UNIT_KINDS)}")
                 kind = None
             elif not isinstance(unit_id, str) or not unit_id:
-                check.fail(path + ("unit",), "unit id is missing")
+                check.fail(path + ("unit",), "缺少 unit.id")
                 kind = None
             elif kind != "district" and unit_id not in known[kind]:
-                check.fail(path + ("unit", "id"), f"unknown {kind} {unit_id!r}")
+                check.fail(path + ("unit", "id"), f"没有{label(UNIT_KIND_LABELS, kind)} {unit_id}")
                 kind = None
         if kind:
             for role in good_roles:
                 if ROLE_UNIT_KIND[role] != kind:
-                    check.fail(path + ("roles",), f"role {role} belongs to a {ROLE_UNIT_KIND[role]}, "
-                                                  f"but this person's unit is a {kind}")
+                    check.fail(path + ("roles",), f"角色 {role} 属于{label(UNIT_KIND_LABELS, ROLE_UNIT_KIND[role])}，"
+                                                  f"而此人所在单位是{label(UNIT_KIND_LABELS, kind)}")
         channels = item.get("channels", [])
         if not isinstance(channels, list):
-            check.fail(path + ("channels",), "channels must be a list")
+            check.fail(path + ("channels",), "channels 应为列表")
             channels = []
         for j, channel in enumerate(channels):
             cpath = path + ("channels", j)
             if not isinstance(channel, dict) or channel.get("kind") not in CHANNEL_KINDS:
-                check.fail(cpath, f"a channel needs kind: one of {', '.join(CHANNEL_KINDS)}")
+                check.fail(cpath, f"渠道须有 kind：{'、'.join(CHANNEL_KINDS)} 之一")
             elif unknown := sorted(set(channel) - CHANNEL_FIELDS[channel["kind"]]):
                 check.fail(cpath + (unknown[0],), f"{channel['kind']} 渠道没有字段 {'、'.join(map(str, unknown))}"
                                                   f"（可用：{'、'.join(sorted(CHANNEL_FIELDS[channel['kind']]))}）")
             elif channel["kind"] in ("email", "webhook"):
                 _check_target(check, cpath, channel, outbound, f"{name or '?'}（{pid or '?'}）")
             elif channel["kind"] == "sms" and not str(channel.get("number", "")).strip():
-                check.fail(cpath, "an sms channel needs a number")
+                check.fail(cpath, "短信渠道须有 number")
         if unique(seen, pid, path + ("person_id",), "person") and name and good_roles and kind:
             people[pid] = Person(pid, name, tuple(good_roles), kind, unit_id,
                                  tuple(dict(c) for c in channels if isinstance(c, dict)))

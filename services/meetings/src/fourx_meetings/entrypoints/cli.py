@@ -38,7 +38,7 @@ def _report_invalid(path: Path, exc: DirectoryInvalid) -> None:
     for problem in exc.problems:
         where = f"{path}:{problem.line}" if problem.line else str(path)
         typer.echo(f"{where}: {problem.path}: {problem.message}", err=True)
-    typer.echo(f"{len(exc.problems)} problem(s); nothing was imported", err=True)
+    typer.echo(f"共 {len(exc.problems)} 处问题，未导入任何内容", err=True)
 
 
 @app.command()
