@@ -5,11 +5,22 @@ single-document write as its state (atomic in any MongoDB). The relay publishes 
 then removes them. A crash between the two publishes again: consumers drop the duplicate by
 event id. Nothing is published that was not stored, nothing stored is lost.
 
+Pipelined: the relay hands each entry to the producer (`send`: queued, not yet acknowledged)
+and awaits the acknowledgements of a window of entries together, so the broker confirms
+whole batches instead of one record per round trip. Invariants that keeps:
+- an entry leaves `_outbox` only after the broker acknowledged it (acks=all), and the
+  acknowledged entries of a window leave in one bulk write;
+- a document's entries are sent in their order, on one idempotent producer, so each topic
+  partition (key = district) holds them in that order;
+- with a plain `publish` (awaited per entry) instead of `send`, the same code runs one
+  entry at a time.
+
 One event that can never be published (the broker refuses it as too large, or it is not a
 valid event any more) must not hold back every other aggregate's: under the same failure
-policy as the consumers, a transient failure (the broker is away) ends the pass and is tried
-again; a permanent one is tried `max_attempts` times across passes, then the entry is moved
-from `_outbox` to `_outbox_failed` in the same document (with the error) and logged, and the
+policy as the consumers, a transient failure (the broker is away) ends the pass — after the
+window in flight is settled, its acknowledged entries removed — and is tried again; a
+permanent one is tried `max_attempts` times across passes, then the entry is moved from
+`_outbox` to `_outbox_failed` in the same document (with the error) and logged, and the
 relay goes on. An operator re-queues it by moving it back.
 """
 
@@ -22,6 +33,7 @@ from typing import Any
 
 import structlog
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from fourx_contracts.envelope import CloudEvent
@@ -38,6 +50,18 @@ def outbox_push(events: Sequence[CloudEvent]) -> dict[str, Any]:
 
 
 Publish = Callable[[CloudEvent], Awaitable[None]]
+# Queue the event on the producer; the awaitable returned completes when the broker acknowledged it.
+Send = Callable[[CloudEvent], Awaitable[Awaitable[Any]]]
+WINDOW = 1000  # entries in flight before their acknowledgements are awaited together
+
+
+def _one_at_a_time(publish: Publish) -> Send:
+    async def send(event: CloudEvent) -> Awaitable[Any]:
+        await publish(event)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)  # published and acknowledged already
+        return done
+    return send
 
 
 class OutboxSettings(BaseSettings):
@@ -51,10 +75,14 @@ class OutboxSettings(BaseSettings):
 
 
 class OutboxRelay:
-    def __init__(self, collections: Sequence[AsyncCollection], publish: Publish, poll_seconds: float = 1.0,
-                 hold_seconds: float = 0.0, policy: FailurePolicy | None = None):
+    def __init__(self, collections: Sequence[AsyncCollection], publish: Publish | None = None,
+                 poll_seconds: float = 1.0, hold_seconds: float = 0.0, policy: FailurePolicy | None = None,
+                 *, send: Send | None = None, window: int = WINDOW):
+        if (publish is None) == (send is None):
+            raise ValueError("give the relay either `publish` (one at a time) or `send` (pipelined)")
         self._collections = list(collections)
-        self._publish = publish
+        self._send = send or _one_at_a_time(publish)  # type: ignore[arg-type]
+        self._window = max(1, window)
         self._poll = poll_seconds
         self._hold = hold_seconds
         self._max_attempts = (policy or FailurePolicy.from_settings()).max_attempts
@@ -66,28 +94,58 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_pending(self) -> int:
+        """One pass over every pending entry; returns how many the broker acknowledged."""
         sent = 0
         for collection in self._collections:
+            in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
             cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})
             async for doc in cursor:
-                ids = []
                 for item in doc[OUTBOX_FIELD]:
                     try:
-                        await self._publish(CloudEvent.model_validate(item))
+                        ack = await self._send(CloudEvent.model_validate(item))
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:
                         if is_transient(exc):
-                            raise  # the broker is away: every other entry would fail alike
+                            # The broker is away: every other entry would fail alike. Keep
+                            # what it already acknowledged, then end the pass.
+                            sent += await self._settle(collection, in_flight)
+                            raise
                         await self._failed(collection, doc["_id"], item, exc)
                         continue
-                    ids.append(item.get("id"))
-                if ids:
-                    await collection.update_one(
-                        {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}}
-                    )
-                sent += len(ids)
+                    in_flight.append((doc["_id"], item, ack))
+                if len(in_flight) >= self._window:
+                    sent += await self._settle(collection, in_flight)
+                    in_flight = []
+            sent += await self._settle(collection, in_flight)
         return sent
+
+    async def _settle(self, collection: AsyncCollection,
+                      in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]]) -> int:
+        """Await the acknowledgements of the entries in flight, remove the acknowledged ones
+        (one bulk write), count permanent failures; raise the first transient one after."""
+        if not in_flight:
+            return 0
+        results = await asyncio.gather(*(ack for _, _, ack in in_flight), return_exceptions=True)
+        acked: dict[Any, list[Any]] = {}
+        transient: BaseException | None = None
+        for (doc_id, item, _), result in zip(in_flight, results):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                if is_transient(result):
+                    transient = transient or result
+                else:
+                    await self._failed(collection, doc_id, item, result)  # type: ignore[arg-type]
+                continue
+            acked.setdefault(doc_id, []).append(item.get("id"))
+        if acked:
+            await collection.bulk_write(
+                [UpdateOne({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}})
+                 for doc_id, ids in acked.items()], ordered=False)
+        if transient is not None:
+            raise transient
+        return sum(len(ids) for ids in acked.values())
 
     async def _failed(self, collection: AsyncCollection, doc_id: Any, item: dict[str, Any], exc: Exception) -> None:
         event_id = str(item.get("id"))
