@@ -212,7 +212,7 @@ class DistrictWork:
             reports.append({"community_id": community_id,
                             "last_month": f"{name}完成{subject}{rng.choice(ACTIONS)}，走访居民{rng.randint(20, 300)}户",
                             "next_month": f"推进{plan}，{rng.choice(ACTIONS)}",
-                            "by": shape.person("community_secretary", community_id)})
+                            "by": shape.person("community_secretary", community_id), "supervision_items": []})
             comments.append({"community_id": community_id, "by": shape.person("street_org_member", street_id),
                              "text": f"{subject}抓得实，下一步要在{rng.choice(ACTIONS)}上下功夫。"})
         tasks = []
