@@ -86,6 +86,9 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
     database, entries, docs = await publish.fill_outbox(mongo, events_of(args))
     figures.relay = entries / await publish.drain(admin, mongo, database, entries, pipelined=True)
     notes["publish"] = f"{entries:,} entries in {docs:,} aggregate documents"
+    database, _, _ = await publish.fill_outbox(mongo, events_of(args))
+    count, spent = await publish.removal_ceiling(mongo, database)
+    figures.removals = count / spent
     if args.sequential_relay:
         database, entries, _ = await publish.fill_outbox(mongo, events_of(args))
         one = entries / await publish.drain(admin, mongo, database, entries, pipelined=False)

@@ -20,7 +20,8 @@ from typing import Any
 
 from fourx_platform.kafka import KafkaSettings, create_broker, publish_event, send_event
 from fourx_platform.mongo import MongoSettings, open_client
-from fourx_platform.outbox import OUTBOX_FIELD, OutboxRelay
+from fourx_platform.outbox import OUTBOX_FIELD, WINDOW, OutboxRelay
+from pymongo import UpdateOne
 
 from fourx_local.seed import GeneratedEvent
 from fourx_local.seed.sinks import publish as raw_publish
@@ -74,6 +75,28 @@ async def drain(kafka: KafkaSettings, mongo: MongoSettings, database: str, expec
         return time.perf_counter() - started
     finally:
         await broker.stop()
+        await client.close()
+
+
+async def removal_ceiling(mongo: MongoSettings, database: str, window: int = WINDOW) -> tuple[int, float]:
+    """(entries, seconds) to remove every pending entry with the relay's own writes — one
+    `$pull` per document, in bulk per window of entries — and no Kafka: the store's share."""
+    client = open_client(mongo)
+    try:
+        collection = client[database]["aggregates"]
+        pending = [(d["_id"], [e["id"] for e in d[OUTBOX_FIELD]])
+                   async for d in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {f"{OUTBOX_FIELD}.id": 1})]
+        started, entries, batch, in_batch = time.perf_counter(), 0, [], 0
+        for doc_id, ids in pending:
+            batch.append(UpdateOne({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}}))
+            in_batch += len(ids)
+            if in_batch >= window:
+                await collection.bulk_write(batch, ordered=False)
+                entries, batch, in_batch = entries + in_batch, [], 0
+        if batch:
+            await collection.bulk_write(batch, ordered=False)
+        return entries + in_batch, time.perf_counter() - started
+    finally:
         await client.close()
 
 

@@ -163,3 +163,30 @@ async def test_a_plain_publish_still_works_one_at_a_time():
 def test_the_relay_wants_one_way_to_publish():
     with pytest.raises(ValueError):
         OutboxRelay([])
+
+
+async def test_the_next_window_is_sent_while_the_one_before_is_being_removed():
+    collection, producer = FakeCollection(documents(1, 30)), FakeProducer()
+    release, sent_during_first_write = asyncio.Event(), []
+    write = collection.bulk_write
+
+    async def slow_bulk_write(ops, ordered=True):
+        if collection.bulk_writes == 0:
+            await asyncio.sleep(0.05)
+            sent_during_first_write.extend(producer.sent)
+        await write(ops, ordered)
+
+    collection.bulk_write = slow_bulk_write
+    assert await OutboxRelay([collection], send=producer.send, window=10).publish_pending() == 30
+    assert len(sent_during_first_write) > 10  # window 2 went out while window 1 was removed
+    assert all(d[OUTBOX_FIELD] == [] for d in collection.docs.values())
+
+
+async def test_a_transient_failure_in_one_window_stops_the_windows_after_it():
+    collection = FakeCollection(documents(1, 50))
+    producer = FakeProducer(refuse={"e3": KafkaConnectionError("broker away")})
+    with pytest.raises(KafkaConnectionError):
+        await OutboxRelay([collection], send=producer.send, window=10).publish_pending()
+    assert len(producer.sent) <= 30  # window 1 failed; at most window 2 (in flight) and 3 went out
+    left = {e["id"] for d in collection.docs.values() for e in d[OUTBOX_FIELD]}
+    assert "e3" in left and left == {f"e{n}" for n in range(50)} - set(producer.sent) | {"e3"}

@@ -7,7 +7,8 @@ event id. Nothing is published that was not stored, nothing stored is lost.
 
 Pipelined: the relay hands each entry to the producer (`send`: queued, not yet acknowledged)
 and awaits the acknowledgements of a window of entries together, so the broker confirms
-whole batches instead of one record per round trip. Invariants that keeps:
+whole batches instead of one record per round trip; while one window's acknowledgements are
+awaited and its entries removed, the next window is sent. Invariants that keeps:
 - an entry leaves `_outbox` only after the broker acknowledged it (acks=all), and the
   acknowledged entries of a window leave in one bulk write;
 - a document's entries are sent in their order, on one idempotent producer, so each topic
@@ -64,6 +65,11 @@ def _one_at_a_time(publish: Publish) -> Send:
     return send
 
 
+async def _succeeded(task: asyncio.Task[Any]) -> bool:
+    await asyncio.wait([task])
+    return not task.cancelled() and task.exception() is None
+
+
 class OutboxSettings(BaseSettings):
     """`FOURX_OUTBOX_HOLD_SECONDS`: for fault drills only (`make faults`, case c5). The relay
     publishes nothing for this long after it starts, so "state stored, event not yet
@@ -97,7 +103,16 @@ class OutboxRelay:
         """One pass over every pending entry; returns how many the broker acknowledged."""
         sent = 0
         for collection in self._collections:
-            in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
+            sent += await self._drain(collection)
+        return sent
+
+    async def _drain(self, collection: AsyncCollection) -> int:
+        """One pass over a collection, window after window: while one window's acknowledgements
+        are awaited and its entries removed (`_settle`, in the background), the next window is
+        sent. At most two windows are open; a window is settled only after the one before it."""
+        windows: list[asyncio.Task[int]] = []
+        in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
+        try:
             cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})
             async for doc in cursor:
                 for item in doc[OUTBOX_FIELD]:
@@ -107,18 +122,28 @@ class OutboxRelay:
                         raise
                     except Exception as exc:
                         if is_transient(exc):
-                            # The broker is away: every other entry would fail alike. Keep
-                            # what it already acknowledged, then end the pass.
-                            sent += await self._settle(collection, in_flight)
-                            raise
+                            raise  # the broker is away: every other entry would fail alike
                         await self._failed(collection, doc["_id"], item, exc)
                         continue
                     in_flight.append((doc["_id"], item, ack))
                 if len(in_flight) >= self._window:
-                    sent += await self._settle(collection, in_flight)
+                    if windows and not await _succeeded(windows[-1]):
+                        break  # the window before met a transient failure: send no more
+                    windows.append(asyncio.create_task(self._settle(collection, in_flight)))
                     in_flight = []
-            sent += await self._settle(collection, in_flight)
-        return sent
+        except asyncio.CancelledError:
+            for window in windows:
+                window.cancel()
+            raise
+        except Exception:
+            # Keep what the broker acknowledged, then end the pass with the failure.
+            await asyncio.gather(*windows, self._settle(collection, in_flight), return_exceptions=True)
+            raise
+        results = await asyncio.gather(*windows, self._settle(collection, in_flight), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(results)  # type: ignore[arg-type]
 
     async def _settle(self, collection: AsyncCollection,
                       in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]]) -> int:
