@@ -29,6 +29,9 @@ class Cursor:
         except StopIteration:
             raise StopAsyncIteration from None
 
+    async def close(self):
+        self._docs = iter(())
+
 
 class FakeCollection:
     """Just the operations the relay uses, with MongoDB's meaning."""

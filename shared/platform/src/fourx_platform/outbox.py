@@ -112,8 +112,8 @@ class OutboxRelay:
         sent. At most two windows are open; a window is settled only after the one before it."""
         windows: list[asyncio.Task[int]] = []
         in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
+        cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})
         try:
-            cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})
             async for doc in cursor:
                 for item in doc[OUTBOX_FIELD]:
                     try:
@@ -139,6 +139,8 @@ class OutboxRelay:
             # Keep what the broker acknowledged, then end the pass with the failure.
             await asyncio.gather(*windows, self._settle(collection, in_flight), return_exceptions=True)
             raise
+        finally:
+            await cursor.close()  # also when the pass ended early
         results = await asyncio.gather(*windows, self._settle(collection, in_flight), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):

@@ -25,6 +25,11 @@ COMMUNITY_WORDS = ["和平", "光明", "幸福", "团结", "东方", "春晖", "
                    "翠苑", "玉环", "龙峰", "竹林", "三元", "秀峰", "双抛", "杨桥", "乌山", "井大"]
 DEPARTMENTS = [("d-minzheng", "区民政局"), ("d-zhujian", "区住建局"), ("d-chengguan", "区城管局"),
                ("d-weijian", "区卫健局"), ("d-jiaoyu", "区教育局"), ("d-shijian", "区市场监管局")]
+# What items, reports and records are about, and the steps of the work.
+SUBJECTS = ["老旧小区加装电梯", "背街小巷停车难", "垃圾分类督导", "独居老人关爱", "社区助餐点建设", "物业服务提升",
+            "雨污管网改造", "违章搭建整治", "电动车充电桩安装", "消防通道清障", "网格员队伍建设", "党群服务中心提升",
+            "居民议事协商", "新就业群体服务", "口袋公园建设", "学校周边交通秩序", "菜市场环境整治", "二次供水改造"]
+ACTIONS = ["摸底排查", "方案制定", "协调推进", "组织施工", "居民公示", "验收评估"]
 STREET_ROLES = ("street_secretary", "street_deputy_secretary", "street_org_member")
 DEPARTMENT_ROLES = ("dept_main_leader", "dept_responsible_leader", "dept_section_chief")
 

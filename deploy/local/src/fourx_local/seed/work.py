@@ -38,7 +38,7 @@ from typing import Any
 from fourx_contracts.envelope import deterministic_id, producer_namespace
 from fourx_contracts.producers import expected_source
 
-from fourx_local.seed.shape import DistrictShape, Unit, build_shape
+from fourx_local.seed.shape import ACTIONS, SUBJECTS, DistrictShape, Unit, build_shape
 
 WARMUP_WEEKS = 12
 UTC_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no daylight saving
@@ -54,10 +54,6 @@ ACTIVITY_KINDS = (("experience_sharing", 3), ("collective_diagnosis", 3), ("case
 OUTCOMES = {"collective_diagnosis": (1, 3), "study_visit": (0, 1), "site_observation": (0, 2),
             "experience_sharing": (0, 0), "case_teaching": (0, 0)}
 INSPECTION_KINDS = (("site_observation", 1), ("visit_talk", 1), ("field_supervision", 2))
-SUBJECTS = ["老旧小区加装电梯", "背街小巷停车难", "垃圾分类督导", "独居老人关爱", "社区助餐点建设", "物业服务提升",
-            "雨污管网改造", "违章搭建整治", "电动车充电桩安装", "消防通道清障", "网格员队伍建设", "党群服务中心提升",
-            "居民议事协商", "新就业群体服务", "口袋公园建设", "学校周边交通秩序", "菜市场环境整治", "二次供水改造"]
-ACTIONS = ["摸底排查", "方案制定", "协调推进", "组织施工", "居民公示", "验收评估"]
 _NAMESPACES = {source: producer_namespace(source) for source in {"/services/meetings", "/services/issues"}}
 
 
