@@ -139,3 +139,5 @@ def test_the_seed_command_wants_one_destination_and_a_monday(tmp_path):
     assert CliRunner().invoke(app, ["seed", "--districts", "1"]).exit_code == 2
     result = CliRunner().invoke(app, ["seed", "--start", "2025-06-03", "--out", str(tmp_path / "x.jsonl")])
     assert result.exit_code == 2
+    future = CliRunner().invoke(app, ["seed", "--start", "2099-06-01", "--out", str(tmp_path / "x.jsonl")])
+    assert future.exit_code == 2 and "future" in future.output

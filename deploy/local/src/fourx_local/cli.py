@@ -158,13 +158,13 @@ def seed(
     districts: Annotated[int, typer.Option(help="how many districts", min=1)] = 100,
     weeks: Annotated[int, typer.Option(help="how many weeks of their work", min=0)] = 1,
     seed: Annotated[int, typer.Option(help="random seed: the same seed gives the same events, byte for byte")] = 1,
-    start: Annotated[str, typer.Option(help="Monday of the first week (YYYY-MM-DD)")] = "",
+    start: Annotated[str, typer.Option(help="Monday of the first week (YYYY-MM-DD; default 2025-06-02)")] = "",
     out: Annotated[Path | None, typer.Option(help="write the events here, one CloudEvent per line (JSON Lines)")] = None,
     kafka: Annotated[bool, typer.Option("--kafka", help="publish to the running stack's Kafka (or KAFKA_…) as admin")] = False,
 ) -> None:
     """Generate N districts' weeks of work as the catalog's real events (the load generator)."""
     import time
-    from datetime import date
+    from datetime import date, timedelta
 
     from fourx_local.seed import DEFAULT_START, generate
     from fourx_local.seed.sinks import publish, write_jsonl
@@ -174,6 +174,9 @@ def seed(
         raise typer.Exit(2)
     try:
         monday = date.fromisoformat(start) if start else DEFAULT_START
+        if monday + timedelta(days=7 * weeks) > date.today() + timedelta(days=1):
+            raise ValueError(f"{weeks} week(s) from {monday} reach into the future: consumers refuse events "
+                             "dated more than a day ahead (pick an earlier --start)")
         events = generate(districts, weeks, seed, monday)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
