@@ -79,14 +79,14 @@ async def drain(kafka: KafkaSettings, mongo: MongoSettings, database: str, expec
 
 
 async def removal_ceiling(mongo: MongoSettings, database: str, window: int = WINDOW) -> tuple[int, float]:
-    """(entries, seconds) to remove every pending entry with the relay's own writes — one
-    `$pull` per document, in bulk per window of entries — and no Kafka: the store's share."""
+    """(entries, seconds) for the relay's own store work and no Kafka — reading the pending
+    documents as it does, then one `$pull` per document, in bulk per window: the store's share."""
     client = open_client(mongo)
     try:
         collection = client[database]["aggregates"]
-        pending = [(d["_id"], [e["id"] for e in d[OUTBOX_FIELD]])
-                   async for d in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {f"{OUTBOX_FIELD}.id": 1})]
         started, entries, batch, in_batch = time.perf_counter(), 0, [], 0
+        pending = [(d["_id"], [e["id"] for e in d[OUTBOX_FIELD]])
+                   async for d in collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})]
         for doc_id, ids in pending:
             batch.append(UpdateOne({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}}))
             in_batch += len(ids)

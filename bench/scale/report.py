@@ -22,7 +22,7 @@ class Figures:
     store: float | None = None      # insert_many alone, same documents and indexes, docs/s
     relay: float | None = None      # outbox relay draining E pending entries, events/s
     rawpub: float | None = None     # raw pipelined aiokafka publish, events/s
-    removals: float | None = None   # the relay's store writes alone (bulk $pull), entries/s
+    removals: float | None = None   # the relay's store work alone (find + bulk $pull), entries/s
     monday: float | None = None     # seconds until the last report-published, N districts
     history_ratio: float | None = None
     p99: float | None = None        # ms, command accepted → visible in notify's read model
@@ -67,8 +67,8 @@ def table(f: Figures, notes: dict[str, str] | None = None) -> Table:
               notes.get("store", "same documents and indexes"))
     t.add_row("2 publish (outbox relay)", _rate(f.relay), f"{_rate(f.rawpub)} raw pipelined",
               _num(f.publish_ratio, ".2f"), notes.get("publish", ""))
-    t.add_row("  store ceiling (outbox removals, no Kafka)", _rate(f.removals), "",
-              _num(_ratio(f.relay, f.removals), ".2f"), "the relay's own bulk $pull writes")
+    t.add_row("  store ceiling (outbox read + removals, no Kafka)", _rate(f.removals), "",
+              _num(_ratio(f.relay, f.removals), ".2f"), "the relay's own find and bulk $pull writes")
     for label, value in (("3 Monday run", _num(f.monday, ".1f", " s")),
                          ("4 history (52 weeks / 1 week)", _num(f.history_ratio, ".2f")),
                          ("5 latency p99 at 200 commands/s", _num(f.p99, ".0f", " ms"))):
