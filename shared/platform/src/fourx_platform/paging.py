@@ -31,10 +31,17 @@ def _bounded(name: str, low: int, high: int):
     return parse
 
 
+# The bounds are checked by the validator (a Chinese message); the schema states them for clients.
 Limit = Annotated[int, BeforeValidator(_bounded("limit", 1, MAX_LIMIT)),
-                  Query(ge=1, le=MAX_LIMIT, description=f"每页条数（1–{MAX_LIMIT}，默认 {DEFAULT_LIMIT}）")]
+                  Query(description=f"每页条数（1–{MAX_LIMIT}，默认 {DEFAULT_LIMIT}）",
+                        json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT})]
 Offset = Annotated[int, BeforeValidator(_bounded("offset", 0, MAX_OFFSET)),
-                   Query(ge=0, le=MAX_OFFSET, description="跳过的条数（默认 0）；下一页见响应的 next_offset 或 Link 头")]
+                   Query(description="跳过的条数（默认 0）；下一页见响应的 next_offset 或 Link 头",
+                         json_schema_extra={"minimum": 0, "maximum": MAX_OFFSET})]
+
+# For a paged route's decorator (`responses=paging.NEXT_PAGE`): the OpenAPI names the header.
+NEXT_PAGE: dict[int | str, dict[str, Any]] = {200: {"description": "一页结果；还有下一页时带 Link 头", "headers": {
+    "Link": {"description": '下一页：`<url>; rel="next"`（最后一页没有）', "schema": {"type": "string"}}}}}
 
 
 @dataclass

@@ -159,7 +159,7 @@ async def raise_item(request: Request, district: str, body: RaiseItemIn, caller:
     return {**item_view(item, today), "created": created}
 
 
-@router.get("/districts/{district}/issues", tags=["supervision items"])
+@router.get("/districts/{district}/issues", tags=["supervision items"], responses=paging.NEXT_PAGE)
 async def list_items(
     request: Request, response: Response, district: str, caller: Authorized,
     street: str | None = None, community: str | None = None,
@@ -300,7 +300,7 @@ async def hold_inspection(request: Request, district: str, inspection_id: str, b
     return {**inspection_view(inspection), "raised_issue_ids": raised}
 
 
-@router.get("/districts/{district}/inspections", tags=["inspections"])
+@router.get("/districts/{district}/inspections", tags=["inspections"], responses=paging.NEXT_PAGE)
 async def list_inspections(request: Request, response: Response, district: str, caller: Authorized,
                            limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> dict:
     """One page of the district's inspections by id; `next_offset`/`next` give the next page."""

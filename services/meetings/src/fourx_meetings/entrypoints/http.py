@@ -110,7 +110,7 @@ async def schedule(district: str, body: ScheduleIn, request: Request, response: 
     return {**views.activity_day(day), "created": created}
 
 
-@router.get("/activity-days", tags=["activity days"])
+@router.get("/activity-days", tags=["activity days"], responses=paging.NEXT_PAGE)
 async def list_activity_days(district: str, request: Request, response: Response, caller: Authorized,
                              limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
     """One page of the district's activity days by date; the `Link` header (rel="next") gives the next."""
@@ -341,7 +341,7 @@ async def record_activity(district: str, body: Annotated[ActivityIn, Body()], re
     return {**views.activity(activity), "changed": changed}
 
 
-@router.get("/activities", tags=["X activities"])
+@router.get("/activities", tags=["X activities"], responses=paging.NEXT_PAGE)
 async def list_activities(district: str, request: Request, response: Response, caller: Authorized,
                           limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
     """One page of the district's X activities by date; the `Link` header (rel="next") gives the next."""
