@@ -40,14 +40,19 @@ FILTERED = ("find_one", "update_one", "update_many", "find_one_and_update", "del
 class Recorder:
     """Wraps AsyncCollection's reading and updating methods: (collection, filter, sort) of each call."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, database: str):
+        # Only this test's database: the session's services run in the same process and loop.
         self.filters: list[tuple[str, dict, Any]] = []
         self.cursors: list[tuple[str, Any]] = []
         original_find = AsyncCollection.find
 
+        def ours(collection) -> bool:
+            return collection.database.name == database
+
         def find(collection, *args, **kwargs):
             cursor = original_find(collection, *args, **kwargs)
-            self.cursors.append((collection.name, cursor))  # its sort is read after the call
+            if ours(collection):
+                self.cursors.append((collection.name, cursor))  # its sort is read after the call
             return cursor
         monkeypatch.setattr(AsyncCollection, "find", find)
 
@@ -55,14 +60,16 @@ class Recorder:
             original = getattr(AsyncCollection, name)
 
             def wrapped(collection, filter, *args, __original=original, **kwargs):
-                self.filters.append((collection.name, dict(filter), None))
+                if ours(collection):
+                    self.filters.append((collection.name, dict(filter), None))
                 return __original(collection, filter, *args, **kwargs)
             monkeypatch.setattr(AsyncCollection, name, wrapped)
 
         original_distinct = AsyncCollection.distinct
 
         async def distinct(collection, key, filter=None, *args, **kwargs):
-            self.filters.append((collection.name, dict(filter or {}), None))
+            if ours(collection):
+                self.filters.append((collection.name, dict(filter or {}), None))
             return await original_distinct(collection, key, filter, *args, **kwargs)
         monkeypatch.setattr(AsyncCollection, "distinct", distinct)
 
@@ -151,7 +158,7 @@ async def test_every_meetings_query_is_served_by_an_index(database, mongo_settin
     await meetings_repo.create_indexes(database)
     await meetings_repo.create_indexes(database)  # idempotent: a second replica starting
     await _pending_documents(database, meetings_repo.OUTBOX_COLLECTIONS)
-    recorder = Recorder(monkeypatch)
+    recorder = Recorder(monkeypatch, database.name)
     uow, d = MeetingsUnitOfWork(database), "d"
     await uow.directories.get(d)
     await uow.directories.snapshot(d)
@@ -178,7 +185,7 @@ async def test_every_issues_query_is_served_by_an_index(database, mongo_settings
     await issues_repo.create_indexes(database)
     await issues_repo.create_indexes(database)
     await _pending_documents(database, issues_repo.OUTBOX_COLLECTIONS)
-    recorder = Recorder(monkeypatch)
+    recorder = Recorder(monkeypatch, database.name)
     uow, d, today = IssuesUnitOfWork(database), "d", date(2026, 11, 10)
     await uow.items.get(d, "i-1")
     await uow.items.not_closed(d)
