@@ -9,12 +9,14 @@ DEV := $(UV) run --frozen fourx-dev
 
 # Districts for `make bench-scale` (N=100: the quick variant).
 N ?= 2800
+# Processes of each service for `make up` (REPLICAS=3: three of each, one consumer group per service).
+REPLICAS ?= 1
 
 help:
 	@echo "make run        set up, start the stack, run the demo month, print the weekly bulletin, stop"
 	@echo "make test       set up and run every test (unit, integration, end-to-end)"
 	@echo "make setup      install uv, the Python workspace and the Kafka broker jars"
-	@echo "make up|down|status|demo   drive the local stack by hand"
+	@echo "make up|down|status|demo   drive the local stack by hand (make up REPLICAS=3: three of each service)"
 	@echo "make bench      throughput figures against a raw-client baseline"
 	@echo "make bench-scale [N=2800]   fourx at the scale of N districts (N=100: quick); ends with one 'scale:' line"
 	@echo "make faults     the fault suite: kill, stop, poison, rebalance; lost/doubled/stalled per case"
@@ -26,7 +28,7 @@ setup:
 	$(DEV) fetch-kafka
 
 up:
-	$(DEV) up
+	$(DEV) up --replicas $(REPLICAS)
 
 down:
 	$(DEV) down

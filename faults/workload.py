@@ -228,7 +228,7 @@ async def _wait_for_items(api: Api, district: str, refs: set[str], timeout: floa
     while True:
         # 403 until the issues service has the district's directory: it comes by Kafka
         # (`directory-updated`), so on a busy box it may arrive after the first look.
-        listed = await api.call("issues", "GET", f"/districts/{district}/issues", district, "p-office", count=False,
+        listed = await api.call("issues", "GET", f"/districts/{district}/issues?limit=200", district, "p-office", count=False,
                                 not_yet=frozenset({403}))
         found = {i["source"]["ref"]: (i["issue_id"], i["responsible"]["id"])
                  for i in listed["items"] if i["source"]["ref"] in refs}

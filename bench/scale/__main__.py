@@ -6,8 +6,9 @@ MONGO_URI), in one process tree.
 
 The load is the generator's (`fourx-dev seed`): N districts and a week of their work. Built so
 far: 1 ingest (notify's read model vs a raw aiokafka + PyMongo baseline, and the store's
-ceiling) and 2 publish (the outbox relay vs raw pipelined publish). The Monday run, history
-and latency parts print `n/a` until they are built. Figures, not assertions.
+ceiling), 2 publish (the outbox relay vs raw pipelined publish) and 5 latency (HTTP command
+accepted → visible in notify's read model, `bench.scale.latency`). The Monday run and history
+parts print `n/a` until they are built. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sequential-relay", action="store_true",
                         help="also time the relay publishing one entry at a time (slow: ~E/1000 s)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="longest wait for one ingest run (s)")
+    parser.add_argument("--latency-seconds", type=float, default=None,
+                        help="how long part 5 sends 200 commands/s (default 60; 15 below 1,000 districts)")
+    parser.add_argument("--latency-rate", type=float, default=200.0, help="commands/s in part 5 (default 200)")
     args = parser.parse_args(argv)
     if args.districts < 1 or args.weeks < 1 or (args.events is not None and args.events < 1):
         parser.error("districts, weeks and events must be at least 1")
@@ -93,6 +97,12 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
         database, entries, _ = await publish.fill_outbox(mongo, events_of(args))
         one = entries / await publish.drain(admin, mongo, database, entries, pipelined=False)
         notes["relay, awaited publish per entry"] = f"{one:,.0f}/s (the same relay given a send-and-wait publish)"
+    from bench.scale import latency
+    seconds = args.latency_seconds or (60.0 if args.districts >= 1000 else 15.0)
+    measured = await latency.measure(infra, rate=args.latency_rate, seconds=seconds)
+    figures.p99 = measured.percentile(99)
+    notes["latency"] = measured.note()
+    console.print(f"[dim]latency: {notes['latency']}[/]")
     return figures, notes
 
 

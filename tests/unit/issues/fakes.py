@@ -7,7 +7,7 @@ from typing import Any
 from fourx_contracts.envelope import CloudEvent
 from fourx_issues.adapters.integration import inspection_events, item_events
 from fourx_issues.adapters.repository import (
-    inspection_from_document, inspection_to_document, item_from_document, item_to_document,
+    NOT_CLOSED, inspection_from_document, inspection_to_document, item_from_document, item_to_document,
 )
 from fourx_platform.versioned import ConcurrencyConflict
 
@@ -21,6 +21,7 @@ class FakeRepository:
         # (of any aggregate, or only of the one whose id is in `before_save_of`).
         self.before_save = None
         self.before_save_of: dict[str, object] = {}
+        self.queries: list[dict[str, Any]] = []   # every find, to see what a handler asked for
 
     def _key(self, district, aggregate_id):
         return f"{district}/{aggregate_id}"
@@ -54,9 +55,17 @@ class FakeRepository:
         self.docs[key] = {**self._to_doc(aggregate), "version": aggregate.version}
         aggregate.pending_events.clear()
 
-    async def find(self, query: dict[str, Any]):
-        return [self._from_doc(d) for k, d in sorted(self.docs.items())
-                if all(d.get(f) == v for f, v in query.items())]
+    async def find(self, query: dict[str, Any], *, offset=0, limit=None):
+        self.queries.append(query)
+
+        def matches(value, wanted):
+            return value in wanted["$in"] if isinstance(wanted, dict) and "$in" in wanted else value == wanted
+        found = [self._from_doc(d) for k, d in sorted(self.docs.items())
+                 if all(matches(d.get(f), v) for f, v in query.items())]
+        return found[offset:None if limit is None else offset + limit]
+
+    async def not_closed(self, district):
+        return await self.find({"district": district, "status": {"$in": list(NOT_CLOSED)}})
 
     async def districts_with_open_items(self):
         return sorted({d["district"] for d in self.docs.values() if d["status"] != "closed"})

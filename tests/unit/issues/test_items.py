@@ -148,3 +148,15 @@ async def test_list_filters_and_league_table():
     assert rows["s2"]["items"] == 2 and rows["s2"]["overdue"] == 0 and rows["s2"]["on_time_rate"] is None
     communities = {r["community_id"]: r for r in await handlers.league(uow, D, by="community", today=today)}
     assert communities["c2"]["items"] == 1 and communities["c1"]["closure_rate"] == 0
+
+
+async def test_the_daily_check_asks_the_store_for_items_not_closed_only():
+    uow = FakeUnitOfWork()
+    await handlers.on_directory_updated(D, DIRECTORY, uow)
+    await handlers.on_meeting_held(D, MEETING, None, uow)
+    closed = next(iter(uow.items.docs))
+    uow.items.docs[closed]["status"] = "closed"
+    uow.items.queries.clear()
+    report = await handlers.daily_check(uow, D, date(2026, 12, 5), handlers.LadderPolicy())
+    assert report.checked == 2
+    assert uow.items.queries == [{"district": D, "status": {"$in": ["open", "in_progress", "resolved"]}}]

@@ -66,9 +66,10 @@ class FakeActivityDays:
         self._outbox.extend(outgoing)
         return version + 1
 
-    async def list(self, district):
-        days = [day_from_document(d) for d in self.docs.values() if d["district"] == district]
-        return sorted(days, key=lambda d: d.date)
+    async def list(self, district, *, offset=0, limit=None):
+        days = sorted((day_from_document(d) for d in self.docs.values() if d["district"] == district),
+                      key=lambda d: (d.date, d.meeting_id))
+        return days[offset:None if limit is None else offset + limit]
 
     async def previous(self, district, before):
         earlier = [d for d in await self.list(district) if d.date < before]
@@ -84,9 +85,10 @@ class FakeActivities:
         found = self.stored.get(f"{district}/{activity_id}")
         return copy.deepcopy(found)
 
-    async def list(self, district):
-        return sorted((copy.deepcopy(a) for a in self.stored.values() if a.district == district),
-                      key=lambda a: a.date)
+    async def list(self, district, *, offset=0, limit=None):
+        activities = sorted((copy.deepcopy(a) for a in self.stored.values() if a.district == district),
+                            key=lambda a: (a.date, a.activity_id))
+        return activities[offset:None if limit is None else offset + limit]
 
     async def add(self, activity, outgoing):
         key = f"{activity.district}/{activity.activity_id}"

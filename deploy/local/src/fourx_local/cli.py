@@ -27,10 +27,12 @@ def _say(message: str) -> None:
 
 @app.command()
 def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6,
-       kafka_nodes: Annotated[int, typer.Option(help="Kafka nodes; 3 = a KRaft cluster, topics at RF 3")] = 1) -> None:
+       kafka_nodes: Annotated[int, typer.Option(help="Kafka nodes; 3 = a KRaft cluster, topics at RF 3")] = 1,
+       replicas: Annotated[int, typer.Option(min=1, max=9, help="processes of each service (one consumer group)")] = 1,
+       ) -> None:
     """Start Kafka, the store and the services in the background."""
     try:
-        state = stack.up(partitions, say=_say, kafka_nodes=kafka_nodes)
+        state = stack.up(partitions, say=_say, kafka_nodes=kafka_nodes, replicas=replicas)
     except ProcessStartError as exc:
         # The component's log tail (in the message) is the diagnosis; a traceback only hides it.
         print(f"启动失败：{exc}", file=sys.stderr, flush=True)
@@ -43,6 +45,8 @@ def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6
     print(f"MONGO_URI={state.mongo_uri}")
     for name, url in state.urls.items():
         print(f"{name.upper()}_URL={url}")
+        if replicas > 1:
+            print(f"{name.upper()}_URLS={','.join(state.replica_urls(name))}")
 
 
 @app.command()

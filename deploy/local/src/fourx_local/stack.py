@@ -30,6 +30,21 @@ SERVICES: dict[str, tuple[str, int]] = {
     "notify": ("fourx_notify.bootstrap:create_app", 8103),
 }
 PREFERRED_PORTS = {"kafka": 19092, "kafka-controller": 19093, "store": 27117}
+REPLICA_PORT_STEP = 10   # replica n of a service prefers its port + 10·(n-1): 8101, 8111, 8121, …
+
+
+def replica_name(service: str, n: int) -> str:
+    """The first replica keeps the service's own name (so `urls` and every client of one
+    stack are unchanged); the others are `meetings-2`, `meetings-3`, …"""
+    return service if n == 1 else f"{service}-{n}"
+
+
+def service_of(component: str) -> str | None:
+    """The service a component runs (`issues-3` → issues), None for Kafka and the store."""
+    base, _, n = component.rpartition("-")
+    if component in SERVICES:
+        return component
+    return base if base in SERVICES and n.isdigit() else None
 DEMO_WEBHOOK = "127.0.0.1:8026"   # the demo's receiver (fourx_local.demo.notify.WEBHOOK_PORT)
 
 
@@ -50,6 +65,10 @@ class StackState:
     @property
     def urls(self) -> dict[str, str]:
         return {c.name: c.address for c in self.components if c.name in SERVICES}
+
+    def replica_urls(self, service: str) -> list[str]:
+        """Every replica's address, the first one first."""
+        return [c.address for c in self.components if service_of(c.name) == service]
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False))
@@ -123,9 +142,15 @@ def wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
     raise ProcessStartError(f"{proc.name} was not healthy at {url} within {timeout:.0f}s:\n{proc.tail(40)}")
 
 
-def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int = 1) -> StackState:
+def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int = 1,
+       replicas: int = 1) -> StackState:
     """Start whatever is not running yet; return where everything is. `kafka_nodes` > 1: a
-    KRaft cluster of that many combined nodes, topics replicated (see `KafkaCluster`)."""
+    KRaft cluster of that many combined nodes, topics replicated (see `KafkaCluster`).
+    `replicas` > 1: that many processes of each service, each on a port of its own, all of
+    a service in its one consumer group (the partitions are shared among them); the periodic
+    jobs run on every replica and stay single by their deterministic ids and claims."""
+    if replicas < 1:
+        raise ValueError("replicas must be at least 1")
     path = state_file()
     current = StackState.load(path)
     if current and all(c.pid is None or pid_alive(c.pid) for c in current.components):
@@ -189,20 +214,25 @@ def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int
         if admin.sasl and not os.environ.get("KAFKA_BOOTSTRAP"):
             say("granting each service its topics (ACLs) …")
             asyncio.run(ensure_acls(admin))
-        urls = {}
-        for name, (_factory, preferred) in SERVICES.items():
-            ports[name] = _port(name, {name: ports.get(name) or preferred})
-            urls[name] = f"http://127.0.0.1:{ports[name]}"
+        urls: dict[str, str] = {}
+        for service, (_factory, preferred) in SERVICES.items():
+            for n in range(1, replicas + 1):
+                name = replica_name(service, n)
+                wanted = preferred + REPLICA_PORT_STEP * (n - 1)
+                ports[name] = _port(name, {name: ports.get(name) or wanted})
+                urls[name] = f"http://127.0.0.1:{ports[name]}"
         env = service_env(state.kafka_bootstrap, state.mongo_uri, partitions, urls["notify"])
-        for name in SERVICES:
-            say(f"starting {name} service on {urls[name]} …")
-            # Each service as its own Kafka principal: it may write only the topics it owns.
-            own = {**env, **settings_for(name).env()}
-            proc = spawn_service(name, ports[name], own, base / "logs" / f"{name}.log")
-            components.append(Component(name, proc.pid, urls[name], str(proc.log)))
-            state.save(path)
+        for service in SERVICES:
+            for n in range(1, replicas + 1):
+                name = replica_name(service, n)
+                say(f"starting {name} service on {urls[name]} …")
+                # Each service as its own Kafka principal: it may write only the topics it owns.
+                own = {**env, **settings_for(service).env()}
+                proc = spawn_service(service, ports[name], own, base / "logs" / f"{name}.log")
+                components.append(Component(name, proc.pid, urls[name], str(proc.log)))
+                state.save(path)
         for component in components:
-            if component.name in SERVICES:
+            if service_of(component.name):
                 wait_healthy(component.address, ManagedProcess(component.name, component.pid, Path(component.log)))
         ports_file.write_text(json.dumps(ports))
         state.save(path)

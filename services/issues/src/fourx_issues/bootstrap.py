@@ -14,7 +14,7 @@ from fourx_platform.runtime import ServiceRuntime
 from fourx_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
-from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS, ItemRepository
+from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS, create_indexes
 from fourx_issues.domain.model import LadderPolicy
 from fourx_issues.entrypoints import consumers, http, scheduler
 from fourx_issues.entrypoints.access import ACCESS
@@ -54,7 +54,7 @@ class IssuesService:
 
     async def start(self) -> None:
         await self.runtime.open_store()
-        await ItemRepository(self.runtime.db).create_indexes()
+        await create_indexes(self.runtime.db)
         await self.runtime.start()
         self.runtime.run_outbox(OUTBOX_COLLECTIONS)
         self.runtime.run_every("daily-check", self.settings.check_every_seconds, lambda: scheduler.check_all(self))

@@ -17,7 +17,7 @@ from fourx_platform.runtime import ServiceRuntime
 from fourx_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
-from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
+from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS, create_indexes
 from fourx_meetings.entrypoints import consumers, http
 from fourx_meetings.entrypoints.access import ACCESS
 from fourx_meetings.service_layer import handlers
@@ -77,6 +77,7 @@ class MeetingsService:
 
     async def start(self) -> None:
         await self.runtime.open_store()
+        await create_indexes(self.runtime.db)
         await self.runtime.start()
         self.runtime.run_outbox(OUTBOX_COLLECTIONS)
         self.runtime.run_every("scheduler", self.settings.schedule_every_seconds, self.schedule_due)

@@ -98,6 +98,17 @@ async def _ok(response: httpx.Response) -> dict:
     return response.json()
 
 
+async def _all_items(client: httpx.AsyncClient, path: str, params: dict | None = None) -> dict:
+    """The whole supervision list, page after page (the list answers at most `limit` at once
+    and names the next page in `next`)."""
+    listing = await _ok(await client.get(path, params={**(params or {}), "limit": 200}))
+    items = listing["items"]
+    while listing.get("next"):
+        listing = await _ok(await client.get(listing["next"]))
+        items += listing["items"]
+    return {**listing, "count": len(items), "items": items}
+
+
 async def run(ctx: DemoContext) -> None:
     d = ctx.district
     directory = ctx.facts.get("directory", {}) or {}
@@ -124,7 +135,7 @@ async def run(ctx: DemoContext) -> None:
                      for i, _ in enumerate(e["data"]["outcomes"])}
         deadline = time.monotonic() + 60
         while True:
-            listing = await _ok(await office.get(f"/districts/{d}/issues"))
+            listing = await _all_items(office, f"/districts/{d}/issues")
             have = {i["source"]["ref"] for i in listing["items"]}
             if expected <= have and listing["count"] > 0:
                 break
@@ -220,7 +231,7 @@ async def run(ctx: DemoContext) -> None:
 
         # 6. The list by light and the league table.
         ctx.step(f"预警灯与排名（按 {after_respond_by} 计算）")
-        listing = await _ok(await office.get(f"/districts/{d}/issues", params={"today": after_respond_by.isoformat()}))
+        listing = await _all_items(office, f"/districts/{d}/issues", {"today": after_respond_by.isoformat()})
         counts: dict[str | None, int] = {}
         for i in listing["items"]:
             counts[i["light"]] = counts.get(i["light"], 0) + 1

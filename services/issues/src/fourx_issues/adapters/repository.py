@@ -13,14 +13,15 @@ from datetime import date
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
+from fourx_platform.indexes import ensure_indexes
 from fourx_platform.outbox import OUTBOX_FIELD
 from fourx_platform.versioned import VERSION_FIELD, ConcurrencyConflict, insert_versioned, update_versioned
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from fourx_issues.domain.model import (
-    Finding, Inspection, Interview, Notice, ProgressRecord, Source, SupervisionItem, UnitRef,
+    CLOSED, STATUSES, Finding, Inspection, Interview, Notice, ProgressRecord, Source, SupervisionItem, UnitRef,
 )
 
 ITEMS = "items"
@@ -28,6 +29,8 @@ INSPECTIONS = "inspections"
 SNAPSHOTS = "snapshots"
 COUNTERS = "counters"
 DIRECTORIES = "directories"
+# What the daily check looks at: every item not closed (a resolved one still has its light).
+NOT_CLOSED = tuple(s for s in STATUSES if s != CLOSED)
 
 
 def _d(value: str | None) -> date | None:
@@ -156,8 +159,12 @@ class _VersionedRepository:
                                                    self._to_doc(aggregate), self._to_events(aggregate, correlationid))
         aggregate.pending_events.clear()
 
-    async def find(self, query: dict[str, Any]) -> list[Any]:
-        return [self._from_doc(d) async for d in self.collection.find(query, {OUTBOX_FIELD: 0}).sort("_id", ASCENDING)]
+    async def find(self, query: dict[str, Any], *, offset: int = 0, limit: int | None = None) -> list[Any]:
+        """Matching aggregates by id (a stable order for pages): `offset` skipped, at most `limit`."""
+        cursor = self.collection.find(query, {OUTBOX_FIELD: 0}).sort("_id", ASCENDING).skip(offset)
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        return [self._from_doc(d) async for d in cursor]
 
 
 class ItemRepository(_VersionedRepository):
@@ -165,12 +172,13 @@ class ItemRepository(_VersionedRepository):
         from fourx_issues.adapters.integration import item_events
         super().__init__(db, ITEMS, "issue_id", item_to_document, item_from_document, item_events)
 
-    async def create_indexes(self) -> None:
-        await self.collection.create_index([("district", ASCENDING), ("status", ASCENDING)])
-        await self.collection.create_index([("status", ASCENDING), ("due_date", ASCENDING)])
+    async def not_closed(self, district: str) -> list[SupervisionItem]:
+        """The district's items that are not closed (the daily check's): closed ones are not read."""
+        return await self.find({"district": district, "status": {"$in": list(NOT_CLOSED)}})
 
     async def districts_with_open_items(self) -> list[str]:
-        return sorted(await self.collection.distinct("district", {"status": {"$ne": "closed"}}))
+        # `$in` rather than `$ne: closed`: an inequality is not served by the index.
+        return sorted(await self.collection.distinct("district", {"status": {"$in": list(NOT_CLOSED)}}))
 
     async def fill_from_directory(self, district: str, street_of: dict[str, str],
                                   owner_of: dict[tuple[str, str], str]) -> None:
@@ -278,3 +286,28 @@ class SnapshotLog:
 
 # The collections whose documents carry an outbox (for the relay).
 OUTBOX_COLLECTIONS = (ITEMS, INSPECTIONS, SNAPSHOTS)
+
+
+def _ix(name: str, *keys: str) -> IndexModel:
+    return IndexModel([(k, ASCENDING) for k in keys], name=name)
+
+
+# Every query above by something other than `_id` has its index here, keys in the order the
+# query uses them: equality first, then `_id` (the order of every list). Counters, snapshots
+# and directories are read by `_id` only.
+INDEXES: dict[str, list[IndexModel]] = {
+    ITEMS: [
+        _ix("district", "district", "_id"),                            # a district's items (lists, league, snapshot)
+        _ix("district_status", "district", "status", "_id"),           # ?status=, the daily check (not closed)
+        _ix("district_street", "district", "street_id", "_id"),        # ?street=
+        _ix("district_community", "district", "community_id", "_id"),  # ?community=, fill_from_directory
+        _ix("district_responsible", "district", "responsible.kind", "responsible.id"),  # fill_from_directory
+        _ix("status_district", "status", "district"),                  # districts_with_open_items
+    ],
+    INSPECTIONS: [_ix("district", "district", "_id")],
+}
+
+
+async def create_indexes(db: AsyncDatabase) -> None:
+    """The indexes of every query path, and the outbox relay's (idempotent; run at start)."""
+    await ensure_indexes(db, INDEXES, OUTBOX_COLLECTIONS)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fourx_platform import paging
 from fourx_platform.access import Authorized
 from fourx_platform.auth import Caller
 from fourx_platform.devmode import dev_mode
@@ -158,17 +159,19 @@ async def raise_item(request: Request, district: str, body: RaiseItemIn, caller:
     return {**item_view(item, today), "created": created}
 
 
-@router.get("/districts/{district}/issues", tags=["supervision items"])
+@router.get("/districts/{district}/issues", tags=["supervision items"], responses=paging.NEXT_PAGE)
 async def list_items(
-    request: Request, district: str, caller: Authorized,
+    request: Request, response: Response, district: str, caller: Authorized,
     street: str | None = None, community: str | None = None,
     unit_kind: UnitKind | None = None,
     unit_id: str | None = None,
     status: ItemStatus | None = None,
     light: LightColour | None = None,
     today: Annotated[SaneDate | None, Query(description="compute the lights as of this day (dev mode only)")] = None,
+    limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0,
 ) -> dict:
-    """The supervision list (督办问题清单), filtered; lights as of `today`."""
+    """The supervision list (督办问题清单), filtered; lights as of `today`. One page of at most
+    `limit` items by id; `next_offset`/`next` (and the `Link` header) give the next page."""
     if (unit_kind is None) != (unit_id is None):
         missing = "unit_id" if unit_id is None else "unit_kind"
         raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "input": None,
@@ -176,8 +179,11 @@ async def list_items(
     day = _today(request, today)
     items = await handlers.list_items(
         _service(request).unit_of_work(), district, today=day, street=street, community=community,
-        unit=UnitRef(unit_kind, unit_id) if unit_kind else None, status=status, light=light)
-    return {"today": day.isoformat(), "count": len(items), "items": [item_view(i, day) for i in items]}
+        unit=UnitRef(unit_kind, unit_id) if unit_kind else None, status=status, light=light,
+        offset=offset, limit=limit + 1)
+    page = paging.page_of(items, offset, limit)
+    return {"today": day.isoformat(), "count": len(page.items), "items": [item_view(i, day) for i in page.items],
+            **paging.announce(request, response, page)}
 
 
 @router.get("/districts/{district}/issues/{issue_id}", tags=["supervision items"])
@@ -294,10 +300,15 @@ async def hold_inspection(request: Request, district: str, inspection_id: str, b
     return {**inspection_view(inspection), "raised_issue_ids": raised}
 
 
-@router.get("/districts/{district}/inspections", tags=["inspections"])
-async def list_inspections(request: Request, district: str, caller: Authorized) -> dict:
-    inspections = await _service(request).unit_of_work().inspections.find({"district": district})
-    return {"count": len(inspections), "inspections": [inspection_view(i) for i in inspections]}
+@router.get("/districts/{district}/inspections", tags=["inspections"], responses=paging.NEXT_PAGE)
+async def list_inspections(request: Request, response: Response, district: str, caller: Authorized,
+                           limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> dict:
+    """One page of the district's inspections by id; `next_offset`/`next` give the next page."""
+    found = await _service(request).unit_of_work().inspections.find({"district": district},
+                                                                     offset=offset, limit=limit + 1)
+    page = paging.page_of(found, offset, limit)
+    return {"count": len(page.items), "inspections": [inspection_view(i) for i in page.items],
+            **paging.announce(request, response, page)}
 
 
 # --- league table ---------------------------------------------------------------------------

@@ -297,9 +297,7 @@ async def daily_check(uow: UnitOfWork, district: str, today: date, policy: Ladde
     """The daily check of one district: lights recomputed, the ladder climbed where due."""
     report = CheckReport(today=today)
     directory = await _directory(uow, district)
-    for item in await uow.items.find({"district": district}):
-        if item.status == CLOSED:
-            continue
+    for item in await uow.items.not_closed(district):
         report.checked += 1
         fired, light = await climb_ladder(uow, district, item.issue_id, today, policy, directory, correlationid)
         for stage, bucket in ((Stage.OVERDUE, report.overdue), (Stage.NOTICE, report.notices),
@@ -362,7 +360,10 @@ async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *,
 # --- queries -------------------------------------------------------------------------------
 async def list_items(uow: UnitOfWork, district: str, *, today: date, street: str | None = None,
                      community: str | None = None, unit: UnitRef | None = None, status: str | None = None,
-                     light: str | None = None) -> list[SupervisionItem]:
+                     light: str | None = None, offset: int = 0, limit: int | None = None) -> list[SupervisionItem]:
+    """The district's items matching the filters, by id: `offset` skipped, at most `limit`.
+    Street, community and status are asked of the store (and paged there); a unit or light
+    filter is applied here, so with one of those the page is cut after it."""
     query: dict = {"district": district}
     if street:
         query["street_id"] = street
@@ -370,12 +371,14 @@ async def list_items(uow: UnitOfWork, district: str, *, today: date, street: str
         query["community_id"] = community
     if status:
         query["status"] = status
+    if unit is None and light is None:
+        return await uow.items.find(query, offset=offset, limit=limit)
     items = await uow.items.find(query)
     if unit is not None:
         items = [i for i in items if i.responsible == unit or unit in i.co_units]
     if light is not None:
         items = [i for i in items if (lt := i.light_for(today)) is not None and lt.value == light]
-    return items
+    return items[offset:None if limit is None else offset + limit]
 
 
 async def league(uow: UnitOfWork, district: str, *, by: str, today: date) -> list[dict]:

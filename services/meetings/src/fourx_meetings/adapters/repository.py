@@ -12,8 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
+from fourx_platform.indexes import ensure_indexes
 from fourx_platform.outbox import OUTBOX_FIELD
 from fourx_platform.versioned import VERSION_FIELD, insert_versioned, write_versioned
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +30,25 @@ ACTIVITIES = "activities"
 SUPERVISION = "supervision_items"
 CLOCKS = "district_clocks"
 OUTBOX_COLLECTIONS = (DIRECTORIES, ACTIVITY_DAYS, ACTIVITIES)
+
+# Every query below by something other than `_id` has its index here, keys in the order the
+# query uses them (equality first, then the sort). Directories and clocks are read by `_id`.
+INDEXES: dict[str, list[IndexModel]] = {
+    # list (district, sorted by date then _id: pages are stable) and previous (district, date < d)
+    ACTIVITY_DAYS: [IndexModel([("district", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)],
+                               name="district_date")],
+    ACTIVITIES: [IndexModel([("district", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)],
+                            name="district_date")],
+    # for_community: the items raised for the community, and those it is responsible for
+    SUPERVISION: [IndexModel([("district", ASCENDING), ("community_id", ASCENDING)], name="district_community"),
+                  IndexModel([("district", ASCENDING), ("responsible.kind", ASCENDING),
+                              ("responsible.id", ASCENDING)], name="district_responsible")],
+}
+
+
+async def create_indexes(db: AsyncDatabase) -> None:
+    """The indexes of every query path, and the outbox relay's (idempotent; run at start)."""
+    await ensure_indexes(db, INDEXES, OUTBOX_COLLECTIONS)
 
 
 def _key(district: str, ident: str) -> str:
@@ -122,13 +143,18 @@ class ActivityDayRepository:
         return await write_versioned(self._collection, _key(day.district, day.meeting_id), version,
                                      day_to_document(day), outgoing)
 
-    async def list(self, district: str) -> list[ActivityDay]:
-        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort("date", 1)
+    async def list(self, district: str, *, offset: int = 0, limit: int | None = None) -> list[ActivityDay]:
+        """The district's activity days by date (then id, so pages do not overlap)."""
+        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort(
+            [("date", ASCENDING), ("_id", ASCENDING)]).skip(offset)
+        if limit is not None:
+            cursor = cursor.limit(limit)
         return [day_from_document(doc) async for doc in cursor]
 
     async def previous(self, district: str, before: date) -> ActivityDay | None:
         cursor = self._collection.find({"district": district, "date": {"$lt": before.isoformat()}},
-                                       {OUTBOX_FIELD: 0}).sort("date", -1).limit(1)
+                                       {OUTBOX_FIELD: 0}).sort(
+            [("date", DESCENDING), ("_id", DESCENDING)]).limit(1)
         docs = await cursor.to_list(None)
         return day_from_document(docs[0]) if docs else None
 
@@ -151,8 +177,12 @@ class ActivityRepository:
         doc = await self._collection.find_one({"_id": _key(district, activity_id)}, {OUTBOX_FIELD: 0})
         return self._from(doc) if doc else None
 
-    async def list(self, district: str) -> list[Activity]:
-        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort("date", 1)
+    async def list(self, district: str, *, offset: int = 0, limit: int | None = None) -> list[Activity]:
+        """The district's X activities by date (then id, so pages do not overlap)."""
+        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort(
+            [("date", ASCENDING), ("_id", ASCENDING)]).skip(offset)
+        if limit is not None:
+            cursor = cursor.limit(limit)
         return [self._from(doc) async for doc in cursor]
 
     async def add(self, activity: Activity, outgoing: list[CloudEvent]) -> None:
@@ -191,10 +221,14 @@ class SupervisionRepository:
         return await self._collection.find_one({"_id": _key(district, issue_id)})
 
     async def for_community(self, district: str, community_id: str) -> list[SupervisionItem]:
-        cursor = self._collection.find({"district": district, "$or": [
-            {"community_id": community_id},
-            {"responsible.kind": "community", "responsible.id": community_id}]})
-        return [supervision_item_from_document(doc) async for doc in cursor]
+        """Items raised for the community or with it responsible: two index-backed queries
+        (SecantusDB's planner scans the collection for an `$or`), merged by id."""
+        docs: dict[str, dict[str, Any]] = {}
+        for query in ({"district": district, "community_id": community_id},
+                      {"district": district, "responsible.kind": "community", "responsible.id": community_id}):
+            async for doc in self._collection.find(query):
+                docs.setdefault(doc["_id"], doc)
+        return [supervision_item_from_document(docs[key]) for key in sorted(docs)]
 
 
 def supervision_item_from_document(doc: dict[str, Any]) -> SupervisionItem:

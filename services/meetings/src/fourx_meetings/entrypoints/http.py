@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fourx_platform import paging
 from fourx_platform.access import Authorized
 from fourx_platform.auth import Caller
 from fourx_platform.devmode import dev_mode
@@ -109,9 +110,14 @@ async def schedule(district: str, body: ScheduleIn, request: Request, response: 
     return {**views.activity_day(day), "created": created}
 
 
-@router.get("/activity-days", tags=["activity days"])
-async def list_activity_days(district: str, request: Request, caller: Authorized) -> list[dict]:
-    return [views.activity_day(d) for d in await _uow(request).activity_days.list(district)]
+@router.get("/activity-days", tags=["activity days"], responses=paging.NEXT_PAGE)
+async def list_activity_days(district: str, request: Request, response: Response, caller: Authorized,
+                             limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
+    """One page of the district's activity days by date; the `Link` header (rel="next") gives the next."""
+    found = await _uow(request).activity_days.list(district, offset=offset, limit=limit + 1)
+    page = paging.page_of(found, offset, limit)
+    paging.announce(request, response, page)
+    return [views.activity_day(d) for d in page.items]
 
 
 @router.get("/activity-days/{meeting_id}", tags=["activity days"])
@@ -335,9 +341,14 @@ async def record_activity(district: str, body: Annotated[ActivityIn, Body()], re
     return {**views.activity(activity), "changed": changed}
 
 
-@router.get("/activities", tags=["X activities"])
-async def list_activities(district: str, request: Request, caller: Authorized) -> list[dict]:
-    return [views.activity(a) for a in await _uow(request).activities.list(district)]
+@router.get("/activities", tags=["X activities"], responses=paging.NEXT_PAGE)
+async def list_activities(district: str, request: Request, response: Response, caller: Authorized,
+                          limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
+    """One page of the district's X activities by date; the `Link` header (rel="next") gives the next."""
+    found = await _uow(request).activities.list(district, offset=offset, limit=limit + 1)
+    page = paging.page_of(found, offset, limit)
+    paging.announce(request, response, page)
+    return [views.activity(a) for a in page.items]
 
 
 # --- the district's clock (tests, demo, rehearsals) ------------------------------------------------
