@@ -5,7 +5,10 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DEV := $(UV) run --frozen fourx-dev
 
-.PHONY: help setup up down status demo run test test-unit bench faults
+.PHONY: help setup up down status demo run test test-unit bench bench-scale faults
+
+# Districts for `make bench-scale` (N=100: the quick variant).
+N ?= 2800
 
 help:
 	@echo "make run        set up, start the stack, run the demo month, print the weekly bulletin, stop"
@@ -13,6 +16,7 @@ help:
 	@echo "make setup      install uv, the Python workspace and the Kafka broker jars"
 	@echo "make up|down|status|demo   drive the local stack by hand"
 	@echo "make bench      throughput figures against a raw-client baseline"
+	@echo "make bench-scale [N=2800]   fourx at the scale of N districts (N=100: quick); ends with one 'scale:' line"
 	@echo "make faults     the fault suite: kill, stop, poison, rebalance; lost/doubled/stalled per case"
 
 setup:
@@ -44,6 +48,9 @@ test-unit:
 
 bench: setup
 	$(UV) run --frozen python -m bench
+
+bench-scale: setup
+	$(UV) run --frozen python -m bench.scale --districts $(N)
 
 faults: setup
 	$(UV) run --frozen python -m faults

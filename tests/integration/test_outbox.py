@@ -67,3 +67,43 @@ async def test_an_event_the_broker_refuses_is_parked_and_holds_back_no_other(kaf
     [entry] = parked[FAILED_FIELD]
     assert entry["event"]["id"] == huge.id and entry["attempts"] == 3 and entry["error_class"] == "EventTooLarge"
     assert (await collection.find_one({"_id": f"{district}-b"}))[OUTBOX_FIELD] == []
+
+
+async def test_the_services_relay_pipelines_every_entry_in_its_documents_order(kafka_settings, meetings, district):
+    """The runtime's relay (pipelined sends): every entry of several documents reaches the
+    topic, each document's in its order, and leaves the outbox once acknowledged."""
+    collection = meetings.runtime.db["outbox_probe"]
+    per_doc = {}
+    for d in range(3):
+        batch = [new_event(type="topic-selected", source="/services/meetings", district=district,
+                           data={"topic_id": f"t{d}-{i}", "meeting_id": "m1", "title": "停车难"}) for i in range(5)]
+        per_doc[f"{district}-{d}"] = [e.id for e in batch]
+        await collection.insert_one({"_id": f"{district}-{d}", OUTBOX_FIELD: [e.model_dump(mode="json") for e in batch]})
+    relay = meetings.runtime.outbox_relay(["outbox_probe"])
+    async with EventTap(kafka_settings, ["topic-selected"]) as tap:
+        assert await relay.publish_pending() == 15
+        await tap.wait_for(lambda t: len(t.events("topic-selected", district)) >= 15)
+        seen = [e["id"] for e in tap.events("topic-selected", district)]
+    for doc_id, ids in per_doc.items():
+        assert [i for i in seen if i in ids] == ids
+        assert (await collection.find_one({"_id": doc_id}))[OUTBOX_FIELD] == []
+
+
+async def test_the_pipelined_relay_parks_an_event_the_broker_refuses(kafka_settings, meetings, district):
+    from fourx_platform.failures import FailurePolicy
+    from fourx_platform.kafka import send_event
+    from fourx_platform.outbox import FAILED_FIELD
+
+    collection = meetings.runtime.db["outbox_probe"]
+    huge = new_event(type="topic-selected", source="/services/meetings", district=district,
+                     data={"topic_id": "t-huge", "meeting_id": "m1", "title": "长" * 400_000})
+    fine = new_event(type="topic-selected", source="/services/meetings", district=district,
+                     data={"topic_id": "t-fine", "meeting_id": "m1", "title": "停车难"})
+    await collection.insert_one({"_id": f"{district}-a", OUTBOX_FIELD: [huge.model_dump(mode="json"),
+                                                                       fine.model_dump(mode="json")]})
+    relay = OutboxRelay([collection], send=lambda e: send_event(meetings.runtime.broker, e),
+                        policy=FailurePolicy(max_attempts=2))
+    assert await relay.publish_pending() == 1
+    assert await relay.publish_pending() == 0
+    doc = await collection.find_one({"_id": f"{district}-a"})
+    assert doc[OUTBOX_FIELD] == [] and [e["event"]["id"] for e in doc[FAILED_FIELD]] == [huge.id]

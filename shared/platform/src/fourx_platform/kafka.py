@@ -311,17 +311,29 @@ class EventTooLarge(ValueError):
 MAX_EVENT_BYTES = 1_000_000
 
 
-async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
-    """One topic per event type, key = district, value = structured-mode CloudEvent JSON."""
+def _checked_value(event: CloudEvent) -> bytes:
     value = event.to_json_bytes()
     if len(value) > MAX_EVENT_BYTES:
         raise EventTooLarge(f"{event.type} {event.id} is {len(value)} bytes; at most {MAX_EVENT_BYTES} may be sent")
-    await broker.publish(
-        value,
+    return value
+
+
+async def publish_event(broker: KafkaBroker, event: CloudEvent) -> None:
+    """One topic per event type, key = district, value = structured-mode CloudEvent JSON."""
+    await send_event(broker, event, confirm=True)
+
+
+async def send_event(broker: KafkaBroker, event: CloudEvent, *, confirm: bool = False) -> Any:
+    """`publish_event` without waiting for the broker: the record is queued on the producer
+    and the returned future completes when the broker acknowledged it (raises if it refused).
+    Records queued one after another on one producer keep their order per partition."""
+    return await broker.publish(
+        _checked_value(event),
         event.type,
         key=event.district.encode(),
         headers={"content-type": CONTENT_TYPE},
         correlation_id=event.correlationid,
+        no_confirm=not confirm,
     )
 
 

@@ -5,11 +5,23 @@ single-document write as its state (atomic in any MongoDB). The relay publishes 
 then removes them. A crash between the two publishes again: consumers drop the duplicate by
 event id. Nothing is published that was not stored, nothing stored is lost.
 
+Pipelined: the relay hands each entry to the producer (`send`: queued, not yet acknowledged)
+and awaits the acknowledgements of a window of entries together, so the broker confirms
+whole batches instead of one record per round trip; while one window's acknowledgements are
+awaited and its entries removed, the next window is sent. Invariants that keeps:
+- an entry leaves `_outbox` only after the broker acknowledged it (acks=all), and the
+  acknowledged entries of a window leave in one bulk write;
+- a document's entries are sent in their order, on one idempotent producer, so each topic
+  partition (key = district) holds them in that order;
+- with a plain `publish` (awaited per entry) instead of `send`, the same code runs one
+  entry at a time.
+
 One event that can never be published (the broker refuses it as too large, or it is not a
 valid event any more) must not hold back every other aggregate's: under the same failure
-policy as the consumers, a transient failure (the broker is away) ends the pass and is tried
-again; a permanent one is tried `max_attempts` times across passes, then the entry is moved
-from `_outbox` to `_outbox_failed` in the same document (with the error) and logged, and the
+policy as the consumers, a transient failure (the broker is away) ends the pass — after the
+window in flight is settled, its acknowledged entries removed — and is tried again; a
+permanent one is tried `max_attempts` times across passes, then the entry is moved from
+`_outbox` to `_outbox_failed` in the same document (with the error) and logged, and the
 relay goes on. An operator re-queues it by moving it back.
 """
 
@@ -22,6 +34,7 @@ from typing import Any
 
 import structlog
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from fourx_contracts.envelope import CloudEvent
@@ -39,6 +52,23 @@ def outbox_push(events: Sequence[CloudEvent]) -> dict[str, Any]:
 
 
 Publish = Callable[[CloudEvent], Awaitable[None]]
+# Queue the event on the producer; the awaitable returned completes when the broker acknowledged it.
+Send = Callable[[CloudEvent], Awaitable[Awaitable[Any]]]
+WINDOW = 1000  # entries in flight before their acknowledgements are awaited together
+
+
+def _one_at_a_time(publish: Publish) -> Send:
+    async def send(event: CloudEvent) -> Awaitable[Any]:
+        await publish(event)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)  # published and acknowledged already
+        return done
+    return send
+
+
+async def _succeeded(task: asyncio.Task[Any]) -> bool:
+    await asyncio.wait([task])
+    return not task.cancelled() and task.exception() is None
 
 
 class OutboxSettings(BaseSettings):
@@ -52,10 +82,14 @@ class OutboxSettings(BaseSettings):
 
 
 class OutboxRelay:
-    def __init__(self, collections: Sequence[AsyncCollection], publish: Publish, poll_seconds: float = 1.0,
-                 hold_seconds: float = 0.0, policy: FailurePolicy | None = None):
+    def __init__(self, collections: Sequence[AsyncCollection], publish: Publish | None = None,
+                 poll_seconds: float = 1.0, hold_seconds: float = 0.0, policy: FailurePolicy | None = None,
+                 *, send: Send | None = None, window: int = WINDOW):
+        if (publish is None) == (send is None):
+            raise ValueError("give the relay either `publish` (one at a time) or `send` (pipelined)")
         self._collections = list(collections)
-        self._publish = publish
+        self._send = send or _one_at_a_time(publish)  # type: ignore[arg-type]
+        self._window = max(1, window)
         self._poll = poll_seconds
         self._hold = hold_seconds
         self._max_attempts = (policy or FailurePolicy.from_settings()).max_attempts
@@ -67,14 +101,24 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_pending(self) -> int:
+        """One pass over every pending entry; returns how many the broker acknowledged."""
         sent = 0
         for collection in self._collections:
-            cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})
+            sent += await self._drain(collection)
+        return sent
+
+    async def _drain(self, collection: AsyncCollection) -> int:
+        """One pass over a collection, window after window: while one window's acknowledgements
+        are awaited and its entries removed (`_settle`, in the background), the next window is
+        sent. At most two windows are open; a window is settled only after the one before it."""
+        windows: list[asyncio.Task[int]] = []
+        in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
+        cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1})
+        try:
             async for doc in cursor:
-                ids = []
                 for item in doc[OUTBOX_FIELD]:
                     try:
-                        await self._publish(CloudEvent.model_validate(item))
+                        ack = await self._send(CloudEvent.model_validate(item))
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:
@@ -82,13 +126,54 @@ class OutboxRelay:
                             raise  # the broker is away: every other entry would fail alike
                         await self._failed(collection, doc["_id"], item, exc)
                         continue
-                    ids.append(item.get("id"))
-                if ids:
-                    await collection.update_one(
-                        {"_id": doc["_id"]}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}}
-                    )
-                sent += len(ids)
-        return sent
+                    in_flight.append((doc["_id"], item, ack))
+                if len(in_flight) >= self._window:
+                    if windows and not await _succeeded(windows[-1]):
+                        break  # the window before met a transient failure: send no more
+                    windows.append(asyncio.create_task(self._settle(collection, in_flight)))
+                    in_flight = []
+        except asyncio.CancelledError:
+            for window in windows:
+                window.cancel()
+            raise
+        except Exception:
+            # Keep what the broker acknowledged, then end the pass with the failure.
+            await asyncio.gather(*windows, self._settle(collection, in_flight), return_exceptions=True)
+            raise
+        finally:
+            await cursor.close()  # also when the pass ended early
+        results = await asyncio.gather(*windows, self._settle(collection, in_flight), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(results)  # type: ignore[arg-type]
+
+    async def _settle(self, collection: AsyncCollection,
+                      in_flight: list[tuple[Any, dict[str, Any], Awaitable[Any]]]) -> int:
+        """Await the acknowledgements of the entries in flight, remove the acknowledged ones
+        (one bulk write), count permanent failures; raise the first transient one after."""
+        if not in_flight:
+            return 0
+        results = await asyncio.gather(*(ack for _, _, ack in in_flight), return_exceptions=True)
+        acked: dict[Any, list[Any]] = {}
+        transient: BaseException | None = None
+        for (doc_id, item, _), result in zip(in_flight, results):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                if is_transient(result):
+                    transient = transient or result
+                else:
+                    await self._failed(collection, doc_id, item, result)  # type: ignore[arg-type]
+                continue
+            acked.setdefault(doc_id, []).append(item.get("id"))
+        if acked:
+            await collection.bulk_write(
+                [UpdateOne({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": ids}}}})
+                 for doc_id, ids in acked.items()], ordered=False)
+        if transient is not None:
+            raise transient
+        return sum(len(ids) for ids in acked.values())
 
     async def _failed(self, collection: AsyncCollection, doc_id: Any, item: dict[str, Any], exc: Exception) -> None:
         event_id = str(item.get("id"))

@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
+from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, send_event
 from fourx_platform.loops import every
 from fourx_platform.mongo import MongoSettings, open_client
 from fourx_platform.outbox import OutboxRelay, OutboxSettings
@@ -52,7 +52,7 @@ class ServiceRuntime:
 
     def outbox_relay(self, collections: list[str]) -> OutboxRelay:
         """A relay that publishes the pending events of these collections on this broker."""
-        return OutboxRelay([self.db[name] for name in collections], lambda event: publish_event(self.broker, event),
+        return OutboxRelay([self.db[name] for name in collections], send=lambda event: send_event(self.broker, event),
                            hold_seconds=OutboxSettings().hold_seconds)
 
     def run_outbox(self, collections: list[str]) -> None:

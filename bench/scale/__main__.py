@@ -1,0 +1,115 @@
+"""`make bench-scale [N=2800]`: fourx at the scale of many districts, on the project's own
+Kafka and store (started here by `fourx_local.infra.provide`, or taken from KAFKA_BOOTSTRAP /
+MONGO_URI), in one process tree.
+
+    uv run python -m bench.scale --districts N [--weeks 1] [--seed 1] [--events E] [--sequential-relay]
+
+The load is the generator's (`fourx-dev seed`): N districts and a week of their work. Built so
+far: 1 ingest (notify's read model vs a raw aiokafka + PyMongo baseline, and the store's
+ceiling) and 2 publish (the outbox relay vs raw pipelined publish). The Monday run, history
+and latency parts print `n/a` until they are built. Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.scale.report import Figures, scale_line, table
+
+DEFAULT_DISTRICTS = 2800
+console = Console(width=150)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--districts", "-N", type=int, default=DEFAULT_DISTRICTS,
+                        help=f"districts (default {DEFAULT_DISTRICTS})")
+    parser.add_argument("--weeks", type=int, default=1, help="weeks of their work (default 1)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--events", type=int, default=None, help="use only the first E generated events")
+    parser.add_argument("--sequential-relay", action="store_true",
+                        help="also time the relay publishing one entry at a time (slow: ~E/1000 s)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="longest wait for one ingest run (s)")
+    args = parser.parse_args(argv)
+    if args.districts < 1 or args.weeks < 1 or (args.events is not None and args.events < 1):
+        parser.error("districts, weeks and events must be at least 1")
+    return args
+
+
+def events_of(args: argparse.Namespace):
+    from fourx_local.seed import generate
+
+    stream = generate(args.districts, args.weeks, args.seed)
+    return stream if args.events is None else itertools.islice(stream, args.events)
+
+
+async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]:
+    from fourx_contracts.events import TOPICS
+    from fourx_platform.kafka import ensure_topics
+    from fourx_platform.mongo import MongoSettings
+
+    from bench.scale import ingest, publish
+    from fourx_local.seed.sinks import publish as seed_publish
+
+    admin, mongo = infra.kafka_as("admin"), MongoSettings(uri=infra.mongo_uri)
+    await ensure_topics(admin)
+    figures, notes = Figures(districts=args.districts), {}
+
+    started = time.perf_counter()
+    figures.events = await seed_publish(events_of(args), admin)
+    seeded = time.perf_counter() - started
+    notes["load"] = f"generated and published {figures.events:,} events in {seeded:.1f}s (pipelined, acks=all)"
+    console.print(f"[dim]{notes['load']}[/]")
+
+    count, spent = await ingest.store_ceiling(mongo, events_of(args))
+    figures.store = count / spent
+    console.print(f"[dim]store ceiling: {figures.store:,.0f} docs/s[/]")
+    topics = sorted({e.type for e in events_of(args)} & set(TOPICS))
+    figures.raw = figures.events / await ingest.raw_ingest(admin, mongo, topics, figures.events)
+    console.print(f"[dim]raw ingest: {figures.raw:,.0f}/s[/]")
+    figures.ingest = figures.events / await ingest.notify_ingest(infra.kafka_as("notify"), mongo, figures.events,
+                                                                 args.timeout)
+    console.print(f"[dim]notify ingest: {figures.ingest:,.0f}/s[/]")
+    notes["ingest"] = "both include joining the group; raw stores json as is, notify validates"
+
+    count, rawpub_s = await publish.raw(admin, events_of(args))
+    figures.rawpub = count / rawpub_s
+    database, entries, docs = await publish.fill_outbox(mongo, events_of(args))
+    figures.relay = entries / await publish.drain(admin, mongo, database, entries, pipelined=True)
+    notes["publish"] = f"{entries:,} entries in {docs:,} aggregate documents"
+    database, _, _ = await publish.fill_outbox(mongo, events_of(args))
+    count, spent = await publish.removal_ceiling(mongo, database)
+    figures.removals = count / spent
+    if args.sequential_relay:
+        database, entries, _ = await publish.fill_outbox(mongo, events_of(args))
+        one = entries / await publish.drain(admin, mongo, database, entries, pipelined=False)
+        notes["relay, awaited publish per entry"] = f"{one:,.0f}/s (the same relay given a send-and-wait publish)"
+    return figures, notes
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # The services' INFO lines (partition assignments, one per consumer) drown the figures.
+    for name in ("faststream", "aiokafka"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from fourx_local.infra import provide
+
+    with tempfile.TemporaryDirectory() as tmp, provide(Path(tmp)) as infra:
+        console.print(f"[dim]Kafka {infra.kafka_bootstrap} ({infra.choice.kafka}), store ({infra.choice.store}); "
+                      f"{args.districts} districts × {args.weeks} week(s), seed {args.seed}[/]")
+        figures, notes = asyncio.run(run(args, infra))
+    console.print(table(figures, notes))
+    print(scale_line(figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()

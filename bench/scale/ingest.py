@@ -1,0 +1,147 @@
+"""Part 1, ingest: notify's read model consuming E events, against a raw aiokafka + PyMongo
+consumer doing the same job on the same broker and store, and the store's own ceiling.
+
+- *store ceiling*: `insert_many` of exactly the documents notify's `EventStore` writes (they
+  are captured from the real `record_events` → `EventStore.add_many` path, without Kafka),
+  in batches of notify's `batch_max_records`, into a fresh collection with the read model's
+  indexes (`EventStore.create_indexes`). Only the inserts are timed.
+- *raw*: one consumer, `getmany` of up to the same batch size, `json.loads`, the same
+  document (dated by notify's own `dating` rule), `insert_many(ordered=False)`, commit.
+- *notify*: the notify service itself (`NotifyService`, its batch subscriber and handler),
+  from start until its read model holds all E events.
+Each gets a fresh database; all three run against the store `provide()` started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from fourx_notify.adapters.event_store import EventStore
+from fourx_notify.bootstrap import NotifyService, NotifySettings
+from fourx_notify.domain.stats import dating
+from fourx_notify.service_layer.handlers import record_events
+from fourx_platform.kafka import KafkaSettings, ReceivedEvent, decode_record
+from fourx_platform.mongo import MongoSettings, open_client
+from pymongo.errors import BulkWriteError
+
+from fourx_local.seed import GeneratedEvent
+
+BATCH = NotifySettings().batch_max_records
+
+
+class _Inserted:
+    def __init__(self, n: int):
+        self.inserted_count = n
+
+
+class CapturedStore:
+    """A stand-in database for `EventStore`: keeps the documents it would write."""
+
+    def __init__(self) -> None:
+        self.docs: list[dict[str, Any]] = []
+
+    def __getitem__(self, _name: str) -> "CapturedStore":
+        return self
+
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> _Inserted:
+        self.docs.extend(r._doc for r in requests)
+        return _Inserted(len(requests))
+
+
+async def notify_documents(events: Iterable[GeneratedEvent]) -> list[dict[str, Any]]:
+    """The documents notify's read model stores for these events, by its own code path."""
+    received = []
+    for e in events:
+        envelope, payload = decode_record(e.type, e.value, e.key)
+        received.append(ReceivedEvent(envelope, payload, e.type, 0, 0))
+    captured = CapturedStore()
+    await record_events(received, EventStore(captured))  # type: ignore[arg-type]
+    return captured.docs
+
+
+def raw_document(value: bytes) -> dict[str, Any]:
+    """The raw baseline's document for a record: the read model's fields, no validation."""
+    body = json.loads(value)
+    moment = datetime.fromisoformat(body["time"])
+    occurred_on, week = dating(body["type"], body["data"], moment)
+    return {"_id": body["id"], "type": body["type"], "district": body["district"], "time": moment,
+            "occurred_on": occurred_on.isoformat(), "week": week, "data": body["data"]}
+
+
+def _chunks(events: Iterable[GeneratedEvent], size: int) -> Iterator[list[GeneratedEvent]]:
+    it = iter(events)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+async def store_ceiling(mongo: MongoSettings, events: Iterable[GeneratedEvent]) -> tuple[int, float]:
+    """(documents, seconds spent in insert_many) for notify's documents, with its indexes."""
+    client = open_client(mongo)
+    try:
+        db = client[f"bench_store_{uuid.uuid4().hex[:6]}"]
+        await EventStore(db).create_indexes()
+        collection = db["events"]
+        count, spent = 0, 0.0
+        for chunk in _chunks(events, BATCH):
+            docs = await notify_documents(chunk)
+            started = time.perf_counter()
+            await collection.insert_many(docs, ordered=False)
+            spent += time.perf_counter() - started
+            count += len(docs)
+        return count, spent
+    finally:
+        await client.close()
+
+
+async def raw_ingest(kafka: KafkaSettings, mongo: MongoSettings, topics: list[str], expected: int) -> float:
+    """Seconds for a raw consumer group to store `expected` events (same documents, indexes)."""
+    client = open_client(mongo)
+    db = client[f"bench_raw_{uuid.uuid4().hex[:6]}"]
+    await EventStore(db).create_indexes()
+    collection = db["events"]
+    consumer = AIOKafkaConsumer(*topics, **kafka.client_options(), group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=BATCH)
+    started = time.perf_counter()
+    await consumer.start()
+    try:
+        stored = 0
+        while stored < expected:
+            batches = await consumer.getmany(timeout_ms=200, max_records=BATCH)
+            docs = [raw_document(r.value) for records in batches.values() for r in records if r.value is not None]
+            if docs:
+                try:
+                    await collection.insert_many(docs, ordered=False)
+                except BulkWriteError:
+                    pass  # duplicates of a redelivery
+                await consumer.commit()
+                stored += len(docs)
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await client.close()
+
+
+async def notify_ingest(kafka: KafkaSettings, mongo: MongoSettings, expected: int, timeout: float) -> float:
+    """Seconds for the notify service, started fresh, to hold `expected` events in its read model."""
+    service = NotifyService(kafka, mongo, NotifySettings(database=f"bench_notify_{uuid.uuid4().hex[:6]}",
+                                                         schedule_enabled=False))
+    started = time.perf_counter()
+    await service.start()
+    try:
+        collection = service.runtime.db["events"]
+        while await collection.count_documents({}) < expected:
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"notify stored {await collection.count_documents({})} of {expected} "
+                                   f"events in {timeout:.0f}s")
+            await asyncio.sleep(0.25)
+        return time.perf_counter() - started
+    finally:
+        await service.stop()
