@@ -15,6 +15,7 @@ from fourx_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
 from fourx_notify.adapters import deliveries, reports
+from fourx_notify.adapters.answers import SnapshotAnswers
 from fourx_notify.adapters.channels import EmailSender, WebhookSender
 from fourx_notify.adapters.consumer_progress import ConsumerProgress
 from fourx_notify.adapters.event_store import EventStore
@@ -32,15 +33,16 @@ class NotifySettings(ServiceSettings):
     database: str = "fourx_notify"
     # Where the bulletin pages are served, for `report-published.url`; none when unset.
     public_url: str | None = None
-    # How long a report waits for the read model to reach the events sent before it.
+    # How long a report waits for the read model to reach the events sent before it (one
+    # shared wait for all the reports asked for at that moment, not one per report).
     catch_up_seconds: float = 30.0
-    # Then how long the district's stream must stay quiet: events that earlier events cause
-    # in other services (an activity day's tasks become supervision items) follow moments later.
-    settle_seconds: float = 1.0
-    # Then how long it waits for the issues service's answer, the week's lights and league
-    # (`supervision-snapshot`); notify computes neither itself.
+    # How long a report waits for the issues service's answer, the week's lights and league
+    # (`supervision-snapshot`); notify computes neither itself. Waits run side by side.
     snapshot_wait_seconds: float = 15.0
     batch_max_records: int = 500
+    # Reports: how many `report-requested` one poll takes, and how many bulletins are built at once.
+    report_batch_max_records: int = 500
+    report_concurrency: int = 16
 
     # Email: a plain SMTP relay (the demo starts one on 127.0.0.1:8025).
     smtp_host: str = "127.0.0.1"
@@ -75,7 +77,8 @@ class NotifyService:
         self.runtime = ServiceRuntime("notify", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
         self.progress = ConsumerProgress(self.runtime.kafka_settings, consumers.EVENTS_GROUP,
-                                         consumers.READ_MODEL_TOPICS)
+                                         consumers.PROGRESS_TOPICS)
+        self.answers = SnapshotAnswers(lambda requests: self.event_store().answered(requests))
         self.webhooks = WebhookSender(self.settings, self.outbound)
         self.emails = EmailSender(self.settings, self.outbound)
         self.senders = {"email": self.emails, "webhook": self.webhooks}
@@ -116,6 +119,7 @@ class NotifyService:
         self.runtime.run_every("weekly-schedule", self.settings.schedule_every_seconds, lambda: scheduler.run_due(self))
 
     async def stop(self) -> None:
+        await self.answers.stop()
         await self.runtime.stop()
         await self.webhooks.close()
         await self.progress.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -71,6 +71,16 @@ class EventStore:
             if docs:
                 return docs[0]["data"]
         return None
+
+    async def answered(self, requests: Iterable[tuple[str, str]]) -> set[str]:
+        """Which of these (district, request id) have their `supervision-snapshot` stored: one
+        query for all of them (over the (district, type) index)."""
+        requests = list(requests)
+        if not requests:
+            return set()
+        query = {"district": {"$in": sorted({d for d, _ in requests})}, "type": "supervision-snapshot",
+                 "data.request_id": {"$in": sorted({r for _, r in requests})}}
+        return {d["data"]["request_id"] async for d in self._collection.find(query, {"data.request_id": 1})}
 
     async def latest(self, district: str, event_type: str) -> StoredEvent | None:
         cursor = self._collection.find({"district": district, "type": event_type}).sort("time", -1).limit(1)
