@@ -95,8 +95,7 @@ class NotifyService:
         return deliveries.DeliveryRepository(self.runtime.db)
 
     async def directory_people(self, district: str) -> list[dict] | None:
-        latest = await self.event_store().latest(district, "directory-updated")
-        return people_of(latest.data if latest else None)
+        return people_of(await self.event_store().directory(district))
 
     def kick_relay(self) -> None:
         self.runtime.kick_outbox()

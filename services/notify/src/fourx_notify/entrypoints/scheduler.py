@@ -29,7 +29,7 @@ async def run_due(service: "NotifyService", now: datetime | None = None,
     now = now or service.clock.now()
     grace = timedelta(hours=service.settings.schedule_grace_hours)
     due = []
-    for district in districts or await service.event_store().districts_with("directory-updated"):
+    for district in districts or await service.event_store().projections.districts():
         request_id, run_at, request = scheduled_request(district, now, service.settings.time_zone)
         if now - run_at <= grace:
             due.append((request_id, district, request.data["week"], request))
