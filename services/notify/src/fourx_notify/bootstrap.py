@@ -31,6 +31,9 @@ class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     database: str = "fourx_notify"
+    # The consumer groups: the read model's, and `<group>-reports` for the bulletin requests.
+    # Replicas share them; another deployment on the same cluster (or a benchmark) takes its own.
+    consumer_group: str = consumers.EVENTS_GROUP
     # Where the bulletin pages are served, for `report-published.url`; none when unset.
     public_url: str | None = None
     # How long a report waits for the read model to reach the events sent before it (one
@@ -76,7 +79,7 @@ class NotifyService:
         self.outbound = outbound or OutboundPolicy.from_env()
         self.runtime = ServiceRuntime("notify", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
-        self.progress = ConsumerProgress(self.runtime.kafka_settings, consumers.EVENTS_GROUP,
+        self.progress = ConsumerProgress(self.runtime.kafka_settings, self.settings.consumer_group,
                                          consumers.PROGRESS_TOPICS)
         self.answers = SnapshotAnswers(lambda requests: self.event_store().answered(requests))
         self.webhooks = WebhookSender(self.settings, self.outbound)

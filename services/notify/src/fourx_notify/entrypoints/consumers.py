@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("fourx.notify")
 
 EVENTS_GROUP = "fourx-notify"
-REPORTS_GROUP = "fourx-notify-reports"
+REPORTS_GROUP = "fourx-notify-reports"   # `<consumer_group>-reports`
 READ_MODEL_TOPICS = tuple(t for t in TOPICS if t != "report-requested")
 # What a report waits for the read model to pass: every topic a bulletin reads. notify's own
 # `report-published` and `notification-sent` count in no bulletin, and a Monday run produces
@@ -116,7 +116,8 @@ def register(service: "NotifyService") -> None:
     async def on_report_requests(batch: list[ReceivedEvent]) -> None:
         await produce_reports(service, batch)
 
-    subscribe_event_batches(service.runtime.broker, READ_MODEL_TOPICS, group_id=EVENTS_GROUP, handler=on_events,
+    group = service.settings.consumer_group
+    subscribe_event_batches(service.runtime.broker, READ_MODEL_TOPICS, group_id=group, handler=on_events,
                             max_records=service.settings.batch_max_records)
-    subscribe_event_batches(service.runtime.broker, ["report-requested"], group_id=REPORTS_GROUP,
+    subscribe_event_batches(service.runtime.broker, ["report-requested"], group_id=f"{group}-reports",
                             handler=on_report_requests, max_records=service.settings.report_batch_max_records)
