@@ -112,11 +112,13 @@ class Projections:
         its end), and those of `also` (items its notices name, closed or not)."""
         monday, _ = week_bounds(week)
         ids = [f"{district}:{iid}" for iid in sorted(set(also))]
-        query: dict[str, Any] = {"district": district, "open_until": {"$gte": monday.isoformat()}}
+        # Two simple queries, not one `$or` (SecantusDB scans for that).
+        docs = [d async for d in self._items.find({"district": district, "open_until": {"$gte": monday.isoformat()}},
+                                                  {"raised_key": 0})]
         if ids:
-            query = {"$or": [query, {"_id": {"$in": ids}}]}
+            docs += [d async for d in self._items.find({"_id": {"$in": ids}}, {"raised_key": 0})]
         states = {}
-        async for doc in self._items.find(query, {"raised_key": 0}):
+        for doc in docs:
             state = state_at_week_end(doc, week)
             if state is not None:
                 states[state.issue_id] = state

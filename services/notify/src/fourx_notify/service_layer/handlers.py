@@ -51,7 +51,7 @@ async def record_events(received: Sequence[ReceivedEvent], store: EventStore,
 
 # --- deliveries ------------------------------------------------------------------------------
 def delivery_docs(*, district: str, person: dict[str, Any], ref: str, version: str, kind: str, subject: str,
-                  body: str, html: str | None, correlationid: str | None, now: datetime,
+                  body: str | None, html: str | None, correlationid: str | None, now: datetime,
                   extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One delivery per channel target of the person. The inbox is written at once (it is the store
     itself), so it is born delivered with its `notification-sent` in its outbox."""
@@ -179,18 +179,22 @@ async def publish_bulletin(
     if deliveries is not None and recipients:
         html = render_html(view, stats)
         subject = f"{view['title']}（{view['issue_label']}）"
+        # The texts once per bulletin version (and once per street section: a street's people
+        # read their street first); each delivery names them rather than carrying a copy.
+        streets: dict[str, str] = {}
+        for street in sorted({s for p in recipients if (s := street_of(p, directory))}):
+            if focus := street_section(view, street):
+                streets[street] = render_markdown(view, stats, focus)
+        body_ref = f"{report_id}#{digest}"
+        await deliveries.save_bodies(body_ref, markdown, html, streets)
         docs = []
-        bodies: dict[str | None, str] = {None: markdown}   # rendered once per street, not per person
         for person in recipients:
-            # A street's people read their own street first.
             street = street_of(person, directory)
-            if street not in bodies:
-                focus = street_section(view, street)
-                bodies[street] = render_markdown(view, stats, focus) if focus else markdown
-            body = bodies[street]
             docs.extend(delivery_docs(district=cmd.district, person=person, ref=report_id, version=digest,
-                                      kind="bulletin", subject=subject, body=body, html=html,
-                                      correlationid=cmd.correlationid, now=now, extra={"week": cmd.week}))
+                                      kind="bulletin", subject=subject, body=None, html=None,
+                                      correlationid=cmd.correlationid, now=now,
+                                      extra={"week": cmd.week, "body_ref": body_ref,
+                                             "street": street if street in streets else None}))
         await deliveries.create_many(docs)
     after_commit()
     return bulletin
