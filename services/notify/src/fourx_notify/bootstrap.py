@@ -85,6 +85,7 @@ class NotifyService:
         self.webhooks = WebhookSender(self.settings, self.outbound)
         self.emails = EmailSender(self.settings, self.outbound)
         self.senders = {"email": self.emails, "webhook": self.webhooks}
+        self._bulletin_relay = None
         self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay)
         consumers.register(self)
 
@@ -102,6 +103,8 @@ class NotifyService:
 
     def kick_relay(self) -> None:
         self.runtime.kick_outbox()
+        if self._bulletin_relay is not None:
+            self._bulletin_relay.kick()
 
     def kick_delivery(self) -> None:
         self.worker.kick()
@@ -116,7 +119,11 @@ class NotifyService:
         await self.deliveries().create_indexes()
         await self.progress.start()
         await self.runtime.start()
-        self.runtime.run_outbox([reports.COLLECTION, reports.CLAIMS, deliveries.COLLECTION])
+        # Two relays: the bulletins' `report-published` and the Monday run's requests are not
+        # queued behind the thousands of delivery outcomes a Monday run also produces.
+        self._bulletin_relay = self.runtime.outbox_relay([reports.CLAIMS, reports.COLLECTION])
+        self.runtime.spawn(self._bulletin_relay.run(), "outbox-relay-bulletins")
+        self.runtime.run_outbox([deliveries.COLLECTION])
         self.runtime.spawn(self.worker.run(), "delivery")
         self.runtime.run_every("weekly-schedule", self.settings.schedule_every_seconds, lambda: scheduler.run_due(self))
 

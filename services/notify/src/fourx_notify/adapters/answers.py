@@ -4,7 +4,8 @@ The issues service answers each `report-requested` with a `supervision-snapshot`
 request's id; a report waits for its own answer to be in the read model. On a Monday run
 thousands of reports wait together, so they share one poller: one query per tick for every
 request still waiting (not one per report), and each waiter is released as soon as its own
-answer is stored — a report never waits for another report's answer.
+answer is stored — a report never waits for another report's answer. Answers this process's
+own read model stores release their waiters at once (`arrived`), without a poll.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ Lookup = Callable[[Iterable[tuple[str, str]]], Awaitable[set[str]]]
 
 
 class SnapshotAnswers:
-    def __init__(self, lookup: Lookup, poll_seconds: float = 0.1):
+    def __init__(self, lookup: Lookup, poll_seconds: float = 0.25):
         self._lookup = lookup
         self._poll_seconds = poll_seconds
         self._waiting: dict[str, tuple[str, list[asyncio.Future[None]]]] = {}
@@ -44,6 +45,14 @@ class SnapshotAnswers:
                 entry[1].remove(future)
                 if not entry[1]:
                     del self._waiting[request_id]
+
+    def arrived(self, request_ids: Iterable[str]) -> None:
+        """Answers this process has just stored: their waiters go on at once (the poll is for
+        answers another replica's read model stored)."""
+        for rid in request_ids:
+            for future in self._waiting.pop(rid, (None, []))[1]:
+                if not future.done():
+                    future.set_result(None)
 
     async def _poll(self) -> None:
         while self._waiting:

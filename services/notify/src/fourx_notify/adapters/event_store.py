@@ -141,18 +141,8 @@ class EventStore:
 
     async def answered(self, requests: Iterable[tuple[str, str]]) -> set[str]:
         """Which of these (district, request id) have their `supervision-snapshot` stored: one
-        query for all of them (over the (district, type) index)."""
-        wanted: dict[str, set[str]] = {}
-        for district, request_id in requests:
-            wanted.setdefault(district, set()).add(request_id)
-
-        async def of(district: str) -> set[str]:
-            cursor = self._collection.find({"district": district, "type": "supervision-snapshot"},
-                                           {"data.request_id": 1})
-            return {d["data"].get("request_id") async for d in cursor} & wanted[district]
-
-        found = await asyncio.gather(*(of(d) for d in sorted(wanted)))
-        return set().union(*found) if found else set()
+        look-up by id for all of them (the `answered_requests` projection)."""
+        return await self.projections.answered(r for _, r in requests)
 
     async def latest(self, district: str, event_type: str) -> StoredEvent | None:
         cursor = self._collection.find({"district": district, "type": event_type}).sort("time", -1).limit(1)

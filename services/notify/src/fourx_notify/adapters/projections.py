@@ -30,6 +30,9 @@ from fourx_notify.domain.stats import StoredEvent, week_bounds
 
 ITEMS = "items"
 DIRECTORIES = "directories"
+# The requests the issues service has answered (`supervision-snapshot.request_id`), by id: what
+# a waiting report polls for, one `_id` look-up for all of them.
+ANSWERS = "answered_requests"
 OPEN = "9999-12-31"
 ITEM_EVENTS = ("issue-raised", "issue-resolved", "issue-overdue", "progress-recorded")
 
@@ -85,6 +88,7 @@ class Projections:
     def __init__(self, db: AsyncDatabase):
         self._items = db[ITEMS]
         self._directories = db[DIRECTORIES]
+        self._answers = db[ANSWERS]
 
     async def create_indexes(self) -> None:
         await self._items.create_index([("district", ASCENDING), ("open_until", ASCENDING)])
@@ -95,6 +99,10 @@ class Projections:
         ops = item_updates(events)
         if ops:
             await self._items.bulk_write(ops, ordered=True)
+        answers = [UpdateOne({"_id": e.data["request_id"]}, {"$setOnInsert": {"district": e.district}}, upsert=True)
+                   for e in events if e.type == "supervision-snapshot" and e.data.get("request_id")]
+        if answers:
+            await self._answers.bulk_write(answers, ordered=False)
         newest: dict[str, StoredEvent] = {}
         for e in events:
             if e.type == "directory-updated" and (e.district not in newest or _dir_key(e) > _dir_key(newest[e.district])):
@@ -123,6 +131,12 @@ class Projections:
             if state is not None:
                 states[state.issue_id] = state
         return states
+
+    async def answered(self, request_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(request_ids))
+        if not ids:
+            return set()
+        return {d["_id"] async for d in self._answers.find({"_id": {"$in": ids}}, {"_id": 1})}
 
     async def item_title(self, district: str, issue_id: str) -> str | None:
         doc = await self._items.find_one({"_id": f"{district}:{issue_id}"}, {"raised.data.title": 1})

@@ -106,6 +106,8 @@ def register(service: "NotifyService") -> None:
         # Stored first (one bulk write), then the immediate notices: a failure in between
         # redelivers the batch, the store skips what it has, the deliveries are keyed.
         await handlers.record_events(batch, service.event_store(), service.settings.time_zone)
+        service.answers.arrived(r.payload.request_id for r in batch  # type: ignore[union-attr]
+                                if r.envelope.type == "supervision-snapshot" and r.payload.request_id)
         created = await handlers.notify_at_once(
             batch, service.event_store(), service.deliveries(),
             max_age=timedelta(hours=service.settings.immediate_max_age_hours))
