@@ -12,6 +12,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 COLLECTION = "bulletins"
+# The bulky part of a bulletin (its view and Markdown), beside the small document that carries
+# its outbox: the outbox relay scans `bulletins` on every pass and should not read the texts.
+TEXTS = "bulletin_texts"
+TEXT_FIELDS = ("view", "markdown")
 # One document per district and year: `holders` lists the weeks in the order they got their
 # numbers (number = position + 1). (Was `bulletin_numbers`, a bare counter: two reports of one
 # district at once could both miss the week's number and take two.)
@@ -23,17 +27,26 @@ DUPLICATE_KEY = 11000
 class BulletinRepository:
     def __init__(self, db: AsyncDatabase):
         self._collection = db[COLLECTION]
+        self._texts = db[TEXTS]
         self._numbers = db[NUMBERS]
         self._claims = db[CLAIMS]
 
     async def save(self, bulletin: dict[str, Any], outgoing: list[CloudEvent]) -> None:
-        update: dict[str, Any] = {"$set": bulletin}
+        """The texts first, then the small document with the outbox: what is published is
+        always readable."""
+        texts = {k: v for k, v in bulletin.items() if k in TEXT_FIELDS}
+        await self._texts.update_one({"_id": bulletin["report_id"]}, {"$set": texts}, upsert=True)
+        update: dict[str, Any] = {"$set": {k: v for k, v in bulletin.items() if k not in TEXT_FIELDS}}
         if outgoing:
             update.update(outbox_push(outgoing))
         await self._collection.update_one({"_id": bulletin["report_id"]}, update, upsert=True)
 
     async def get(self, report_id: str) -> dict[str, Any] | None:
-        return await self._collection.find_one({"_id": report_id}, {OUTBOX_FIELD: 0})
+        bulletin = await self._collection.find_one({"_id": report_id}, {OUTBOX_FIELD: 0})
+        if bulletin is None:
+            return None
+        texts = await self._texts.find_one({"_id": report_id}) or {}
+        return {**bulletin, **{k: texts[k] for k in TEXT_FIELDS if k in texts}}
 
     async def number_for(self, district: str, week: str) -> int:
         """The bulletin's issue number: the one it got when first published, else the next of
