@@ -26,6 +26,7 @@ from rich.console import Console
 from bench.scale.report import Figures, scale_line, table
 
 DEFAULT_DISTRICTS = 2800
+PARTS = ("ingest", "publish", "monday", "history", "latency")
 console = Console(width=150)
 
 
@@ -43,9 +44,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-seconds", type=float, default=None,
                         help="how long part 5 sends 200 commands/s (default 60; 15 below 1,000 districts)")
     parser.add_argument("--latency-rate", type=float, default=200.0, help="commands/s in part 5 (default 200)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})")
     args = parser.parse_args(argv)
     if args.districts < 1 or args.weeks < 1 or (args.events is not None and args.events < 1):
         parser.error("districts, weeks and events must be at least 1")
+    args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    if args.parts - set(PARTS):
+        parser.error(f"unknown parts: {sorted(args.parts - set(PARTS))}")
     return args
 
 
@@ -74,35 +80,58 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
     notes["load"] = f"generated and published {figures.events:,} events in {seeded:.1f}s (pipelined, acks=all)"
     console.print(f"[dim]{notes['load']}[/]")
 
-    count, spent = await ingest.store_ceiling(mongo, events_of(args))
-    figures.store = count / spent
-    console.print(f"[dim]store ceiling: {figures.store:,.0f} docs/s[/]")
-    topics = sorted({e.type for e in events_of(args)} & set(TOPICS))
-    figures.raw = figures.events / await ingest.raw_ingest(admin, mongo, topics, figures.events)
-    console.print(f"[dim]raw ingest: {figures.raw:,.0f}/s[/]")
-    figures.ingest = figures.events / await ingest.notify_ingest(infra.kafka_as("notify"), mongo, figures.events,
-                                                                 args.timeout)
-    console.print(f"[dim]notify ingest: {figures.ingest:,.0f}/s[/]")
-    notes["ingest"] = "both include joining the group; raw stores json as is, notify validates"
+    if "ingest" in args.parts:
+        count, spent = await ingest.store_ceiling(mongo, events_of(args))
+        figures.store = count / spent
+        console.print(f"[dim]store ceiling: {figures.store:,.0f} docs/s[/]")
+        topics = sorted({e.type for e in events_of(args)} & set(TOPICS))
+        figures.raw = figures.events / await ingest.raw_ingest(admin, mongo, topics, figures.events)
+        console.print(f"[dim]raw ingest: {figures.raw:,.0f}/s[/]")
+        figures.ingest = figures.events / await ingest.notify_ingest(infra.kafka_as("notify"), mongo, figures.events,
+                                                                     args.timeout)
+        console.print(f"[dim]notify ingest: {figures.ingest:,.0f}/s[/]")
+        notes["ingest"] = "both include joining the group; raw stores json as is, notify validates"
 
-    count, rawpub_s = await publish.raw(admin, events_of(args))
-    figures.rawpub = count / rawpub_s
-    database, entries, docs = await publish.fill_outbox(mongo, events_of(args))
-    figures.relay = entries / await publish.drain(admin, mongo, database, entries, pipelined=True)
-    notes["publish"] = f"{entries:,} entries in {docs:,} aggregate documents"
-    database, _, _ = await publish.fill_outbox(mongo, events_of(args))
-    count, spent = await publish.removal_ceiling(mongo, database)
-    figures.removals = count / spent
-    if args.sequential_relay:
-        database, entries, _ = await publish.fill_outbox(mongo, events_of(args))
-        one = entries / await publish.drain(admin, mongo, database, entries, pipelined=False)
-        notes["relay, awaited publish per entry"] = f"{one:,.0f}/s (the same relay given a send-and-wait publish)"
-    from bench.scale import latency
-    seconds = args.latency_seconds or (60.0 if args.districts >= 1000 else 15.0)
-    measured = await latency.measure(infra, rate=args.latency_rate, seconds=seconds)
-    figures.p99 = measured.percentile(99)
-    notes["latency"] = measured.note()
-    console.print(f"[dim]latency: {notes['latency']}[/]")
+    if "publish" in args.parts:
+        count, rawpub_s = await publish.raw(admin, events_of(args))
+        figures.rawpub = count / rawpub_s
+        database, entries, docs = await publish.fill_outbox(mongo, events_of(args))
+        figures.relay = entries / await publish.drain(admin, mongo, database, entries, pipelined=True)
+        notes["publish"] = f"{entries:,} entries in {docs:,} aggregate documents"
+        database, _, _ = await publish.fill_outbox(mongo, events_of(args))
+        count, spent = await publish.removal_ceiling(mongo, database)
+        figures.removals = count / spent
+        if args.sequential_relay:
+            database, entries, _ = await publish.fill_outbox(mongo, events_of(args))
+            one = entries / await publish.drain(admin, mongo, database, entries, pipelined=False)
+            notes["relay, awaited publish per entry"] = f"{one:,.0f}/s (the same relay given a send-and-wait publish)"
+    if "monday" in args.parts:
+        from datetime import datetime, timedelta
+
+        from bench.scale import monday
+        from fourx_local.seed import DEFAULT_START
+
+        last_week = datetime.combine(DEFAULT_START + timedelta(weeks=args.weeks - 1), datetime.min.time())
+        one, three, more = await monday.monday(infra.kafka_as("notify"), admin, mongo, args.districts, figures.events,
+                                               last_week, args.timeout)
+        figures.monday = one
+        notes.update(more)
+        if three is not None:
+            notes["monday, 3 replicas"] = f"{three:.1f}s for the same run on 3 notify replicas in one group (one process)"
+        console.print(f"[dim]Monday run: {one:.1f}s on one notify; three replicas: {notes.get('monday, 3 replicas', 'not run')}[/]")
+    if "history" in args.parts:
+        from bench.scale import history
+
+        figures.history_ratio, more = await history.history(mongo)
+        notes.update(more)
+        console.print(f"[dim]history ratio (52 weeks / 1 week): {figures.history_ratio:.2f}[/]")
+    if "latency" in args.parts:
+        from bench.scale import latency
+        seconds = args.latency_seconds or (60.0 if args.districts >= 1000 else 15.0)
+        measured = await latency.measure(infra, rate=args.latency_rate, seconds=seconds)
+        figures.p99 = measured.percentile(99)
+        notes["latency"] = measured.note()
+        console.print(f"[dim]latency: {notes['latency']}[/]")
     return figures, notes
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from fourx_notify.adapters.event_store import EventStore
+from fourx_notify.adapters.event_store import EventStore, dues_of
 from fourx_notify.bootstrap import NotifyService, NotifySettings
 from fourx_notify.domain.stats import dating
 from fourx_notify.service_layer.handlers import record_events
@@ -42,17 +42,23 @@ class _Inserted:
 
 
 class CapturedStore:
-    """A stand-in database for `EventStore`: keeps the documents it would write."""
+    """A stand-in database for `EventStore`: keeps the event documents it would write (the
+    writes to its projections, `items` and `directories`, are dropped)."""
 
-    def __init__(self) -> None:
-        self.docs: list[dict[str, Any]] = []
+    def __init__(self, name: str = "events", docs: list[dict[str, Any]] | None = None) -> None:
+        self.name = name
+        self.docs: list[dict[str, Any]] = [] if docs is None else docs
 
-    def __getitem__(self, _name: str) -> "CapturedStore":
-        return self
+    def __getitem__(self, name: str) -> "CapturedStore":
+        return CapturedStore(name, self.docs)
 
     async def bulk_write(self, requests: list[Any], ordered: bool = True) -> _Inserted:
-        self.docs.extend(r._doc for r in requests)
+        if self.name == "events":
+            self.docs.extend(r._doc for r in requests)
         return _Inserted(len(requests))
+
+    async def update_one(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 async def notify_documents(events: Iterable[GeneratedEvent]) -> list[dict[str, Any]]:
@@ -71,8 +77,11 @@ def raw_document(value: bytes) -> dict[str, Any]:
     body = json.loads(value)
     moment = datetime.fromisoformat(body["time"])
     occurred_on, week = dating(body["type"], body["data"], moment)
-    return {"_id": body["id"], "type": body["type"], "district": body["district"], "time": moment,
-            "occurred_on": occurred_on.isoformat(), "week": week, "data": body["data"]}
+    doc = {"_id": body["id"], "type": body["type"], "district": body["district"], "time": moment,
+           "occurred_on": occurred_on.isoformat(), "week": week, "data": body["data"]}
+    if dues := dues_of(body["type"], body["data"]):
+        doc["dues"] = dues
+    return doc
 
 
 def _chunks(events: Iterable[GeneratedEvent], size: int) -> Iterator[list[GeneratedEvent]]:

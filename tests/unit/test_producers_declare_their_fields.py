@@ -81,13 +81,17 @@ def issues_events() -> list[CloudEvent]:
 
 
 class _Store:
-    async def up_to(self, district, last_day):
+    async def bulletin_events(self, district, week):
         return notify_events()
 
-    async def latest(self, district, event_type):
-        return next(e for e in notify_events() if e.type == event_type)
+    async def items_at_week_end(self, district, week, also=()):
+        from fourx_notify.domain.bulletin import items_at_week_end
+        return items_at_week_end(notify_events(), week)
 
-    async def titles(self, district, event_types, key):
+    async def directory(self, district):
+        return next(e for e in notify_events() if e.type == "directory-updated").data
+
+    async def titles(self, district, event_types, key, ids=None):
         return {}
 
     async def snapshot(self, district, week, request_id=None):

@@ -15,6 +15,7 @@ from fourx_platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
 from fourx_notify.adapters import deliveries, reports
+from fourx_notify.adapters.answers import SnapshotAnswers
 from fourx_notify.adapters.channels import EmailSender, WebhookSender
 from fourx_notify.adapters.consumer_progress import ConsumerProgress
 from fourx_notify.adapters.event_store import EventStore
@@ -30,17 +31,21 @@ class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     database: str = "fourx_notify"
+    # The consumer groups: the read model's, and `<group>-reports` for the bulletin requests.
+    # Replicas share them; another deployment on the same cluster (or a benchmark) takes its own.
+    consumer_group: str = consumers.EVENTS_GROUP
     # Where the bulletin pages are served, for `report-published.url`; none when unset.
     public_url: str | None = None
-    # How long a report waits for the read model to reach the events sent before it.
+    # How long a report waits for the read model to reach the events sent before it (one
+    # shared wait for all the reports asked for at that moment, not one per report).
     catch_up_seconds: float = 30.0
-    # Then how long the district's stream must stay quiet: events that earlier events cause
-    # in other services (an activity day's tasks become supervision items) follow moments later.
-    settle_seconds: float = 1.0
-    # Then how long it waits for the issues service's answer, the week's lights and league
-    # (`supervision-snapshot`); notify computes neither itself.
+    # How long a report waits for the issues service's answer, the week's lights and league
+    # (`supervision-snapshot`); notify computes neither itself. Waits run side by side.
     snapshot_wait_seconds: float = 15.0
     batch_max_records: int = 500
+    # Reports: how many `report-requested` one poll takes, and how many bulletins are built at once.
+    report_batch_max_records: int = 500
+    report_concurrency: int = 16
 
     # Email: a plain SMTP relay (the demo starts one on 127.0.0.1:8025).
     smtp_host: str = "127.0.0.1"
@@ -74,11 +79,13 @@ class NotifyService:
         self.outbound = outbound or OutboundPolicy.from_env()
         self.runtime = ServiceRuntime("notify", kafka or KafkaSettings(), mongo or MongoSettings(),
                                       self.settings.database)
-        self.progress = ConsumerProgress(self.runtime.kafka_settings, consumers.EVENTS_GROUP,
-                                         consumers.READ_MODEL_TOPICS)
+        self.progress = ConsumerProgress(self.runtime.kafka_settings, self.settings.consumer_group,
+                                         consumers.PROGRESS_TOPICS)
+        self.answers = SnapshotAnswers(lambda requests: self.event_store().answered(requests))
         self.webhooks = WebhookSender(self.settings, self.outbound)
         self.emails = EmailSender(self.settings, self.outbound)
         self.senders = {"email": self.emails, "webhook": self.webhooks}
+        self._bulletin_relay = None
         self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay)
         consumers.register(self)
 
@@ -92,11 +99,12 @@ class NotifyService:
         return deliveries.DeliveryRepository(self.runtime.db)
 
     async def directory_people(self, district: str) -> list[dict] | None:
-        latest = await self.event_store().latest(district, "directory-updated")
-        return people_of(latest.data if latest else None)
+        return people_of(await self.event_store().directory(district))
 
     def kick_relay(self) -> None:
         self.runtime.kick_outbox()
+        if self._bulletin_relay is not None:
+            self._bulletin_relay.kick()
 
     def kick_delivery(self) -> None:
         self.worker.kick()
@@ -111,11 +119,16 @@ class NotifyService:
         await self.deliveries().create_indexes()
         await self.progress.start()
         await self.runtime.start()
-        self.runtime.run_outbox([reports.COLLECTION, reports.CLAIMS, deliveries.COLLECTION])
+        # Two relays: the bulletins' `report-published` and the Monday run's requests are not
+        # queued behind the thousands of delivery outcomes a Monday run also produces.
+        self._bulletin_relay = self.runtime.outbox_relay([reports.CLAIMS, reports.COLLECTION])
+        self.runtime.spawn(self._bulletin_relay.run(), "outbox-relay-bulletins")
+        self.runtime.run_outbox([deliveries.COLLECTION])
         self.runtime.spawn(self.worker.run(), "delivery")
         self.runtime.run_every("weekly-schedule", self.settings.schedule_every_seconds, lambda: scheduler.run_due(self))
 
     async def stop(self) -> None:
+        await self.answers.stop()
         await self.runtime.stop()
         await self.webhooks.close()
         await self.progress.stop()

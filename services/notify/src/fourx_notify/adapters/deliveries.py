@@ -19,6 +19,9 @@ from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 COLLECTION = "deliveries"
+# A bulletin's texts, once per version (report id # content hash): its deliveries name them
+# (`body_ref`, and `street` for a street's own first section) instead of carrying a copy each.
+BODIES = "delivery_bodies"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 _HIDDEN = {OUTBOX_FIELD: 0, "body": 0, "html": 0}
 
@@ -26,6 +29,26 @@ _HIDDEN = {OUTBOX_FIELD: 0, "body": 0, "html": 0}
 class DeliveryRepository:
     def __init__(self, db: AsyncDatabase):
         self._collection = db[COLLECTION]
+        self._bodies = db[BODIES]
+
+    async def save_bodies(self, body_ref: str, markdown: str, html: str | None, streets: dict[str, str]) -> None:
+        """The texts of one bulletin version (the same version always has the same texts)."""
+        await self._bodies.update_one({"_id": body_ref}, {"$setOnInsert": {
+            "markdown": markdown, "html": html, "streets": streets}}, upsert=True)
+
+    async def with_bodies(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Deliveries with their text: the ones that name a bulletin's texts get them filled in
+        (one query for all of them)."""
+        refs = sorted({d["body_ref"] for d in docs if d.get("body") is None and d.get("body_ref")})
+        if not refs:
+            return docs
+        texts = {b["_id"]: b async for b in self._bodies.find({"_id": {"$in": refs}})}
+        for d in docs:
+            text = texts.get(d.get("body_ref")) if d.get("body") is None else None
+            if text is not None:
+                d["body"] = (text.get("streets") or {}).get(d.get("street") or "") or text["markdown"]
+                d["html"] = text.get("html") if d.get("channel") == "email" else None
+        return docs
 
     async def create_indexes(self) -> None:
         await self._collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
@@ -43,10 +66,12 @@ class DeliveryRepository:
         return result.upserted_count
 
     async def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        # The index's own fields only (SecantusDB scans for a third predicate); the leases
+        # are filtered here, from twice as many, so a page of leased ones does not starve the rest.
         cursor = self._collection.find(
-            {"status": PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
-            {OUTBOX_FIELD: 0}).sort("next_attempt_at", ASCENDING).limit(limit)
-        return await cursor.to_list(None)
+            {"status": PENDING, "next_attempt_at": {"$lte": now}},
+            {OUTBOX_FIELD: 0, "body": 0, "html": 0}).sort("next_attempt_at", ASCENDING).limit(2 * limit)
+        return [d async for d in cursor if d["lease_until"] <= now][:limit]
 
     async def lease(self, key: str, now: datetime, until: datetime) -> dict[str, Any] | None:
         """Take a delivery for one attempt; None when another replica took it first."""
@@ -80,7 +105,7 @@ class DeliveryRepository:
         if unacknowledged_only:
             query["acknowledged_at"] = None
         cursor = self._collection.find(query, {OUTBOX_FIELD: 0, "html": 0}).sort("created_at", -1)
-        return await cursor.to_list(None)
+        return await self.with_bodies(await cursor.to_list(None))
 
     async def acknowledge(self, district: str, person_id: str, key: str, at: datetime) -> dict[str, Any] | None:
         """签收: stamps the first acknowledgement; asking again keeps it. None when the item

@@ -9,38 +9,88 @@ from fourx_contracts.envelope import CloudEvent
 from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 COLLECTION = "bulletins"
-NUMBERS = "bulletin_numbers"
+# The bulky part of a bulletin (its view and Markdown), beside the small document that carries
+# its outbox: the outbox relay scans `bulletins` on every pass and should not read the texts.
+TEXTS = "bulletin_texts"
+TEXT_FIELDS = ("view", "markdown")
+# One document per district and year: `holders` lists the weeks in the order they got their
+# numbers (number = position + 1). (Was `bulletin_numbers`, a bare counter: two reports of one
+# district at once could both miss the week's number and take two.)
+NUMBERS = "bulletin_counters"
 CLAIMS = "schedule_claims"
+DUPLICATE_KEY = 11000
 
 
 class BulletinRepository:
     def __init__(self, db: AsyncDatabase):
         self._collection = db[COLLECTION]
+        self._texts = db[TEXTS]
         self._numbers = db[NUMBERS]
         self._claims = db[CLAIMS]
 
     async def save(self, bulletin: dict[str, Any], outgoing: list[CloudEvent]) -> None:
-        update: dict[str, Any] = {"$set": bulletin}
+        """The texts first, then the small document with the outbox: what is published is
+        always readable."""
+        texts = {k: v for k, v in bulletin.items() if k in TEXT_FIELDS}
+        await self._texts.update_one({"_id": bulletin["report_id"]}, {"$set": texts}, upsert=True)
+        update: dict[str, Any] = {"$set": {k: v for k, v in bulletin.items() if k not in TEXT_FIELDS}}
         if outgoing:
             update.update(outbox_push(outgoing))
         await self._collection.update_one({"_id": bulletin["report_id"]}, update, upsert=True)
 
     async def get(self, report_id: str) -> dict[str, Any] | None:
-        return await self._collection.find_one({"_id": report_id}, {OUTBOX_FIELD: 0})
+        bulletin = await self._collection.find_one({"_id": report_id}, {OUTBOX_FIELD: 0})
+        if bulletin is None:
+            return None
+        texts = await self._texts.find_one({"_id": report_id}) or {}
+        return {**bulletin, **{k: texts[k] for k in TEXT_FIELDS if k in texts}}
 
     async def number_for(self, district: str, week: str) -> int:
         """The bulletin's issue number: the one it got when first published, else the next of
-        the district's year. Regenerating a week keeps its number (and so its content hash)."""
+        the district's year. Regenerating a week keeps its number (and so its content hash).
+        Safe when reports of one district run at once (two replicas, a rebalance): the week
+        joins the year's `holders` only if it is not there yet, in one atomic update, so a
+        week gets one number and the year's numbers have no gap and no repeat."""
         existing = await self._collection.find_one({"_id": f"{district}:{week}"}, {"number": 1})
         if existing and existing.get("number"):
             return int(existing["number"])
-        counter = await self._numbers.find_one_and_update(
-            {"_id": f"{district}:{week[:4]}"}, {"$inc": {"last": 1}}, upsert=True,
-            return_document=ReturnDocument.AFTER)
-        return int(counter["last"])
+        key = f"{district}:{week[:4]}"
+        for _ in range(100):  # every failed round means another week got its number meanwhile
+            held = await self._numbers.find_one({"_id": key, "holders": week}, {"holders": 1})
+            if held is not None:
+                return held["holders"].index(week) + 1
+            try:
+                doc = await self._numbers.find_one_and_update(
+                    {"_id": key, "holders": {"$ne": week}}, {"$inc": {"last": 1}, "$push": {"holders": week}},
+                    upsert=True, return_document=ReturnDocument.AFTER, projection={"last": 1, "holders": 1})
+            except DuplicateKeyError:
+                continue  # created concurrently, or this week got its number meanwhile: look again
+            if doc is None:
+                continue  # SecantusDB may answer an upsert with no document; the look-up finds it
+            if doc["holders"][doc["last"] - 1] != week:
+                raise RuntimeError(f"bulletin counter {key} is inconsistent")
+            return int(doc["last"])
+        raise RuntimeError(f"bulletin counter {key} kept changing; giving up")
+
+    async def claim_scheduled_runs(self, claims: list[tuple[str, str, str, CloudEvent]]) -> list[str]:
+        """`claim_scheduled_run` for many districts in one bulk insert (the Monday run claims
+        thousands): returns the districts whose claim this replica inserted."""
+        if not claims:
+            return []
+        docs = [{"_id": claim_id, "district": district, "week": week, OUTBOX_FIELD: [request.model_dump(mode="json")]}
+                for claim_id, district, week, request in claims]
+        try:
+            await self._claims.insert_many(docs, ordered=False)
+            return [d["district"] for d in docs]
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            lost = {e["index"] for e in errors}
+            return [d["district"] for i, d in enumerate(docs) if i not in lost]
 
     async def claim_scheduled_run(self, claim_id: str, district: str, week: str, request: CloudEvent) -> bool:
         """Only the replica that inserts the claim asks for the bulletin; the request goes out

@@ -17,6 +17,7 @@ contract's vocabulary (`fourx_contracts.vocabulary`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -62,10 +63,52 @@ class Names:
         return self.communities.get(community_id, community_id)
 
 
+@dataclass(frozen=True)
+class ItemState:
+    """A supervision item as it stood at a week's end: its first `issue-raised` (data and ISO
+    week), the day it was first resolved (if by then), whether it was reported overdue (by
+    then), and the percent of its latest progress record of that week or before."""
+
+    issue_id: str
+    data: dict[str, Any]
+    week: str
+    resolved_on: str | None = None
+    overdue_reported: bool = False
+    percent: int | None = None
+
+
+def items_at_week_end(events: Iterable[StoredEvent], week: str) -> dict[str, ItemState]:
+    """Every item raised by the week's end, from the district's events up to it (what the
+    read model's per-item projection keeps without reading them: adapters/projections.py)."""
+    raised: dict[str, StoredEvent] = {}
+    resolved_on: dict[str, str] = {}
+    overdue_reported: set[str] = set()
+    percent: dict[str, int] = {}
+    latest: dict[str, tuple] = {}
+    for e in sorted(events, key=lambda e: (e.occurred_on, e.time, e.id)):
+        iid = e.data.get("issue_id")
+        if e.type == "issue-raised":
+            raised.setdefault(iid, e)
+        elif e.type == "issue-resolved":
+            resolved_on.setdefault(iid, str(e.data["resolved_on"]))
+        elif e.type == "issue-overdue":
+            overdue_reported.add(iid)
+        elif e.type == "progress-recorded" and e.data["week"] <= week:
+            order = progress_order(e)
+            if iid not in latest or order > latest[iid]:
+                latest[iid], percent[iid] = order, int(e.data["percent"])
+    return {iid: ItemState(iid, e.data, e.week, resolved_on.get(iid), iid in overdue_reported, percent.get(iid))
+            for iid, e in raised.items()}
+
+
 def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, number: int,
                    directory: dict[str, Any] | None, topic_titles: dict[str, str] | None = None,
-                   snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The bulletin's content for `week`; `events` are the district's up to the week's end.
+                   snapshot: dict[str, Any] | None = None,
+                   items: dict[str, ItemState] | None = None) -> dict[str, Any]:
+    """The bulletin's content for `week`; `events` are the district's up to the week's end —
+    or, with `items` (the supervision items as they stood at the week's end), only the week's
+    own events plus the earlier ones it names: meetings and notices with deadlines next week,
+    the topics its activity days discussed.
     `topic_titles` names topics whose own events are dated later (a topic is dated by its
     event time, the activity day that discussed it by its date). `snapshot` is the data of
     the issues service's `supervision-snapshot` for the week: the lights and the league."""
@@ -105,33 +148,17 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
                   for a in _unique(of("activity-held"), "activity_id")]
 
     # Supervision items as they stood at the week's end.
-    raised: dict[str, StoredEvent] = {}
-    resolved_on: dict[str, str] = {}
-    overdue_reported: set[str] = set()
-    percent: dict[str, int] = {}
-    latest: dict[str, tuple] = {}
+    states = items_at_week_end(events, week) if items is None else items
     told = {i["issue_id"]: i for i in (snapshot or {}).get("items", [])}
-    for e in events:
-        iid = e.data.get("issue_id")
-        if e.type == "issue-raised":
-            raised.setdefault(iid, e)
-        elif e.type == "issue-resolved":
-            resolved_on.setdefault(iid, str(e.data["resolved_on"]))
-        elif e.type == "issue-overdue":
-            overdue_reported.add(iid)
-        elif e.type == "progress-recorded" and e.data["week"] <= week:
-            order = progress_order(e)
-            if iid not in latest or order > latest[iid]:
-                latest[iid], percent[iid] = order, int(e.data["percent"])
     items = []
-    for iid, e in raised.items():
-        data = e.data
-        done_on = resolved_on.get(iid)
+    for iid, state in states.items():
+        data = state.data
+        done_on = state.resolved_on
         if done_on and done_on < monday.isoformat():
             continue  # closed before this week: no longer on the list
         due = date.fromisoformat(str(data["due_date"]))
         resolved = done_on is not None
-        overdue = not resolved and (iid in overdue_reported or end > due)
+        overdue = not resolved and (state.overdue_reported or end > due)
         judged = told.get(iid, {})
         if resolved:
             status = "本周办结"
@@ -139,7 +166,7 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
             status = CLAIMED  # the unit says it is done; the office has yet to verify
         elif overdue:
             status = "逾期"
-        elif e.week == week:
+        elif state.week == week:
             status = "本周新增"
         else:
             status = "办理中"
@@ -148,7 +175,8 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
         items.append({
             "issue_id": iid, "title": data["title"], "unit": names.unit(data.get("responsible")),
             "owner": names.person(data.get("owner")), "due_date": str(data["due_date"]), "status": status,
-            "new": e.week == week, "percent": 100 if resolved else judged.get("percent", percent.get(iid, 0)),
+            "new": state.week == week,
+            "percent": 100 if resolved else judged.get("percent", 0 if state.percent is None else state.percent),
             "light": light, "light_label": light_label(light, sign=True) if light else "—",
             "light_reason": judged.get("reason_text") or "" if light else "",
             "street_id": street_id, "community_id": data.get("community_id"),
@@ -184,11 +212,11 @@ def build_bulletin(events: Iterable[StoredEvent], *, district: str, week: str, n
 
     notices = [{"to": names.unit(n["to"]), "person": names.person(n.get("to_person")), "reason": n["reason"],
                 "issued_on": n["issued_on"], "respond_by": n["respond_by"],
-                "issue": _issue_title(raised, n["issue_id"])}
+                "issue": _issue_title(states, n["issue_id"])}
                for n in _unique(of("notice-issued"), "notice_id")]
     interviews = [{"person": names.person(i["person_id"]), "reason": i["reason"],
                    "scheduled_for": str(i["scheduled_for"])[:16].replace("T", " "),
-                   "issue": _issue_title(raised, i["issue_id"])}
+                   "issue": _issue_title(states, i["issue_id"])}
                   for i in _unique(of("interview-scheduled"), "interview_id")]
     inspections = [{"date": x["date"], "kind": label(INSPECTION_LABELS, x["kind"]),
                     "units": "、".join(names.unit(u) for u in x.get("units") or []) or "—",
@@ -245,8 +273,8 @@ def _unique(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _issue_title(raised: dict[str, StoredEvent], issue_id: str) -> str:
-    return raised[issue_id].data["title"] if issue_id in raised else issue_id
+def _issue_title(states: dict[str, "ItemState"], issue_id: str) -> str:
+    return states[issue_id].data["title"] if issue_id in states else issue_id
 
 
 def _flatten(value: Any) -> str:

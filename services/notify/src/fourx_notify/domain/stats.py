@@ -82,9 +82,10 @@ STAT_KEYS = {
 }
 
 
-def compute_stats(events: Iterable[StoredEvent], week: str) -> dict[str, int]:
+def compute_stats(events: Iterable[StoredEvent], week: str, open_issues: int | None = None) -> dict[str, int]:
     """`events` are one district's; any that are not of `week` are ignored except for
-    `open_issues`, which needs every issue raised or resolved up to the week's end."""
+    `open_issues`, which needs every issue raised or resolved up to the week's end — unless
+    it is given (counted from the per-item projection: then the week's events suffice)."""
     _, week_end = week_bounds(week)
     seen: dict[str, set[str]] = {name: set() for name, _ in STAT_KEYS.values()}
     tasks: dict[str, int] = {}
@@ -108,5 +109,5 @@ def compute_stats(events: Iterable[StoredEvent], week: str) -> dict[str, int]:
     stats = {name: len(ids) for name, ids in seen.items()}
     stats["tasks_assigned"] = sum(tasks.values())
     stats["progress_records"] = len(progress)
-    stats["open_issues"] = len(raised_by_end - resolved_by_end)
+    stats["open_issues"] = len(raised_by_end - resolved_by_end) if open_issues is None else open_issues
     return stats

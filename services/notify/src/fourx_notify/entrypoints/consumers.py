@@ -1,16 +1,34 @@
-"""Kafka subscribers of the notify service."""
+"""Kafka subscribers of the notify service.
+
+The read model: every topic but `report-requested`, in batches, one bulk write each.
+
+Reports: `report-requested` in batches too, and the batch's reports are produced at once
+(a Monday run asks for thousands together), under these rules:
+- A report counts every event sent before it was asked for: before any report of the batch
+  is made, the read model's consumer passes every record that existed then — one shared
+  check (`ConsumerProgress.caught_up_shared`) for the whole batch, not a wait per report.
+- It shows the issues service's answer to its own request (`supervision-snapshot`): each
+  report waits for its own answer (`SnapshotAnswers`, one query per tick for all of them),
+  at most `snapshot_wait_seconds`; once it is there, one more shared catch-up takes in what
+  the issues service sent before answering (items it raised moments before).
+- At most `report_concurrency` bulletins are built at a time; one district's reports of a
+  batch are made one after another, in the order they were asked for (its 第N期 numbers).
+- Failures keep the platform's policy: if any report of the batch fails, the batch fails,
+  and `subscribe_event_batches` applies its reports one by one under the failure policy — a
+  report that cannot be produced goes to the DLQ after bounded retries; the others are made
+  again (idempotent: same request → same event id, same number, no second delivery).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 from fourx_contracts.events import TOPICS, ReportRequested
-from fourx_platform.kafka import ReceivedEvent, subscribe_event_batches, subscribe_events
-from fourx_platform.loops import poll_until
+from fourx_platform.failures import is_transient
+from fourx_platform.kafka import ReceivedEvent, subscribe_event_batches
 
 from fourx_notify.service_layer import handlers
 
@@ -20,30 +38,21 @@ if TYPE_CHECKING:
 log = structlog.get_logger("fourx.notify")
 
 EVENTS_GROUP = "fourx-notify"
-REPORTS_GROUP = "fourx-notify-reports"
+REPORTS_GROUP = "fourx-notify-reports"   # `<consumer_group>-reports`
 READ_MODEL_TOPICS = tuple(t for t in TOPICS if t != "report-requested")
+# What a report waits for the read model to pass: every topic a bulletin reads. notify's own
+# `report-published` and `notification-sent` count in no bulletin, and a Monday run produces
+# them by the ten thousand while it runs: waiting on them would only chase our own tail.
+PROGRESS_TOPICS = tuple(t for t in READ_MODEL_TOPICS if t not in ("report-published", "notification-sent"))
 
 
-async def wait_for_read_model(service: "NotifyService", district: str, week: str) -> None:
-    """A report counts every event sent before it was asked for, whatever topic it travelled
-    on, and what those events caused in other services moments later: wait until the read
-    model's consumer has passed every record that existed, then until the district's stored
-    events stop changing for `settle_seconds`. Bounded by `catch_up_seconds` in all."""
-    settings = service.settings
-    deadline = time.monotonic() + settings.catch_up_seconds
-    store = service.event_store()
-    if not await service.progress.caught_up(settings.catch_up_seconds):
-        log.warning("read model still behind; publishing the bulletin with what is stored",
-                    district=district, week=week)
-        return
-    stored = await store.count(district)
-    while time.monotonic() + settings.settle_seconds < deadline:
-        await asyncio.sleep(settings.settle_seconds)
-        await service.progress.caught_up(max(deadline - time.monotonic(), 0))
-        now_stored = await store.count(district)
-        if now_stored == stored:
-            return
-        stored = now_stored
+async def wait_for_read_model(service: "NotifyService") -> bool:
+    """Until the read model's consumer has passed every record that existed when called
+    (shared with every report waiting at the same moment), at most `catch_up_seconds`."""
+    if await service.progress.caught_up_shared(service.settings.catch_up_seconds):
+        return True
+    log.warning("read model still behind; publishing bulletins with what is stored")
+    return False
 
 
 async def wait_for_snapshot(service: "NotifyService", district: str, week: str, request_id: str) -> bool:
@@ -51,17 +60,45 @@ async def wait_for_snapshot(service: "NotifyService", district: str, week: str, 
     (`supervision-snapshot`, carrying the request's id). Wait until that answer is in the read
     model, at most `snapshot_wait_seconds`; False if it did not come (the bulletin then shows
     the latest snapshot of the week, or says that none was given)."""
-    store = service.event_store()
-
-    async def answered() -> bool:
-        found = await store.snapshot(district, week, request_id)
-        return found is not None and found.get("request_id") == request_id
-
-    if await poll_until(answered, service.settings.snapshot_wait_seconds):
+    if await service.answers.wait(district, request_id, service.settings.snapshot_wait_seconds):
         return True
     log.warning("no supervision snapshot for this request; the bulletin shows what is stored",
                 district=district, week=week, request_id=request_id)
     return False
+
+
+async def produce_report(service: "NotifyService", received: ReceivedEvent, gate: asyncio.Semaphore) -> None:
+    request: ReportRequested = received.payload  # type: ignore[assignment]
+    district, request_id = received.envelope.district, received.envelope.id
+    if await wait_for_snapshot(service, district, request.week, request_id):
+        await wait_for_read_model(service)  # what the issues service sent before its answer
+    async with gate:
+        await handlers.publish_bulletin(
+            handlers.PublishBulletin(district=district, week=request.week, request_id=request_id,
+                                     correlationid=received.envelope.correlationid),
+            service.event_store(), service.bulletins(), service.deliveries(), service.after_bulletin,
+            service.settings.public_url,
+        )
+
+
+async def produce_reports(service: "NotifyService", batch: list[ReceivedEvent]) -> None:
+    """Every report of the batch, concurrently (bounded); raises if any failed."""
+    await wait_for_read_model(service)
+    gate = asyncio.Semaphore(max(1, service.settings.report_concurrency))
+    by_district: dict[str, list[ReceivedEvent]] = {}
+    for received in sorted(batch, key=lambda r: (r.topic, r.partition, r.offset)):
+        by_district.setdefault(received.envelope.district, []).append(received)
+
+    async def district_reports(requests: list[ReceivedEvent]) -> None:
+        for received in requests:
+            await produce_report(service, received, gate)
+
+    results = await asyncio.gather(*(district_reports(r) for r in by_district.values()), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        log.warning("reports failed in a batch", failed=len(failures), reports=len(batch), error=repr(failures[0]))
+        # A transient failure first: the platform retries the batch; else it goes one by one.
+        raise next((f for f in failures if is_transient(f)), failures[0])
 
 
 def register(service: "NotifyService") -> None:
@@ -69,6 +106,8 @@ def register(service: "NotifyService") -> None:
         # Stored first (one bulk write), then the immediate notices: a failure in between
         # redelivers the batch, the store skips what it has, the deliveries are keyed.
         await handlers.record_events(batch, service.event_store(), service.settings.time_zone)
+        service.answers.arrived(r.payload.request_id for r in batch  # type: ignore[union-attr]
+                                if r.envelope.type == "supervision-snapshot" and r.payload.request_id)
         created = await handlers.notify_at_once(
             batch, service.event_store(), service.deliveries(),
             max_age=timedelta(hours=service.settings.immediate_max_age_hours))
@@ -76,19 +115,11 @@ def register(service: "NotifyService") -> None:
             service.kick_delivery()
             service.kick_relay()
 
-    async def on_report_requested(received: ReceivedEvent) -> None:
-        request: ReportRequested = received.payload  # type: ignore[assignment]
-        await wait_for_read_model(service, received.envelope.district, request.week)
-        await wait_for_snapshot(service, received.envelope.district, request.week, received.envelope.id)
-        await handlers.publish_bulletin(
-            handlers.PublishBulletin(district=received.envelope.district, week=request.week,
-                                     request_id=received.envelope.id,
-                                     correlationid=received.envelope.correlationid),
-            service.event_store(), service.bulletins(), service.deliveries(), service.after_bulletin,
-            service.settings.public_url,
-        )
+    async def on_report_requests(batch: list[ReceivedEvent]) -> None:
+        await produce_reports(service, batch)
 
-    subscribe_event_batches(service.runtime.broker, READ_MODEL_TOPICS, group_id=EVENTS_GROUP, handler=on_events,
+    group = service.settings.consumer_group
+    subscribe_event_batches(service.runtime.broker, READ_MODEL_TOPICS, group_id=group, handler=on_events,
                             max_records=service.settings.batch_max_records)
-    subscribe_events(service.runtime.broker, ["report-requested"], group_id=REPORTS_GROUP,
-                     handler=on_report_requested)
+    subscribe_event_batches(service.runtime.broker, ["report-requested"], group_id=f"{group}-reports",
+                            handler=on_report_requests, max_records=service.settings.report_batch_max_records)

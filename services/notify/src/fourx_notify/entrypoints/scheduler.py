@@ -28,13 +28,13 @@ async def run_due(service: "NotifyService", now: datetime | None = None,
     of `districts`); returns the districts this replica claimed."""
     now = now or service.clock.now()
     grace = timedelta(hours=service.settings.schedule_grace_hours)
-    claimed = []
-    for district in districts or await service.event_store().districts_with("directory-updated"):
+    due = []
+    for district in districts or await service.event_store().projections.districts():
         request_id, run_at, request = scheduled_request(district, now, service.settings.time_zone)
-        if now - run_at > grace:
-            continue
-        if await service.bulletins().claim_scheduled_run(request_id, district, request.data["week"], request):
-            claimed.append(district)
+        if now - run_at <= grace:
+            due.append((request_id, district, request.data["week"], request))
+    # One bulk insert for every district: each claim still succeeds on one replica only.
+    claimed = await service.bulletins().claim_scheduled_runs(due)
     if claimed:
         log.info("weekly bulletins requested", districts=len(claimed))
         service.kick_relay()

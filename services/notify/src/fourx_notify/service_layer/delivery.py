@@ -73,6 +73,7 @@ async def deliver_due(repo: DeliveryRepository, senders: Mapping[str, Sender], s
         async with gate:
             leased = await repo.lease(doc["_id"], now, now + timedelta(seconds=settings.lease_seconds))
             if leased is not None:
+                [leased] = await repo.with_bodies([leased])
                 await attempt(leased, senders, repo, settings)
 
     await asyncio.gather(*(one(d) for d in due))

@@ -13,7 +13,8 @@ from fourx_platform.clock import DEFAULT_TIME_ZONE
 from fourx_platform.kafka import ReceivedEvent
 
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
-from fourx_notify.adapters.event_store import EventStore
+from fourx_notify.adapters.event_store import TOPIC_TYPES, EventStore
+from fourx_notify.adapters.projections import open_at_week_end
 from fourx_notify.adapters.render import content_hash, markdown_text, render_html, render_markdown
 from fourx_notify.adapters.reports import BulletinRepository
 from fourx_notify.domain.bulletin import build_bulletin, street_section
@@ -26,7 +27,7 @@ from fourx_notify.domain.distribution import (
     due_bulletin,
     street_of,
 )
-from fourx_notify.domain.stats import StoredEvent, compute_stats, dating, week_bounds
+from fourx_notify.domain.stats import StoredEvent, compute_stats, dating
 
 SOURCE = "/services/notify"
 FORMATS = ["markdown", "html", "docx"]
@@ -50,7 +51,7 @@ async def record_events(received: Sequence[ReceivedEvent], store: EventStore,
 
 # --- deliveries ------------------------------------------------------------------------------
 def delivery_docs(*, district: str, person: dict[str, Any], ref: str, version: str, kind: str, subject: str,
-                  body: str, html: str | None, correlationid: str | None, now: datetime,
+                  body: str | None, html: str | None, correlationid: str | None, now: datetime,
                   extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One delivery per channel target of the person. The inbox is written at once (it is the store
     itself), so it is born delivered with its `notification-sent` in its outbox."""
@@ -89,15 +90,17 @@ async def notify_at_once(received: Sequence[ReceivedEvent], store: EventStore, d
     than `max_age` (a replayed history) are not sent again."""
     now = now or datetime.now(UTC)
     docs: list[dict[str, Any]] = []
+    directories: dict[str, dict[str, Any] | None] = {}
     for r in received:
         event = r.envelope
         if event.type not in IMMEDIATE or now - event.time > max_age:
             continue
         data = r.payload.model_dump(mode="json")
-        directory_event = await store.latest(event.district, "directory-updated")
-        directory = directory_event.data if directory_event else None
-        issue = await store.find_first(event.district, "issue-raised", {"issue_id": data["issue_id"]})
-        issue_title = issue.data["title"] if issue else data["issue_id"]
+        # From the projections (one document each), not a scan of the district's events.
+        if event.district not in directories:
+            directories[event.district] = await store.directory(event.district)
+        directory = directories[event.district]
+        issue_title = await store.item_title(event.district, data["issue_id"]) or data["issue_id"]
         if event.type == "notice-issued":
             people = addressed([data.get("to_person")], data["to"], directory)
             subject = f"督办通知：{issue_title}"
@@ -136,19 +139,24 @@ async def publish_bulletin(
     """Regenerate the district's bulletin for the week from stored events, publish
     `report-published` and hand it to every recipient. Same stored events → same stats, same
     text, same content hash — and no second delivery (the keys include the content hash)."""
-    _, week_end = week_bounds(cmd.week)
-    events = await store.up_to(cmd.district, week_end)
-    stats = compute_stats(events, cmd.week)
-    directory_event = await store.latest(cmd.district, "directory-updated")
-    directory = directory_event.data if directory_event else None
+    # What the bulletin needs, not the district's history: the week's events (and earlier
+    # ones with a deadline next week, or naming its topics), the items as they stood at the
+    # week's end from their projection, the directory from its own.
+    events = await store.bulletin_events(cmd.district, cmd.week)
+    named = {e.data["issue_id"] for e in events if e.type in IMMEDIATE and e.week == cmd.week}
+    items = await store.items_at_week_end(cmd.district, cmd.week, sorted(named))
+    stats = compute_stats(events, cmd.week, open_issues=open_at_week_end(items))
+    directory = await store.directory(cmd.district)
     recipients = bulletin_recipients(directory)
     report_id = f"{cmd.district}:{cmd.week}"
     number = await bulletins.number_for(cmd.district, cmd.week)
-    titles = await store.titles(cmd.district, ["topic-proposed", "topic-selected"], "topic_id")
+    topic_ids = sorted({str(t) for e in events if e.type == "meeting-held" and e.week == cmd.week
+                        for t in e.data.get("topic_ids") or []})
+    titles = await store.titles(cmd.district, TOPIC_TYPES, "topic_id", topic_ids) if topic_ids else {}
     # The lights and the league are the issues service's: the snapshot answering this request.
     snapshot = await store.snapshot(cmd.district, cmd.week, cmd.request_id)
     view = build_bulletin(events, district=cmd.district, week=cmd.week, number=number, directory=directory,
-                          topic_titles=titles, snapshot=snapshot)
+                          topic_titles=titles, snapshot=snapshot, items=items)
     markdown = render_markdown(view, stats)
     digest = content_hash(markdown)
     base = f"{public_url.rstrip('/')}/districts/{cmd.district}/bulletins/{cmd.week}" if public_url else None
@@ -171,14 +179,22 @@ async def publish_bulletin(
     if deliveries is not None and recipients:
         html = render_html(view, stats)
         subject = f"{view['title']}（{view['issue_label']}）"
+        # The texts once per bulletin version (and once per street section: a street's people
+        # read their street first); each delivery names them rather than carrying a copy.
+        streets: dict[str, str] = {}
+        for street in sorted({s for p in recipients if (s := street_of(p, directory))}):
+            if focus := street_section(view, street):
+                streets[street] = render_markdown(view, stats, focus)
+        body_ref = f"{report_id}#{digest}"
+        await deliveries.save_bodies(body_ref, markdown, html, streets)
         docs = []
         for person in recipients:
-            # A street's people read their own street first.
-            focus = street_section(view, street_of(person, directory))
-            body = render_markdown(view, stats, focus) if focus else markdown
+            street = street_of(person, directory)
             docs.extend(delivery_docs(district=cmd.district, person=person, ref=report_id, version=digest,
-                                      kind="bulletin", subject=subject, body=body, html=html,
-                                      correlationid=cmd.correlationid, now=now, extra={"week": cmd.week}))
+                                      kind="bulletin", subject=subject, body=None, html=None,
+                                      correlationid=cmd.correlationid, now=now,
+                                      extra={"week": cmd.week, "body_ref": body_ref,
+                                             "street": street if street in streets else None}))
         await deliveries.create_many(docs)
     after_commit()
     return bulletin

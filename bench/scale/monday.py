@@ -1,0 +1,164 @@
+"""Part 3 of `make bench-scale`: the Monday run. Every district's bulletin for the generated
+week is asked for at once, as the Monday 08:00 schedule does (`scheduler.run_due`: one claim
+per district, the requests through the claims' outbox), and timed until the last district's
+`report-published` has left notify's outbox for Kafka.
+
+Real notify code (`NotifyService`, its consumers, relay and delivery worker) on the project's
+own Kafka and store, with its own database and consumer group. The issues service's part —
+answering each request with a `supervision-snapshot` — is played by a stand-in that answers
+at once with an empty snapshot, so the figure is notify's (the issues service's own time to
+judge a district's items is not in it). First on one notify process; then the same run again
+(its bulletins, claims and deliveries removed) with 3 replicas in one consumer group — in this
+one Python process, so on one core: the replicas show that the run splits and stays exactly
+once, not a speed-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fourx_contracts.envelope import event_id, new_event
+from fourx_contracts.events import SupervisionSnapshot
+from fourx_platform.kafka import KafkaSettings
+from fourx_platform.mongo import MongoSettings
+from fourx_platform.outbox import OUTBOX_FIELD
+
+from fourx_notify.adapters import deliveries, reports
+from fourx_notify.bootstrap import NotifyService, NotifySettings
+from fourx_notify.domain.stats import week_bounds
+from fourx_notify.entrypoints.scheduler import run_due
+
+ISSUES = "/services/issues"
+
+
+class SnapshotStandIn:
+    """Answers every `report-requested` at once with an empty `supervision-snapshot` carrying
+    its request id (what the issues service does, without judging any item)."""
+
+    def __init__(self, kafka: KafkaSettings):
+        self._kafka = kafka
+        self._task: asyncio.Task[None] | None = None
+        self.answered = 0
+
+    async def __aenter__(self) -> "SnapshotStandIn":
+        self._consumer = AIOKafkaConsumer("report-requested", **self._kafka.client_options(),
+                                          group_id=f"bench-standin-{uuid.uuid4().hex[:6]}",
+                                          auto_offset_reset="latest", enable_auto_commit=False)
+        self._producer = AIOKafkaProducer(**self._kafka.client_options(), acks="all", enable_idempotence=True)
+        await self._consumer.start()
+        await self._producer.start()
+        while not self._consumer.assignment():   # joined: requests from now on are seen
+            await self._consumer.getmany(timeout_ms=100)
+        for tp in self._consumer.assignment():
+            await self._consumer.seek_to_end(tp)
+        self._task = asyncio.create_task(self._answer())
+        return self
+
+    async def _answer(self) -> None:
+        import json
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=100, max_records=1000)
+            sent = []
+            for records in batches.values():
+                for r in records:
+                    request = json.loads(r.value)
+                    week = request["data"]["week"]
+                    data = SupervisionSnapshot(week=week, as_of=week_bounds(week)[1], request_id=request["id"])
+                    answer = new_event(type="supervision-snapshot", source=ISSUES, district=request["district"],
+                                       id=event_id(ISSUES, "bench-snapshot", request["id"]), data=data,
+                                       correlationid=request.get("correlationid"))
+                    sent.append(await self._producer.send("supervision-snapshot", answer.to_json_bytes(),
+                                                          key=r.key))
+            if sent:
+                await asyncio.gather(*sent)
+                self.answered += len(sent)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+        await self._producer.stop()
+
+
+async def _published(service: NotifyService, week: str) -> int:
+    """Bulletins of the week whose `report-published` has left the outbox."""
+    docs = service.runtime.db[reports.COLLECTION].find({"week": week}, {OUTBOX_FIELD: 1})
+    return sum([1 async for d in docs if not d.get(OUTBOX_FIELD)])
+
+
+async def _wait(check, timeout: float, what: str) -> None:
+    """Until `check()` says yes, at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+
+
+async def _timed_run(replicas: list[NotifyService], districts: int, week: str, now: datetime,
+                     timeout: float) -> float:
+    started = time.perf_counter()
+    claims = await asyncio.gather(*(run_due(r, now) for r in replicas))   # every replica's schedule fires
+    claimed = sum(len(c) for c in claims)
+    if claimed != districts:
+        raise RuntimeError(f"{claimed} claims for {districts} districts")
+    deadline = time.monotonic() + timeout
+    shown = time.monotonic()
+    while await _published(replicas[0], week) < districts:
+        if time.monotonic() - shown > 10:   # progress, for a long run
+            shown = time.monotonic()
+            made = await replicas[0].runtime.db[reports.COLLECTION].count_documents({"week": week})
+            print(f"  Monday run: {made} bulletins made, {await _published(replicas[0], week)} published "
+                  f"after {time.perf_counter() - started:.0f}s", flush=True)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Monday run: {await _published(replicas[0], week)} of {districts} in {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - started
+
+
+async def monday(kafka: KafkaSettings, admin: KafkaSettings, mongo: MongoSettings, districts: int, events: int,
+                 start_monday: datetime, timeout: float = 1800.0) -> tuple[float, float | None, dict[str, str]]:
+    """(seconds with one notify, seconds with three, notes) for the week starting `start_monday`."""
+    week = f"{start_monday.isocalendar()[0]}-W{start_monday.isocalendar()[1]:02d}"
+    now = (start_monday + timedelta(days=7)).replace(hour=0, minute=5, tzinfo=UTC)   # next Monday 08:05 Shanghai
+    settings = dict(database=f"bench_monday_{uuid.uuid4().hex[:6]}", consumer_group=f"fourx-notify-bench-{uuid.uuid4().hex[:6]}",
+                    schedule_every_seconds=0)
+    first = NotifyService(kafka, mongo, NotifySettings(**settings))
+    replicas = [first]
+    notes: dict[str, str] = {}
+    await first.start()
+    try:
+        async def stored() -> bool:
+            return await first.runtime.db["events"].count_documents({}) >= events
+        fill = time.perf_counter()
+        await _wait(stored, timeout, "notify's read model")
+        await first.progress.caught_up(timeout)
+        notes["monday, read model"] = f"{events:,} events stored in {time.perf_counter() - fill:.0f}s before the run"
+        async with SnapshotStandIn(admin) as stand_in:
+            one = await _timed_run(replicas, districts, week, now, timeout)
+            # The same run on three replicas: the week's bulletins, claims and deliveries go.
+            for name in (reports.COLLECTION, reports.TEXTS, reports.CLAIMS, reports.NUMBERS, deliveries.COLLECTION,
+                         deliveries.BODIES):
+                await first.runtime.db[name].drop()
+            for _ in range(2):
+                replica = NotifyService(kafka, mongo, NotifySettings(**settings))
+                await replica.start()
+                replicas.append(replica)
+            await asyncio.sleep(5)   # let the group settle on three members
+            limit = max(120.0, 3 * one)
+            try:
+                three: float | None = await _timed_run(replicas, districts, week, now, limit)
+            except TimeoutError as exc:
+                three = None
+                notes["monday, 3 replicas"] = f"did not finish within {limit:.0f}s ({exc})"
+            notes["monday, snapshots"] = f"{stand_in.answered:,} requests answered by the stand-in"
+        return one, three, notes
+    finally:
+        for r in replicas:
+            await r.stop()
