@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from fourx_contracts.envelope import new_event
 from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, publish_event
 from fourx_platform.mongo import MongoSettings, open_client
 from fourx_local.infra import provide
-from pymongo.errors import BulkWriteError
 from rich.console import Console
 from rich.table import Table
 
@@ -66,37 +64,11 @@ async def fourx_produce(settings: KafkaSettings, batch: list) -> float:
 
 
 async def raw_consume_store(kafka: KafkaSettings, mongo: MongoSettings, topic: str, n: int) -> float:
-    """Baseline: the same job with raw clients — a consumer group that decodes each record,
-    bulk-inserts each fetched batch (same indexes as notify's read model) and commits."""
-    client = open_client(mongo)
-    collection = client["bench_raw"][f"events_{uuid.uuid4().hex[:6]}"]
-    await collection.create_index([("district", 1), ("occurred_on", 1)])
-    await collection.create_index([("district", 1), ("type", 1)])
-    consumer = AIOKafkaConsumer(topic, **kafka.client_options(), group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        started = time.perf_counter()
-        stored = 0
-        while stored < n:
-            batches = await consumer.getmany(timeout_ms=500, max_records=500)
-            docs = []
-            for records in batches.values():
-                for record in records:
-                    body = json.loads(record.value)
-                    docs.append({"_id": body["id"], "type": body["type"], "district": body["district"],
-                                 "time": body["time"], "occurred_on": body["time"][:10], "data": body["data"]})
-            if docs:
-                try:
-                    await collection.insert_many(docs, ordered=False)
-                except BulkWriteError:
-                    pass  # duplicates of a redelivery
-                await consumer.commit()
-                stored += len(docs)
-        return time.perf_counter() - started
-    finally:
-        await consumer.stop()
-        await client.close()
+    """Baseline: the same job with raw clients — a consumer group that bulk-inserts each fetched
+    batch as the read model's documents, with its indexes, and commits (bench-scale's baseline)."""
+    from bench.scale.ingest import raw_ingest
+
+    return await raw_ingest(kafka, mongo, [topic], n)
 
 
 async def notify_consume_store(kafka: KafkaSettings, mongo: MongoSettings, district: str, n: int) -> float:
