@@ -16,10 +16,8 @@ READERS = roles(*sorted(BULLETIN_ROLES | {"org_deputy_head"}))
 OFFICE = roles("party_office", "org_deputy_head")
 
 ACCESS = AccessTable({
-    ("GET", WEEK): READERS,
-    ("GET", f"{WEEK}/html"): READERS,
-    ("GET", f"{WEEK}/markdown"): READERS,
-    ("GET", f"{WEEK}/docx"): READERS,
+    # The bulletin in each of its forms: JSON, HTML, Markdown, Word.
+    **{("GET", f"{WEEK}{form}"): READERS for form in ("", "/html", "/markdown", "/docx")},
     ("GET", f"{WEEK}/deliveries"): OFFICE,
     ("GET", f"{WEEK}/acknowledgements"): OFFICE,
     ("GET", f"{D}/inbox"): ANY_PERSON,
