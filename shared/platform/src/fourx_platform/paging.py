@@ -73,3 +73,10 @@ def announce(request: Request, response: Response, page: Page) -> dict[str, Any]
     if url is not None:
         response.headers["Link"] = f'<{url}>; rel="next"'
     return {"offset": page.offset, "limit": page.limit, "next_offset": page.next_offset, "next": url}
+
+
+def plain_page(request: Request, response: Response, found: Sequence[T], offset: int, limit: int) -> list[T]:
+    """A page for a route that answers a plain list: its entries, the next page in `Link`."""
+    page = page_of(found, offset, limit)
+    announce(request, response, page)
+    return page.items

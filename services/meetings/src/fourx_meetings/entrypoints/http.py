@@ -115,9 +115,7 @@ async def list_activity_days(district: str, request: Request, response: Response
                              limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
     """One page of the district's activity days by date; the `Link` header (rel="next") gives the next."""
     found = await _uow(request).activity_days.list(district, offset=offset, limit=limit + 1)
-    page = paging.page_of(found, offset, limit)
-    paging.announce(request, response, page)
-    return [views.activity_day(d) for d in page.items]
+    return [views.activity_day(d) for d in paging.plain_page(request, response, found, offset, limit)]
 
 
 @router.get("/activity-days/{meeting_id}", tags=["activity days"])
@@ -346,9 +344,7 @@ async def list_activities(district: str, request: Request, response: Response, c
                           limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
     """One page of the district's X activities by date; the `Link` header (rel="next") gives the next."""
     found = await _uow(request).activities.list(district, offset=offset, limit=limit + 1)
-    page = paging.page_of(found, offset, limit)
-    paging.announce(request, response, page)
-    return [views.activity(a) for a in page.items]
+    return [views.activity(a) for a in paging.plain_page(request, response, found, offset, limit)]
 
 
 # --- the district's clock (tests, demo, rehearsals) ------------------------------------------------
