@@ -53,10 +53,14 @@ async def publish(kafka_settings, district: str, topic: str, data: dict, time: d
     return event.model_dump(mode="json")
 
 
-async def stored(notify, district: str, count: int) -> None:
-    """Wait until the read model holds the district's first `count` events (a precondition)."""
+async def stored(notify, issues, district: str, count: int) -> None:
+    """Wait until the read model holds the district's first `count` events and the issues
+    service has the district's directory (a precondition). Without the second, its answer to
+    a first bulletin request may lack the league that its answer to a second one has: the
+    bulletin would differ, and by design a changed bulletin goes out again."""
     async def enough():
-        return len(await notify.event_store().up_to(district, datetime(2100, 1, 1).date())) >= count
+        return (len(await notify.event_store().up_to(district, datetime(2100, 1, 1).date())) >= count
+                and await issues.directory_people(district) is not None)
     await sleep_until(enough, timeout=60)
 
 
@@ -65,12 +69,12 @@ def sent(tap: EventTap, district: str, ref: str) -> list[dict]:
 
 
 async def test_bulletin_reaches_every_recipient_once_per_channel_despite_smtp_refusals(
-        kafka_settings, wired_notify, notify_http, mailbox, hooks, district):
+        kafka_settings, wired_notify, issues, notify_http, mailbox, hooks, district):
     box, _ = mailbox
     store, base = hooks
     await publish(kafka_settings, district, "directory-updated", directory(district, base))
     await publish(kafka_settings, district, "issue-raised", ISSUE, IN_WEEK)
-    await stored(wired_notify, district, 2)
+    await stored(wired_notify, issues, district, 2)
     ref = f"{district}:{WEEK}"
     async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         report = await request_report(kafka_settings, district, WEEK)
@@ -116,13 +120,13 @@ async def test_bulletin_reaches_every_recipient_once_per_channel_despite_smtp_re
     assert r.status_code == 404 and "待办中没有" in r.text
 
 
-async def test_regenerating_gives_the_same_stats_and_content_hash(kafka_settings, wired_notify, notify_http,
+async def test_regenerating_gives_the_same_stats_and_content_hash(kafka_settings, wired_notify, issues, notify_http,
                                                                    hooks, district):
     await publish(kafka_settings, district, "directory-updated", directory(district, hooks[1]))
     await publish(kafka_settings, district, "issue-raised", ISSUE, IN_WEEK)
     await publish(kafka_settings, district, "progress-recorded",
                   {"issue_id": "i1", "week": WEEK, "note": "摸底", "percent": 20}, IN_WEEK)
-    await stored(wired_notify, district, 3)
+    await stored(wired_notify, issues, district, 3)
     first = await request_report(kafka_settings, district, WEEK)
     stored_first = await wired_notify.bulletins().get(f"{district}:{WEEK}")
     second = await request_report(kafka_settings, district, WEEK)
@@ -148,14 +152,14 @@ async def test_regenerating_gives_the_same_stats_and_content_hash(kafka_settings
     assert md.text == stored_second["markdown"]
 
 
-async def test_notice_goes_at_once_to_the_person_and_unit_leaders(kafka_settings, wired_notify, mailbox, hooks,
+async def test_notice_goes_at_once_to_the_person_and_unit_leaders(kafka_settings, wired_notify, issues, mailbox, hooks,
                                                                  district):
     directory_data = directory(district, hooks[1])
     directory_data["people"].append({"person_id": "s1-deputy", "name": "副书记", "roles": ["street_deputy_secretary"],
                                      "unit": {"kind": "street", "id": "s1"}, "channels": []})
     await publish(kafka_settings, district, "directory-updated", directory_data)
     await publish(kafka_settings, district, "issue-raised", ISSUE)
-    await stored(wired_notify, district, 2)
+    await stored(wired_notify, issues, district, 2)
     async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         notice = await publish(kafka_settings, district, "notice-issued", {
             "notice_id": "n1", "issue_id": "i1", "to": {"kind": "street", "id": "s1"}, "to_person": "csec",

@@ -33,7 +33,7 @@ def directory(*people: dict) -> dict:
 
 
 async def test_two_webhooks_and_two_addresses_get_a_delivery_each_and_only_once(
-        kafka_settings, wired_notify, mailbox, hooks, district):
+        kafka_settings, wired_notify, issues, mailbox, hooks, district):
     box, _ = mailbox
     store, base = hooks
     await publish(kafka_settings, district, "directory-updated", directory(person("sec", [
@@ -41,7 +41,7 @@ async def test_two_webhooks_and_two_addresses_get_a_delivery_each_and_only_once(
         {"kind": "webhook", "url": f"{base}/a-{district}"}, {"kind": "webhook", "url": f"{base}/b-{district}"},
         {"kind": "webhook", "url": f"{base}/a-{district}"},          # the same target twice: once
     ])))
-    await stored(wired_notify, district, 1)
+    await stored(wired_notify, issues, district, 1)
     ref = f"{district}:{WEEK}"
     async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         await request_report(kafka_settings, district, WEEK)
@@ -58,7 +58,7 @@ async def test_two_webhooks_and_two_addresses_get_a_delivery_each_and_only_once(
 
 
 async def test_refused_targets_fail_at_once_without_a_connection_and_alike_whatever_listens(
-        kafka_settings, wired_notify, mailbox, hooks, district):
+        kafka_settings, wired_notify, issues, mailbox, hooks, district):
     store, base = hooks
     listening, closed = mailbox[1], free_port()   # the SMTP server listens; nothing on `closed`
     targets = {
@@ -75,7 +75,7 @@ async def test_refused_targets_fail_at_once_without_a_connection_and_alike_whate
     people.append(person("comma", [{"kind": "email", "address": f"a,b@{district}.cn"}]))
     # Published straight to Kafka: a directory from before the import rule, or from a hostile producer.
     await publish(kafka_settings, district, "directory-updated", directory(*people))
-    await stored(wired_notify, district, 1)
+    await stored(wired_notify, issues, district, 1)
     ref = f"{district}:{WEEK}"
     async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         await request_report(kafka_settings, district, WEEK)
@@ -132,13 +132,13 @@ async def test_the_webhook_goes_to_the_checked_address_with_the_name_as_host(hoo
 
 
 async def test_user_text_is_escaped_in_markdown_webhooks_and_the_page_which_has_a_csp(
-        kafka_settings, wired_notify, notify_http, hooks, district):
+        kafka_settings, wired_notify, issues, notify_http, hooks, district):
     store, base = hooks
     evil = '<script>alert(1)</script>[点我](javascript:alert(1))'
     await publish(kafka_settings, district, "directory-updated", directory(person("sec", [
         {"kind": "webhook", "url": f"{base}/ok-{district}"}], roles=("street_secretary",), unit=("street", "s1"))))
     await publish(kafka_settings, district, "issue-raised", {**ISSUE, "title": evil}, IN_WEEK)
-    await stored(wired_notify, district, 2)
+    await stored(wired_notify, issues, district, 2)
     ref = f"{district}:{WEEK}"
     async with EventTap(kafka_settings, ["notification-sent"]) as tap:
         await request_report(kafka_settings, district, WEEK)
