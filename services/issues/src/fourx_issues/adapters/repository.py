@@ -13,10 +13,11 @@ from datetime import date
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
+from fourx_platform import numbering
 from fourx_platform.indexes import ensure_indexes
 from fourx_platform.outbox import OUTBOX_FIELD
 from fourx_platform.versioned import VERSION_FIELD, ConcurrencyConflict, insert_versioned, update_versioned
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -205,51 +206,20 @@ class InspectionRepository(_VersionedRepository):
 class NoticeCounter:
     """Notice numbers per district and year without gaps or repeats.
 
-    One counter document per district and year; `find_one_and_update` with `$inc` is atomic.
-    The counter also lists which item holds each number (`holders`, number = position + 1), so
-    asking again for the same item — a retry after a crash, a second replica — returns the
-    number it already got instead of burning a new one: no gap, no repeat.
+    One series per district and year (`fourx_platform.numbering`): asking again for the same
+    item — a retry after a crash, a second replica — returns the number it already got.
     """
 
     def __init__(self, db: AsyncDatabase):
         self._collection = db[COUNTERS]
 
     async def number_for(self, district: str, year: int, issue_id: str) -> int:
-        key = f"notice/{district}/{year}"
-        # Every failed round means another caller got a number: bounded by the callers at once.
-        for _ in range(100):
-            held = await self._collection.find_one({"_id": key, "holders": issue_id}, {"holders": 1})
-            if held is not None:
-                return held["holders"].index(issue_id) + 1
-            try:
-                doc = await self._collection.find_one_and_update(
-                    {"_id": key, "holders": {"$ne": issue_id}},
-                    {"$inc": {"seq": 1}, "$push": {"holders": issue_id}},
-                    upsert=True, return_document=ReturnDocument.AFTER, projection={"seq": 1, "holders": 1},
-                )
-            except DuplicateKeyError:
-                continue  # created concurrently, or this item got its number meanwhile: look again
-            if doc is None:
-                # SecantusDB can answer an upserting find_one_and_update with no document;
-                # the write happened, so the look-up above finds the number.
-                continue
-            if doc["holders"][doc["seq"] - 1] != issue_id:
-                raise RuntimeError(f"notice counter {key} is inconsistent")
-            return doc["seq"]
-        raise RuntimeError(f"notice counter {key} kept changing; giving up")
+        return await numbering.number_for(self._collection, f"notice/{district}/{year}", issue_id, "seq")
 
     async def release(self, district: str, year: int, issue_id: str) -> bool:
         """Hand back the number this item holds if it is still the latest one; True if the
         item holds no number afterwards."""
-        key = f"notice/{district}/{year}"
-        doc = await self._collection.find_one({"_id": key, "holders": issue_id}, {"seq": 1, "holders": 1})
-        if doc is None:
-            return True
-        n = doc["holders"].index(issue_id) + 1
-        released = await self._collection.find_one_and_update(
-            {"_id": key, "seq": n, f"holders.{n - 1}": issue_id},
-            {"$inc": {"seq": -1}, "$pop": {"holders": 1}})
-        return released is not None
+        return await numbering.release(self._collection, f"notice/{district}/{year}", issue_id, "seq")
 
 
 class DirectoryRepository:

@@ -15,7 +15,7 @@ from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
 from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
-from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 COLLECTION = "deliveries"
@@ -75,9 +75,14 @@ class DeliveryRepository:
 
     async def lease(self, key: str, now: datetime, until: datetime) -> dict[str, Any] | None:
         """Take a delivery for one attempt; None when another replica took it first."""
-        return await self._collection.find_one_and_update(
-            {"_id": key, "status": PENDING, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": until}}, projection={OUTBOX_FIELD: 0}, return_document=ReturnDocument.AFTER)
+        # A conditional update, then a read by id — not `find_one_and_update`, which SecantusDB
+        # answers by scanning the collection (measured: ~100 ms at 20,000 deliveries, against
+        # ~1 ms for these two; at a Monday run's 250,000 it held the whole store).
+        taken = await self._collection.update_one({"_id": key, "status": PENDING, "lease_until": {"$lte": now}},
+                                                  {"$set": {"lease_until": until}})
+        if taken.modified_count != 1:
+            return None
+        return await self._collection.find_one({"_id": key}, {OUTBOX_FIELD: 0})
 
     async def record_attempt(self, key: str, fields: dict[str, Any], outgoing: list[CloudEvent]) -> None:
         update: dict[str, Any] = {"$set": fields}

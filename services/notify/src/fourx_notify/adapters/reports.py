@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
+from fourx_platform import numbering
 from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -57,23 +57,7 @@ class BulletinRepository:
         existing = await self._collection.find_one({"_id": f"{district}:{week}"}, {"number": 1})
         if existing and existing.get("number"):
             return int(existing["number"])
-        key = f"{district}:{week[:4]}"
-        for _ in range(100):  # every failed round means another week got its number meanwhile
-            held = await self._numbers.find_one({"_id": key, "holders": week}, {"holders": 1})
-            if held is not None:
-                return held["holders"].index(week) + 1
-            try:
-                doc = await self._numbers.find_one_and_update(
-                    {"_id": key, "holders": {"$ne": week}}, {"$inc": {"last": 1}, "$push": {"holders": week}},
-                    upsert=True, return_document=ReturnDocument.AFTER, projection={"last": 1, "holders": 1})
-            except DuplicateKeyError:
-                continue  # created concurrently, or this week got its number meanwhile: look again
-            if doc is None:
-                continue  # SecantusDB may answer an upsert with no document; the look-up finds it
-            if doc["holders"][doc["last"] - 1] != week:
-                raise RuntimeError(f"bulletin counter {key} is inconsistent")
-            return int(doc["last"])
-        raise RuntimeError(f"bulletin counter {key} kept changing; giving up")
+        return await numbering.number_for(self._numbers, f"{district}:{week[:4]}", week, "last")
 
     async def claim_scheduled_runs(self, claims: list[tuple[str, str, str, CloudEvent]]) -> list[str]:
         """`claim_scheduled_run` for many districts in one bulk insert (the Monday run claims
