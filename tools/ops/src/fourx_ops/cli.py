@@ -25,8 +25,16 @@ from fourx_ops.timespec import BadTime, parse_since
 from fourx_ops.trace import trace as trace_core
 from fourx_ops.watch import watch as watch_core
 
-console = Console()
 T = TypeVar("T")
+# Piped or captured output is not cut to 80 columns: the tables stay whole for grep and logs.
+PIPE_WIDTH = 200
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap (default: KAFKA_BOOTSTRAP, else the `make up` stack)",
                                                show_default=False)]
@@ -86,12 +94,14 @@ def watch(
     start = _start(since, from_beginning, END)
     connection = _connect(bootstrap, principal)
 
+    out = _console()
+
     async def tail() -> None:
         async for seen in watch_core(connection, topic or (), keep=keep, start=start, limit=limit, follow=follow):
             if as_json:
                 print(seen.as_json_line(), flush=True)
             else:
-                render.print_event(console, seen)
+                render.print_event(out, seen)
 
     _run(tail())
 
@@ -113,7 +123,7 @@ def trace(
                               "total_seconds": hop.since_first.total_seconds(),
                               "after": hop.parent.id if hop.parent else None}, ensure_ascii=False))
     else:
-        console.print(render.trace_table(correlation_id, hops))
+        _console().print(render.trace_table(correlation_id, hops))
     if not hops:
         raise typer.Exit(1)
 
@@ -150,7 +160,7 @@ def dlq_list(topic: Topics = None, bootstrap: Bootstrap = None, principal: Princ
         ledger = await dlq_core.read_ledger(connection)
         return dlq_core.report(records, None if ledger is None else set(ledger))
 
-    console.print(render.dlq_report(_run(gather())))
+    _console().print(render.dlq_report(_run(gather())))
 
 
 @dlq_app.command("show")
@@ -164,13 +174,14 @@ def dlq_show(topic: Topics = None, record: Record = None, error_class: ErrorClas
                                    _selection(topic, record, error_class, group, district)))
     if limit is not None:
         records = sorted(records, key=lambda r: r.timestamp_ms)[-limit:]
+    out = _console()
     for seen in records:
         if as_json:
             print(seen.as_json_line(), flush=True)
         else:
-            console.print(render.dlq_record(seen))
+            out.print(render.dlq_record(seen))
     if not as_json:
-        console.print(f"{len(records)} record(s)")
+        out.print(f"{len(records)} record(s)")
 
 
 @dlq_app.command("replay")
@@ -198,7 +209,7 @@ def dlq_replay(topic: Topics = None, record: Record = None, error_class: ErrorCl
         return await dlq_core.replay(connection, chosen, dry_run=dry_run, force=force, fix=fixed)
 
     steps = _run(go())
-    console.print(render.replay_lines(steps, dry_run))
+    _console().print(render.replay_lines(steps, dry_run))
 
 
 def lag(
@@ -218,7 +229,7 @@ def lag(
             print(json.dumps({"group": r.group, "topic": r.topic, "partition": r.partition, "committed": r.committed,
                               "end": r.end, "lag": r.lag, "moved": r.moved, "state": r.state}))
     else:
-        console.print(render.lag_table(rows, window, partitions))
+        _console().print(render.lag_table(rows, window, partitions))
     if fail_on_stuck and any_stuck(rows):
         raise typer.Exit(1)
 

@@ -50,14 +50,17 @@ class TopicReader:
     async def __aenter__(self) -> "TopicReader":
         await self._consumer.start()
         try:
-            visible = await self._consumer.topics()
+            # The consumer's public `topics()` fetches the same metadata and drops it; the
+            # partitions of topics it is not subscribed to are only in what this returns.
+            cluster = await self._consumer._client.fetch_all_metadata()
+            visible = cluster.topics()
             self.missing = [t for t in self.wanted if t not in visible]
             if self.missing and self.strict:
                 raise MissingTopics(f"no such topic (or {self.connection.username or 'this client'} may not "
                                     f"describe it): {', '.join(self.missing)}")
             for topic in self.wanted:
                 if topic in visible:
-                    parts = self._consumer.partitions_for_topic(topic) or set()
+                    parts = cluster.partitions_for_topic(topic) or set()
                     self.partitions += [TopicPartition(topic, p) for p in sorted(parts)]
             self._consumer.assign(self.partitions)
         except BaseException:
