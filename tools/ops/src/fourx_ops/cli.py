@@ -119,7 +119,7 @@ def trace(
     if as_json:
         for hop in hops:
             print(json.dumps({"event": json.loads(hop.seen.as_json_line()), "written": hop.seen.time.isoformat(),
-                              "hop_seconds": hop.since_previous.total_seconds() if hop.since_previous else None,
+                              "hop_seconds": hop.since_previous.total_seconds() if hop.since_previous is not None else None,
                               "total_seconds": hop.since_first.total_seconds(),
                               "after": hop.parent.id if hop.parent else None}, ensure_ascii=False))
     else:

@@ -52,7 +52,8 @@ def event_line(seen: Seen) -> Text:
     elif seen.event is None:
         line.append(" (not a JSON object)", style="red")
     else:
-        line.append(f" {summary(seen.data)}")
+        # The subject was just shown; its repetition in the payload (`meeting_id=…`) is noise.
+        line.append(f" {summary({k: v for k, v in seen.data.items() if v != seen.subject})}")
     return line
 
 
@@ -75,7 +76,7 @@ def trace_table(correlation_id: str, hops: Sequence[Hop]) -> RenderableType:
         event = Text(seen.type or "?", style=topic_style(seen.topic))
         if seen.is_dlq:
             event.append(f" → DLQ by {seen.group}: {seen.error_class.rsplit('.', 1)[-1]}", style="bold red")
-        table.add_row(str(i), when(seen.time), short_delta(hop.since_previous) if hop.since_previous else "",
+        table.add_row(str(i), when(seen.time), short_delta(hop.since_previous) if hop.since_previous is not None else "",
                       short_delta(hop.since_first), event, (seen.source or "-").rsplit("/", 1)[-1],
                       seen.district or "-", seen.subject or (seen.id or "")[:8], parent)
     return table
