@@ -206,6 +206,21 @@ def test_a_corrected_copy_is_held_to_the_contract_before_it_is_sent():
         checked_fix(parked, bad.to_json_bytes())
 
 
+def test_a_record_parked_by_two_groups_is_replayed_once_and_the_ledger_is_respected():
+    from fourx_ops.dlq import LedgerEntry, _plan
+
+    by_issues = seen("meeting-held.dlq", b"x", offset=0, headers=dlq_headers())
+    by_notify = seen("meeting-held.dlq", b"x", offset=1, headers=dlq_headers(**{"dlq-group": "fourx-notify"}))
+    other = seen("meeting-held.dlq", b"y", offset=2, headers=dlq_headers(**{"dlq-offset": "18"}))
+    plan = _plan([by_issues, by_notify, other], {}, force=False, fixed=False)
+    assert [(p.record.offset, [t.offset for t in p.twins], p.skipped) for p in plan] == [(0, [1], None), (2, [], None)]
+    ledger = {"meeting-held.dlq:0:0": LedgerEntry("meeting-held.dlq:0:0", "then", "meeting-held:2:40", "admin",
+                                                  False, "meeting-held:2:17")}
+    again = _plan([by_notify, other], ledger, force=False, fixed=False)
+    assert [p.skipped is not None for p in again] == [True, False]   # its original was replayed already
+    assert [p.skipped for p in _plan([by_issues], ledger, force=True, fixed=False)] == [None]
+
+
 # --- lag ---------------------------------------------------------------------------------------
 def test_lag_with_no_movement_is_stuck_and_without_lag_is_ok():
     assert PartitionLag("g", "t", 0, 10, 10, False).state == OK

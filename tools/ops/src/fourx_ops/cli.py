@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from fourx_ops import dlq as dlq_core
@@ -55,6 +56,9 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except (NoConnection, MissingTopics, BadTime, dlq_core.ReplayRefused) as exc:
         Console(stderr=True).print(f"[red]{exc}[/]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KafkaError as exc:  # refused by the ACLs, broker away, …: say which, plainly
+        Console(stderr=True).print(f"[red]Kafka said {type(exc).__name__}: {exc}[/]", soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

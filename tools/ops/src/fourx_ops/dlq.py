@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError, for_code
 
 from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import TOPICS, validate_payload
@@ -132,6 +132,7 @@ class LedgerEntry:
     to: str               # where the replayed copy was written, topic:partition:offset
     by: str | None
     fixed: bool
+    original: str | None = None   # the original record's coordinates (dlq-topic/partition/offset)
 
 
 async def read_ledger(connection: Connection) -> dict[str, LedgerEntry] | None:
@@ -149,7 +150,7 @@ async def read_ledger(connection: Connection) -> dict[str, LedgerEntry] | None:
             continue
         e = seen.event
         ledger[seen.key] = LedgerEntry(seen.key, str(e.get("replayed_at")), str(e.get("to")), e.get("by"),
-                                       bool(e.get("fixed")))
+                                       bool(e.get("fixed")), e.get("original"))
     return ledger
 
 
@@ -181,10 +182,40 @@ class Replay:
     skipped: str | None = None          # why not sent (already replayed)
     written: str | None = None          # topic:partition:offset of the copy, once sent
     fixed: bool = False
+    # DLQ records of the same original record (parked by other consumer groups), not sent
+    # again: one copy on the original topic reaches every group.
+    twins: tuple[Seen, ...] = ()
 
     @property
     def to_topic(self) -> str:
         return self.record.original_topic
+
+
+def _original(record: Seen) -> str | None:
+    """The original record's coordinates, when the DLQ headers say them."""
+    return record.original_coordinates if "?" not in record.original_coordinates else None
+
+
+def _plan(records: Sequence[Seen], ledger: dict[str, LedgerEntry], force: bool, fixed: bool) -> list[Replay]:
+    """What to send: each original record once; nothing the ledger has (unless forced)."""
+    replayed_originals = {e.original: e for e in ledger.values() if e.original}
+    plan: list[Replay] = []
+    first_of: dict[str, int] = {}
+    for r in records:
+        original = _original(r)
+        done = ledger.get(r.coordinates) or (replayed_originals.get(original) if original else None)
+        if done is not None and not force:
+            plan.append(Replay(r, skipped=f"already replayed at {done.replayed_at} (to {done.to}); "
+                                          "--force sends it again", fixed=fixed))
+            continue
+        if original is not None and original in first_of:
+            i = first_of[original]
+            plan[i] = replace(plan[i], twins=(*plan[i].twins, r))
+            continue
+        if original is not None:
+            first_of[original] = len(plan)
+        plan.append(Replay(r, fixed=fixed))
+    return plan
 
 
 def checked_fix(record: Seen, fix: bytes) -> bytes:
@@ -213,11 +244,7 @@ async def replay(connection: Connection, records: Sequence[Seen], *, dry_run: bo
     if ledger is None and not dry_run:
         raise ReplayRefused(f"cannot read the replay ledger {LEDGER_TOPIC} as {connection.username or 'anonymous'} "
                             "(replay as the admin principal)")
-    plan = [Replay(r, skipped=None if force or r.coordinates not in (ledger or {}) else
-                   f"already replayed at {(ledger or {})[r.coordinates].replayed_at} "
-                   f"(to {(ledger or {})[r.coordinates].to}); --force sends it again",
-                   fixed=fix is not None)
-            for r in records]
+    plan = _plan(records, ledger or {}, force, fixed=fix is not None)
     if dry_run or all(p.skipped for p in plan):
         return plan
     await ensure_ledger(connection)
@@ -235,14 +262,22 @@ async def replay(connection: Connection, records: Sequence[Seen], *, dry_run: bo
                        (REPLAYED_FROM, r.coordinates.encode())]
             value = fix if fix is not None else r.value
             key = r.key.encode() if r.key is not None else None
-            meta = await producer.send_and_wait(r.original_topic, value, key=key, headers=headers)
+            try:
+                meta = await producer.send_and_wait(r.original_topic, value, key=key, headers=headers)
+            except TopicAuthorizationFailedError:
+                raise ReplayRefused(f"{connection.username or 'this client'} may not write {r.original_topic}: "
+                                    "replay as the admin principal") from None
             written = f"{meta.topic}:{meta.partition}:{meta.offset}"
             # After the copy is acknowledged: a crash in between replays it once more next
             # time, which the consumers' dedupe by id absorbs; the reverse would lose it.
             entry = {"replayed_at": now().isoformat(), "to": written, "by": connection.username, "fixed": step.fixed,
-                     "event_id": r.id}
+                     "event_id": r.id, "original": _original(r)}
             await producer.send_and_wait(LEDGER_TOPIC, json.dumps(entry).encode(), key=r.coordinates.encode())
-            done.append(Replay(r, written=written, fixed=step.fixed))
+            # The same original parked by other groups: that one copy serves them all.
+            for twin in step.twins:
+                await producer.send_and_wait(LEDGER_TOPIC, json.dumps({**entry, "event_id": twin.id}).encode(),
+                                             key=twin.coordinates.encode())
+            done.append(Replay(r, written=written, fixed=step.fixed, twins=step.twins))
     finally:
         await producer.stop()
     return done

@@ -136,7 +136,7 @@ def replay_lines(steps: Sequence[Replay], dry_run: bool) -> RenderableType:
     lines = []
     for step in steps:
         r = step.record
-        what = f"{r.coordinates} → {step.to_topic} ({r.district}, {r.type} {r.id or ''})"
+        what = f"{r.coordinates} → {step.to_topic} ({r.district}, {' '.join(filter(None, (r.type, r.id)))})"
         if step.skipped:
             lines.append(Text(f"skipped {what}: {step.skipped}", style="yellow"))
         elif dry_run:
@@ -144,6 +144,8 @@ def replay_lines(steps: Sequence[Replay], dry_run: bool) -> RenderableType:
         else:
             lines.append(Text(f"replayed {what} as {step.written}{' (corrected copy)' if step.fixed else ''}",
                               style="green"))
+        for twin in step.twins:
+            lines.append(Text(f"  with {twin.coordinates} (the same record, parked by {twin.group})", style="dim"))
     sent = sum(1 for s in steps if not s.skipped)
     verb = "would replay" if dry_run else "replayed"
     lines.append(Text(f"{verb} {sent}, skipped {len(steps) - sent}", style="bold"))
