@@ -158,6 +158,31 @@ def test_a_chain_is_in_written_order_with_hop_times_and_parents():
     assert [h.parent.id if h.parent else None for h in hops] == [None, "e1", "e2", "e3"]
 
 
+def test_the_bulletin_that_counted_the_case_joins_its_trace():
+    from fourx_ops.trace import bulletins_counting, counted_week
+
+    held = seen("meeting-held", event("meeting-held", id_="e1", subject="m1", data={"date": "2026-11-06"}),
+                at_ms=1_000)
+    raised = seen("issue-raised", event("issue-raised", id_="e2", subject="i1", data={"raised_on": "2026-11-06"}),
+                  at_ms=2_000)
+    assert counted_week(held) == counted_week(raised) == "2026-W45"
+    assert counted_week(seen("topic-proposed", event("topic-proposed"))) == "2026-W48"   # its time, local date
+
+    def bulletin(week: str, at_ms: int, district: str = "d1") -> Seen:
+        return seen("report-published", event("report-published", district, id_=f"r{at_ms}", subject=f"{district}:{week}",
+                                              correlation="other", data={"week": week}, source="/services/notify"),
+                    at_ms=at_ms, key=district)
+
+    too_early, counted, later = bulletin("2026-W45", 1_500), bulletin("2026-W45", 5_000), bulletin("2026-W45", 9_000)
+    others = [bulletin("2026-W46", 6_000), bulletin("2026-W45", 6_000, district="d2")]
+    found = bulletins_counting([held, raised], [too_early, later, counted, *others])
+    assert found == [counted]
+    hops = chain([held, raised], found)
+    assert [h.seen.type for h in hops] == ["meeting-held", "issue-raised", "report-published"]
+    assert hops[-1].counted_in == "2026-W45" and hops[-1].parent is None
+    assert hops[-1].since_previous == timedelta(seconds=3)
+
+
 def test_a_dlq_copy_in_a_chain_follows_the_record_it_copies():
     held = seen("meeting-held", event("meeting-held", id_="e1", subject="m1"), at_ms=1_000)
     parked = seen("meeting-held.dlq", event("meeting-held", id_="e1", subject="m1"), at_ms=1_500,

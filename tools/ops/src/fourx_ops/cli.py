@@ -113,19 +113,22 @@ def watch(
 def trace(
     correlation_id: Annotated[str, typer.Argument(help="the correlation id the chain's events share")],
     since: Since = None,
+    bulletins: Annotated[bool, typer.Option(help="add the weekly bulletin that counted the chain's events")] = True,
     as_json: AsJson = False,
     bootstrap: Bootstrap = None,
     principal: Principal = OPS,
 ) -> None:
-    """Every event (and DLQ record) of one causal chain, in the order written, with hop times."""
+    """Every event (and DLQ record) of one causal chain, in the order written, with hop times,
+    and the bulletin that counted them."""
     start = _start(since, False, BEGINNING)
-    hops = _run(trace_core(_connect(bootstrap, principal), correlation_id, start))
+    hops = _run(trace_core(_connect(bootstrap, principal), correlation_id, start, with_bulletins=bulletins))
     if as_json:
         for hop in hops:
             print(json.dumps({"event": json.loads(hop.seen.as_json_line()), "written": hop.seen.time.isoformat(),
                               "hop_seconds": hop.since_previous.total_seconds() if hop.since_previous is not None else None,
                               "total_seconds": hop.since_first.total_seconds(),
-                              "after": hop.parent.id if hop.parent else None}, ensure_ascii=False))
+                              "after": hop.parent.id if hop.parent else None, "counted_in": hop.counted_in},
+                             ensure_ascii=False))
     else:
         _console().print(render.trace_table(correlation_id, hops))
     if not hops:

@@ -72,7 +72,8 @@ def trace_table(correlation_id: str, hops: Sequence[Hop]) -> RenderableType:
         table.add_column(column, no_wrap=column not in ("subject", "after"))
     for i, hop in enumerate(hops, 1):
         seen = hop.seen
-        parent = f"#{numbers[id(hop.parent)]} {hop.parent.type}" if hop.parent is not None else ""
+        parent = f"#{numbers[id(hop.parent)]} {hop.parent.type}" if hop.parent is not None else (
+            f"counts the above ({hop.counted_in})" if hop.counted_in else "")
         event = Text(seen.type or "?", style=topic_style(seen.topic))
         if seen.is_dlq:
             event.append(f" → DLQ by {seen.group}: {seen.error_class.rsplit('.', 1)[-1]}", style="bold red")
