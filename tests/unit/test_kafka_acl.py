@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fourx_platform.kafka_acl import (
-    ADMIN, CONSUMES, GROUP, OPS, READ, SERVICES, TOPIC, WRITE, acls, all_acls, group_prefix,
+    ADMIN, CONSUMES, DESCRIBE, GROUP, OPS, READ, SERVICES, TOPIC, WRITE, acls, all_acls, group_prefix,
 )
 from fourx_contracts.events import TOPICS, dlq_topic
 from fourx_contracts.producers import PRODUCERS, SERVICE_SOURCES, expected_source, topics_of
@@ -38,8 +38,13 @@ def test_the_consumed_topics_are_what_the_services_subscribe_to():
         assert any(a.resource_type == GROUP and group.startswith(a.name) for a in acls(service))
 
 
-def test_ops_may_ask_for_a_report_and_the_admin_needs_no_entry():
-    assert written(OPS) == {"report-requested"} and read(OPS) == set(TOPICS)
+def test_ops_may_ask_for_a_report_and_read_and_the_admin_needs_no_entry():
+    from fourx_ops.dlq import LEDGER_TOPIC
+
+    assert written(OPS) == {"report-requested"}
+    assert read(OPS) == set(TOPICS) | {dlq_topic(t) for t in TOPICS} | {LEDGER_TOPIC}
+    # Every consumer group, described only (lag); reading in a group stays the services' own.
+    assert [(a.name, a.operation) for a in acls(OPS) if a.resource_type == GROUP] == [("*", DESCRIBE)]
     assert acls(ADMIN) == [] and group_prefix("notify") == "fourx-notify"
     assert len(all_acls()) == len(set(all_acls()))
 

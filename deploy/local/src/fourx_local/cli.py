@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from fourx_ops.cli import register as register_ops_commands
 
 from fourx_local import stack
 from fourx_local.process import ProcessStartError
@@ -217,6 +218,10 @@ def fetch_kafka() -> None:
     from fourx_local.kafka import kafka_libs
 
     console.print(f"Kafka jars in {kafka_libs()}")
+
+
+# The operator's commands (watch, trace, dlq, lag): the fourx-ops package's, unchanged.
+register_ops_commands(app)
 
 
 def main() -> None:

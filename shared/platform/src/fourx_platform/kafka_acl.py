@@ -11,7 +11,10 @@ by hand twice:
 - every service may describe the catalog's topics (to check they exist at start) and nothing
   else; it may not create, delete or alter topics, nor touch ACLs: the admin principal
   (a super user) creates topics and these ACLs;
-- `ops` (operators, the demo) may ask for a report (`report-requested`) and read the topics.
+- `ops` (operators, the demo, the `fourx-ops` tool) may ask for a report (`report-requested`),
+  read every topic, DLQ and the replay ledger, and describe every consumer group (to see its
+  lag) — read-only otherwise: replaying a DLQ record writes a service's topic, so it is the
+  admin's to do, like any write past the owning service.
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ def group_prefix(service: str) -> str:
     return f"fourx-{service}"
 
 
+# The ops tool's record of what it replayed (fourx_ops.dlq.LEDGER_TOPIC; created by the admin
+# who replays). Spelled here too: the platform does not depend on the ops tool.
+REPLAY_LEDGER = "fourx-ops.replayed"
+ANY = "*"   # a LITERAL resource named "*" matches every resource of its type
+
 # Kafka's wire codes (org.apache.kafka.common.{resource,acl}).
 TOPIC, GROUP = 2, 3
 LITERAL, PREFIXED = 3, 4
@@ -83,7 +91,8 @@ def acls(principal: str) -> list[Acl]:
     everything = [*TOPICS, *(dlq_topic(t) for t in TOPICS)]
     if principal == OPS:
         return sorted([Acl(user, TOPIC, "report-requested", LITERAL, WRITE)]
-                      + [Acl(user, TOPIC, t, LITERAL, READ) for t in TOPICS])
+                      + [Acl(user, TOPIC, t, LITERAL, READ) for t in (*everything, REPLAY_LEDGER)]
+                      + [Acl(user, GROUP, ANY, LITERAL, DESCRIBE)])
     if principal not in SERVICES:
         return []
     entries = [Acl(user, TOPIC, t, LITERAL, DESCRIBE) for t in everything]
