@@ -6,9 +6,11 @@ MONGO_URI), in one process tree.
 
 The load is the generator's (`fourx-dev seed`): N districts and a week of their work. Built so
 far: 1 ingest (notify's read model vs a raw aiokafka + PyMongo baseline, and the store's
-ceiling), 2 publish (the outbox relay vs raw pipelined publish) and 5 latency (HTTP command
-accepted → visible in notify's read model, `bench.scale.latency`). The Monday run and history
-parts print `n/a` until they are built. Figures, not assertions.
+ceiling), 2 publish (the outbox relay vs raw pipelined publish), 3 the Monday run, 4 history
+and 5 latency (HTTP command accepted → visible in notify's read model). A part not run
+(`--parts`) prints `n/a`. Each part notes how busy the store process was while it ran (its
+CPU seconds over the wall time): the store's measured share of the figure. Figures, not
+assertions.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bench.scale.busy import StoreMeter
 from bench.scale.report import Figures, scale_line, table
 
 DEFAULT_DISTRICTS = 2800
@@ -73,6 +76,8 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
     admin, mongo = infra.kafka_as("admin"), MongoSettings(uri=infra.mongo_uri)
     await ensure_topics(admin)
     figures, notes = Figures(districts=args.districts), {}
+    meter = StoreMeter(next((p.pid for p in infra.processes if p.name == "secantusdb"), None))
+    read_model: dict[str, str] | None = None   # the ingest part's notify read model, for the Monday run
 
     started = time.perf_counter()
     figures.events = await seed_publish(events_of(args), admin)
@@ -87,16 +92,20 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
         topics = sorted({e.type for e in events_of(args)} & set(TOPICS))
         figures.raw = figures.events / await ingest.raw_ingest(admin, mongo, topics, figures.events)
         console.print(f"[dim]raw ingest: {figures.raw:,.0f}/s[/]")
-        figures.ingest = figures.events / await ingest.notify_ingest(infra.kafka_as("notify"), mongo, figures.events,
-                                                                     args.timeout)
+        mark = meter.start()
+        spent, read_model = await ingest.notify_ingest(infra.kafka_as("notify"), mongo, figures.events, args.timeout)
+        figures.ingest = figures.events / spent
         console.print(f"[dim]notify ingest: {figures.ingest:,.0f}/s[/]")
         notes["ingest"] = "both include joining the group; raw stores json as is, notify validates"
+        notes["ingest, store"] = meter.since(mark).note()
 
     if "publish" in args.parts:
         count, rawpub_s = await publish.raw(admin, events_of(args))
         figures.rawpub = count / rawpub_s
         database, entries, docs = await publish.fill_outbox(mongo, events_of(args))
+        mark = meter.start()
         figures.relay = entries / await publish.drain(admin, mongo, database, entries, pipelined=True)
+        notes["publish, store"] = meter.since(mark).note()
         notes["publish"] = f"{entries:,} entries in {docs:,} aggregate documents"
         database, _, _ = await publish.fill_outbox(mongo, events_of(args))
         count, spent = await publish.removal_ceiling(mongo, database)
@@ -113,7 +122,7 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
 
         last_week = datetime.combine(DEFAULT_START + timedelta(weeks=args.weeks - 1), datetime.min.time())
         one, three, more = await monday.monday(infra.kafka_as("notify"), admin, mongo, args.districts, figures.events,
-                                               last_week, args.timeout)
+                                               last_week, args.timeout, meter, read_model)
         figures.monday = one
         notes.update(more)
         if three is not None:

@@ -33,6 +33,8 @@ from pymongo.errors import BulkWriteError
 
 from fourx_local.seed import GeneratedEvent
 
+from bench.scale.busy import offline
+
 BATCH = NotifySettings().batch_max_records
 
 
@@ -137,13 +139,17 @@ async def raw_ingest(kafka: KafkaSettings, mongo: MongoSettings, topics: list[st
         await client.close()
 
 
-async def notify_ingest(kafka: KafkaSettings, mongo: MongoSettings, expected: int, timeout: float) -> float:
+async def notify_ingest(kafka: KafkaSettings, mongo: MongoSettings, expected: int,
+                        timeout: float) -> tuple[float, dict[str, str]]:
     """Seconds for the notify service, started fresh, to hold `expected` events in its read
-    model. Progress is watched on the broker (its group's committed offsets, which it commits
-    only after storing a batch: notify's own `ConsumerProgress`), not by counting the store,
-    which would load the store being measured; the count is checked once at the end."""
-    service = NotifyService(kafka, mongo, NotifySettings(database=f"bench_notify_{uuid.uuid4().hex[:6]}",
-                                                         schedule_enabled=False))
+    model, and its settings (database, consumer group): the Monday run goes on from this read
+    model rather than filling a second one. Progress is watched on the broker (its group's
+    committed offsets, which it commits only after storing a batch: notify's own
+    `ConsumerProgress`), not by counting the store, which would load the store being measured;
+    the count is checked once at the end."""
+    settings = {"database": f"bench_notify_{uuid.uuid4().hex[:6]}",
+                "consumer_group": f"fourx-notify-bench-{uuid.uuid4().hex[:6]}"}
+    service = offline(NotifyService(kafka, mongo, NotifySettings(**settings, schedule_every_seconds=0)))
     started = time.perf_counter()
     await service.start()
     try:
@@ -153,6 +159,6 @@ async def notify_ingest(kafka: KafkaSettings, mongo: MongoSettings, expected: in
         stored = await service.runtime.db["events"].count_documents({})
         if stored < expected:
             raise RuntimeError(f"notify's read model holds {stored} of {expected} events")
-        return elapsed
+        return elapsed, settings
     finally:
         await service.stop()

@@ -33,6 +33,8 @@ from fourx_notify.bootstrap import NotifyService, NotifySettings
 from fourx_notify.domain.stats import week_bounds
 from fourx_notify.entrypoints.scheduler import run_due
 
+from bench.scale.busy import StoreMeter, offline
+
 ISSUES = "/services/issues"
 
 
@@ -101,8 +103,15 @@ async def _wait(check, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
+async def _pending_deliveries(service: NotifyService) -> int:
+    return await service.runtime.db[deliveries.COLLECTION].count_documents({"status": deliveries.PENDING})
+
+
 async def _timed_run(replicas: list[NotifyService], districts: int, week: str, now: datetime,
-                     timeout: float) -> float:
+                     timeout: float, meter: StoreMeter, notes: dict[str, str], label: str) -> float:
+    """Seconds until the last district's `report-published` left the outbox; then, as a note,
+    how long the deliveries took to drain after it and how busy the store was."""
+    mark = meter.start()
     started = time.perf_counter()
     claims = await asyncio.gather(*(run_due(r, now) for r in replicas))   # every replica's schedule fires
     claimed = sum(len(c) for c in claims)
@@ -119,17 +128,36 @@ async def _timed_run(replicas: list[NotifyService], districts: int, week: str, n
         if time.monotonic() > deadline:
             raise TimeoutError(f"Monday run: {await _published(replicas[0], week)} of {districts} in {timeout:.0f}s")
         await asyncio.sleep(0.2)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    busy = meter.since(mark)
+    per = f"; {busy.cpu / districts * 1000:.1f} store CPU-ms per bulletin" if busy.cpu is not None else ""
+    notes[f"{label}, store"] = f"{busy.note()}{per}"
+    # The deliveries gave way to the bulletins; how long they take after (not in the figure).
+    drained = time.perf_counter()
+    until = min(deadline, time.monotonic() + 300)   # a note, not the figure: bounded
+    while await _pending_deliveries(replicas[0]) and time.monotonic() < until:
+        await asyncio.sleep(0.5)
+    left = await _pending_deliveries(replicas[0])
+    total = await replicas[0].runtime.db[deliveries.COLLECTION].count_documents({})
+    notes[f"{label}, deliveries"] = (f"{total:,} deliveries ({total / districts:.0f} per bulletin) "
+                                     f"{'drained' if not left else f'{left:,} still pending'} "
+                                     f"{time.perf_counter() - drained:.1f}s after the last bulletin")
+    return elapsed
 
 
 async def monday(kafka: KafkaSettings, admin: KafkaSettings, mongo: MongoSettings, districts: int, events: int,
-                 start_monday: datetime, timeout: float = 1800.0) -> tuple[float, float | None, dict[str, str]]:
-    """(seconds with one notify, seconds with three, notes) for the week starting `start_monday`."""
+                 start_monday: datetime, timeout: float = 1800.0, meter: StoreMeter | None = None,
+                 read_model: dict[str, str] | None = None) -> tuple[float, float | None, dict[str, str]]:
+    """(seconds with one notify, seconds with three, notes) for the week starting `start_monday`.
+    `read_model`: the settings (database, consumer group) of a notify read model already
+    filled with these events (the ingest part's), else a fresh one is filled first."""
+    meter = meter or StoreMeter(None)
     week = f"{start_monday.isocalendar()[0]}-W{start_monday.isocalendar()[1]:02d}"
     now = (start_monday + timedelta(days=7)).replace(hour=0, minute=5, tzinfo=UTC)   # next Monday 08:05 Shanghai
-    settings = dict(database=f"bench_monday_{uuid.uuid4().hex[:6]}", consumer_group=f"fourx-notify-bench-{uuid.uuid4().hex[:6]}",
+    settings = dict(read_model or {"database": f"bench_monday_{uuid.uuid4().hex[:6]}",
+                                   "consumer_group": f"fourx-notify-bench-{uuid.uuid4().hex[:6]}"},
                     schedule_every_seconds=0)
-    first = NotifyService(kafka, mongo, NotifySettings(**settings))
+    first = offline(NotifyService(kafka, mongo, NotifySettings(**settings)))
     replicas = [first]
     notes: dict[str, str] = {}
     await first.start()
@@ -139,21 +167,23 @@ async def monday(kafka: KafkaSettings, admin: KafkaSettings, mongo: MongoSetting
         fill = time.perf_counter()
         await _wait(stored, timeout, "notify's read model")
         await first.progress.caught_up(timeout)
-        notes["monday, read model"] = f"{events:,} events stored in {time.perf_counter() - fill:.0f}s before the run"
+        notes["monday, read model"] = (f"{events:,} events: the ingest part's read model" if read_model else
+                                       f"{events:,} events stored in {time.perf_counter() - fill:.0f}s before the run")
         async with SnapshotStandIn(admin) as stand_in:
-            one = await _timed_run(replicas, districts, week, now, timeout)
+            one = await _timed_run(replicas, districts, week, now, timeout, meter, notes, "monday")
             # The same run on three replicas: the week's bulletins, claims and deliveries go.
             for name in (reports.COLLECTION, reports.TEXTS, reports.CLAIMS, reports.NUMBERS, deliveries.COLLECTION,
                          deliveries.BODIES):
                 await first.runtime.db[name].drop()
             for _ in range(2):
-                replica = NotifyService(kafka, mongo, NotifySettings(**settings))
+                replica = offline(NotifyService(kafka, mongo, NotifySettings(**settings)))
                 await replica.start()
                 replicas.append(replica)
             await asyncio.sleep(5)   # let the group settle on three members
             limit = max(120.0, 3 * one)
             try:
-                three: float | None = await _timed_run(replicas, districts, week, now, limit)
+                three: float | None = await _timed_run(replicas, districts, week, now, limit, meter, notes,
+                                                       "monday ×3")
             except TimeoutError as exc:
                 three = None
                 notes["monday, 3 replicas"] = f"did not finish within {limit:.0f}s ({exc})"

@@ -1,7 +1,7 @@
 """The figures of `make bench-scale`, the table and the one line that ends the run.
 
-The line has exactly the issue's format; a figure whose part is not built yet is `n/a`
-(never an invented number), and the table says so.
+The line has exactly the issue's format; a figure whose part was not run is `n/a` (never an
+invented number), and the table says so.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
-NOT_BUILT = "not built yet (issue 11, later parts)"
+NOT_RUN = "not run (see --parts)"
 
 
 @dataclass
@@ -73,11 +73,11 @@ def table(f: Figures, notes: dict[str, str] | None = None) -> Table:
                          ("4 history (52 weeks / 1 week)", _num(f.history_ratio, ".2f")),
                          ("5 latency p99 at 200 commands/s", _num(f.p99, ".0f", " ms"))):
         note = notes.get("latency", "") if label.startswith("5 ") else ""
-        t.add_row(label, value, "", "", NOT_BUILT if value == "n/a" else note)
+        t.add_row(label, value, "", "", NOT_RUN if value == "n/a" else note)
     for extra, text in notes.items():
         if extra not in ("ingest", "store", "publish", "latency"):
             t.add_row(f"  {extra}", "", "", "", text)
     return t
 
 
-__all__ = ["Figures", "NOT_BUILT", "scale_line", "table"]
+__all__ = ["Figures", "NOT_RUN", "scale_line", "table"]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bench.scale.__main__ import DEFAULT_DISTRICTS, parse_args
-from bench.scale.report import NOT_BUILT, Figures, scale_line, table
+from bench.scale.report import NOT_RUN, Figures, scale_line, table
 
 LINE = re.compile(
     r"^scale: districts=\d+ events=\d+ ingest=(\d+/s|n/a) raw=(\d+/s|n/a) ratio=(\d+\.\d\d|n/a) "
@@ -37,7 +37,7 @@ def test_the_last_line_has_the_issues_format_and_says_n_a_for_what_is_not_built(
 
 def test_the_table_names_the_parts_not_built():
     rows = table(Figures(districts=1)).columns[-1]._cells
-    assert rows.count(NOT_BUILT) == 3
+    assert rows.count(NOT_RUN) == 3
 
 
 async def test_the_raw_baseline_stores_the_same_documents_as_notifys_read_model():

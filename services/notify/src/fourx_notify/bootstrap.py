@@ -86,7 +86,9 @@ class NotifyService:
         self.emails = EmailSender(self.settings, self.outbound)
         self.senders = {"email": self.emails, "webhook": self.webhooks}
         self._bulletin_relay = None
-        self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay)
+        self.reports_in_progress = 0   # report batches being made here (deliveries give way)
+        self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay,
+                                     give_way=lambda: self.reports_in_progress > 0)
         consumers.register(self)
 
     def event_store(self) -> EventStore:

@@ -17,10 +17,12 @@ anything listens there. Redirects are not followed; response bodies are not read
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -54,10 +56,32 @@ class Sender(Protocol):
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 
-async def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address the system resolver gives for host (an IP literal gives itself)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
+class SystemResolver:
+    """Every address the system resolver gives for a host (an IP literal gives itself).
+
+    On threads of its own, at most `timeout` seconds a name: `getaddrinfo` blocks a thread
+    for as long as DNS takes (measured here: 5 s for a name no server answers), and on the
+    loop's default executor a burst of such webhooks took every thread — the Kafka and store
+    clients, which resolve their own hosts there, then stalled behind them."""
+
+    def __init__(self, threads: int = 8):
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    async def __call__(self, host: str, port: int, timeout: float = 10.0) -> list[IPAddress]:
+        if self._pool is None:   # created on first use, not at import
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="fourx-dns")
+        lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        try:
+            infos = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(self._pool, lookup), timeout)
+        except TimeoutError:
+            raise OSError(f"no DNS answer within {timeout:.0f}s") from None
+        return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def _one_line(text: str) -> str:
@@ -95,11 +119,13 @@ class EmailSender:
 
 
 class WebhookSender:
-    def __init__(self, settings: Any, policy: OutboundPolicy | None = None, resolver: Resolver = resolve,
+    def __init__(self, settings: Any, policy: OutboundPolicy | None = None, resolver: Resolver | None = None,
                  verify: ssl.SSLContext | bool = True):
         self._settings = settings
         self.policy = policy or OutboundPolicy()
-        self._resolve = resolver
+        self._system = SystemResolver()
+        self._resolve: Resolver = resolver or (lambda host, port: self._system(
+            host, port, timeout=float(self._settings.send_timeout_seconds)))
         self._verify = verify     # certifi's CAs; a context for a private CA
         self._client: httpx.AsyncClient | None = None
 
@@ -155,6 +181,7 @@ class WebhookSender:
             raise SendFailed(f"webhook {delivery['target']} answered {status}")
 
     async def close(self) -> None:
+        self._system.close()
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -13,6 +13,8 @@ Reports: `report-requested` in batches too, and the batch's reports are produced
   the issues service sent before answering (items it raised moments before).
 - At most `report_concurrency` bulletins are built at a time; one district's reports of a
   batch are made one after another, in the order they were asked for (its 第N期 numbers).
+- The delivery worker gives way while a batch is being made: bulletins first, then their
+  deliveries (`DeliveryWorker`).
 - Failures keep the platform's policy: if any report of the batch fails, the batch fails,
   and `subscribe_event_batches` applies its reports one by one under the failure policy — a
   report that cannot be produced goes to the DLQ after bounded retries; the others are made
@@ -116,7 +118,12 @@ def register(service: "NotifyService") -> None:
             service.kick_relay()
 
     async def on_report_requests(batch: list[ReceivedEvent]) -> None:
-        await produce_reports(service, batch)
+        service.reports_in_progress += 1
+        try:
+            await produce_reports(service, batch)
+        finally:
+            service.reports_in_progress -= 1
+            service.kick_delivery()   # it gave way while the bulletins were made
 
     group = service.settings.consumer_group
     subscribe_event_batches(service.runtime.broker, READ_MODEL_TOPICS, group_id=group, handler=on_events,

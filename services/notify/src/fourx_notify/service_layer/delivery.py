@@ -82,18 +82,26 @@ async def deliver_due(repo: DeliveryRepository, senders: Mapping[str, Sender], s
 
 
 class DeliveryWorker:
+    """Sends what is due, except while `give_way()` says bulletins are being made: on a Monday
+    run the bulletins come first, then their deliveries (each delivery's lease, outcome and
+    `notification-sent` are store writes that the bulletins would otherwise queue behind).
+    Whoever gives way kicks the worker when done."""
+
     def __init__(self, repo_factory: Callable[[], DeliveryRepository], senders: Mapping[str, Sender],
-                 settings: Any, after_commit: Callable[[], None]):
+                 settings: Any, after_commit: Callable[[], None], give_way: Callable[[], bool] = lambda: False):
         self._repo_factory = repo_factory
         self._senders = senders
         self._settings = settings
         self._after_commit = after_commit
+        self._give_way = give_way
         self._wake = asyncio.Event()
 
     def kick(self) -> None:
         self._wake.set()
 
     async def deliver_due(self) -> int:
+        if self._give_way():
+            return 0
         return await deliver_due(self._repo_factory(), self._senders, self._settings, self._after_commit)
 
     async def run(self) -> None:
