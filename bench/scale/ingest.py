@@ -1,15 +1,22 @@
 """Part 1, ingest: notify's read model consuming E events, against a raw aiokafka + PyMongo
 consumer doing the same job on the same broker and store, and the store's own ceiling.
 
+The read model writes two kinds of documents: each event (`events`) and, for an item's
+events, its item projection (`items`, one unordered bulk of `$min`/`$max` upserts per batch:
+what makes a bulletin independent of history). "The same documents" is both; the baselines
+are measured with both (the figures of the `scale:` line) and with the events alone.
+
 - *store ceiling*: `insert_many` of exactly the documents notify's `EventStore` writes (they
   are captured from the real `record_events` → `EventStore.add_many` path, without Kafka),
   in batches of notify's `batch_max_records`, into a fresh collection with the read model's
-  indexes (`EventStore.create_indexes`). Only the inserts are timed.
+  indexes (`EventStore.create_indexes`); then each batch's projection writes
+  (`projection_writes`, computed by notify's own `item_updates`). Only the writes are timed.
 - *raw*: one consumer, `getmany` of up to the same batch size, `json.loads`, the same
-  document (dated by notify's own `dating` rule), `insert_many(ordered=False)`, commit.
+  document (dated by notify's own `dating` rule), `insert_many(ordered=False)`, the same
+  projection writes (looked up by event id, computed before), commit.
 - *notify*: the notify service itself (`NotifyService`, its batch subscriber and handler),
   from start until its read model holds all E events.
-Each gets a fresh database; all three run against the store `provide()` started.
+Each gets a fresh database; all run against the store `provide()` started.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +34,11 @@ from aiokafka import AIOKafkaConsumer
 from fourx_notify.adapters.event_store import EventStore, dues_of
 from fourx_notify.bootstrap import NotifyService, NotifySettings
 from fourx_notify.domain.stats import dating
-from fourx_notify.service_layer.handlers import record_events
+from fourx_notify.adapters.projections import ITEMS, item_updates
+from fourx_notify.service_layer.handlers import record_events, to_stored
 from fourx_platform.kafka import KafkaSettings, ReceivedEvent, decode_record
 from fourx_platform.mongo import MongoSettings, open_client
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from fourx_local.seed import GeneratedEvent
@@ -41,6 +51,7 @@ BATCH = NotifySettings().batch_max_records
 class _Inserted:
     def __init__(self, n: int):
         self.inserted_count = n
+        self.upserted_ids = {i: None for i in range(n)}   # as if every raise created its item
 
 
 class CapturedStore:
@@ -92,31 +103,67 @@ def _chunks(events: Iterable[GeneratedEvent], size: int) -> Iterator[list[Genera
         yield chunk
 
 
-async def store_ceiling(mongo: MongoSettings, events: Iterable[GeneratedEvent]) -> tuple[int, float]:
-    """(documents, seconds spent in insert_many) for notify's documents, with its indexes."""
+def projection_writes(events: Iterable[GeneratedEvent]) -> dict[str, list[UpdateOne]]:
+    """The item projection's writes notify makes for each event, by its own code
+    (`item_updates`), keyed by event id: what the raw baseline writes beside each document so
+    that it does the read model's work — the same documents — and not only half of it."""
+    writes: dict[str, list[UpdateOne]] = {}
+    for e in events:
+        envelope, payload = decode_record(e.type, e.value, e.key)
+        stored = to_stored(ReceivedEvent(envelope, payload, e.type, 0, 0))
+        if ops := item_updates([stored]):
+            writes[stored.id] = ops
+    return writes
+
+
+@dataclass
+class Ceiling:
+    documents: int = 0
+    events_seconds: float = 0.0       # insert_many of the event documents
+    projection_seconds: float = 0.0   # the items projection's writes (unordered bulk)
+
+    @property
+    def events_rate(self) -> float:
+        return self.documents / self.events_seconds
+
+    @property
+    def read_model_rate(self) -> float:
+        return self.documents / (self.events_seconds + self.projection_seconds)
+
+
+async def store_ceiling(mongo: MongoSettings, events: Iterable[GeneratedEvent],
+                        writes: dict[str, list[UpdateOne]]) -> Ceiling:
+    """The store alone, no Kafka: notify's event documents by `insert_many` in its batches,
+    and then the same batches' projection writes, each timed, with its indexes."""
     client = open_client(mongo)
     try:
         db = client[f"bench_store_{uuid.uuid4().hex[:6]}"]
         await EventStore(db).create_indexes()
-        collection = db["events"]
-        count, spent = 0, 0.0
+        collection, items = db["events"], db[ITEMS]
+        ceiling = Ceiling()
         for chunk in _chunks(events, BATCH):
             docs = await notify_documents(chunk)
             started = time.perf_counter()
             await collection.insert_many(docs, ordered=False)
-            spent += time.perf_counter() - started
-            count += len(docs)
-        return count, spent
+            ceiling.events_seconds += time.perf_counter() - started
+            if ops := [op for d in docs for op in writes.get(d["_id"], ())]:
+                started = time.perf_counter()
+                await items.bulk_write(ops, ordered=False)
+                ceiling.projection_seconds += time.perf_counter() - started
+            ceiling.documents += len(docs)
+        return ceiling
     finally:
         await client.close()
 
 
-async def raw_ingest(kafka: KafkaSettings, mongo: MongoSettings, topics: list[str], expected: int) -> float:
-    """Seconds for a raw consumer group to store `expected` events (same documents, indexes)."""
+async def raw_ingest(kafka: KafkaSettings, mongo: MongoSettings, topics: list[str], expected: int,
+                     writes: dict[str, list[UpdateOne]] | None = None) -> float:
+    """Seconds for a raw consumer group to store `expected` events (same documents, indexes),
+    with their projection writes when `writes` is given (else the event documents only)."""
     client = open_client(mongo)
     db = client[f"bench_raw_{uuid.uuid4().hex[:6]}"]
     await EventStore(db).create_indexes()
-    collection = db["events"]
+    collection, items = db["events"], db[ITEMS]
     consumer = AIOKafkaConsumer(*topics, **kafka.client_options(), group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
                                 auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=BATCH)
     started = time.perf_counter()
@@ -131,6 +178,8 @@ async def raw_ingest(kafka: KafkaSettings, mongo: MongoSettings, topics: list[st
                     await collection.insert_many(docs, ordered=False)
                 except BulkWriteError:
                     pass  # duplicates of a redelivery
+                if writes and (ops := [op for d in docs for op in writes.get(d["_id"], ())]):
+                    await items.bulk_write(ops, ordered=False)
                 await consumer.commit()
                 stored += len(docs)
         return time.perf_counter() - started

@@ -41,21 +41,30 @@ def _time(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+def _raised(e: StoredEvent) -> dict[str, Any]:
+    return {"occurred_on": e.occurred_on.isoformat(), "week": e.week, "data": e.data}
+
+
+def _raised_key(e: StoredEvent) -> str:
+    return f"{e.occurred_on.isoformat()}|{_time(e.time)}|{e.id}"
+
+
+def _item_events(events: Iterable[StoredEvent]) -> list[StoredEvent]:
+    return [e for e in events if e.type in ITEM_EVENTS and e.data.get("issue_id") is not None]
+
+
 def item_updates(events: Iterable[StoredEvent]) -> list[UpdateOne]:
-    """The item projection's updates for these events (in order: a raise's two steps)."""
+    """The item projection's updates for these events: one per event. A raise that creates
+    the item's document writes its data with it; one that finds the document there (another
+    of its events came first) needs `raise_follow_ups` too."""
     ops: list[UpdateOne] = []
-    for e in events:
-        iid = e.data.get("issue_id") if e.type in ITEM_EVENTS else None
-        if iid is None:
-            continue
+    for e in _item_events(events):
+        iid = e.data["issue_id"]
         key = {"_id": f"{e.district}:{iid}"}
         base: dict[str, Any] = {"$setOnInsert": {"district": e.district, "issue_id": iid}}
         if e.type == "issue-raised":
-            raised_key = f"{e.occurred_on.isoformat()}|{_time(e.time)}|{e.id}"
-            ops.append(UpdateOne(key, {**base, "$min": {"raised_key": raised_key, "open_until": OPEN}}, upsert=True))
-            # Only the first raise (the smallest key) writes its data, whichever is stored last.
-            ops.append(UpdateOne({**key, "raised_key": raised_key}, {"$set": {"raised": {
-                "occurred_on": e.occurred_on.isoformat(), "week": e.week, "data": e.data}}}))
+            ops.append(UpdateOne(key, {"$setOnInsert": {**base["$setOnInsert"], "raised": _raised(e)},
+                                       "$min": {"raised_key": _raised_key(e), "open_until": OPEN}}, upsert=True))
         elif e.type == "issue-resolved":
             ops.append(UpdateOne(key, {**base, "$min": {"open_until": str(e.data["resolved_on"])}}, upsert=True))
         elif e.type == "issue-overdue":
@@ -67,6 +76,15 @@ def item_updates(events: Iterable[StoredEvent]) -> list[UpdateOne]:
             ops.append(UpdateOne(key, {**base, "$min": {"open_until": OPEN}, "$max": {f"progress.{week}": order}},
                                  upsert=True))
     return ops
+
+
+def raise_follow_ups(events: Sequence[StoredEvent], created: set[int]) -> list[UpdateOne]:
+    """For each raise whose update in `item_updates(events)` did not create the item's
+    document (`created`: the indexes of those that did): write its data if it is the item's
+    first raise (the smallest key), whichever raise is stored last."""
+    return [UpdateOne({"_id": f"{e.district}:{e.data['issue_id']}", "raised_key": _raised_key(e)},
+                      {"$set": {"raised": _raised(e)}})
+            for i, e in enumerate(_item_events(events)) if e.type == "issue-raised" and i not in created]
 
 
 def state_at_week_end(doc: dict[str, Any], week: str) -> ItemState | None:
@@ -98,7 +116,12 @@ class Projections:
         between storing the events and this leaves nothing behind on redelivery)."""
         ops = item_updates(events)
         if ops:
-            await self._items.bulk_write(ops, ordered=True)
+            # Unordered: every update is `$min`/`$max`/`$setOnInsert`, so they commute. Most
+            # raises create their item and are done in one write (half the store's time of
+            # the two writes each they used to take: raises are half of all events).
+            result = await self._items.bulk_write(ops, ordered=False)
+            if follow := raise_follow_ups(events, set(result.upserted_ids)):
+                await self._items.bulk_write(follow, ordered=False)
         answers = [UpdateOne({"_id": e.data["request_id"]}, {"$setOnInsert": {"district": e.district}}, upsert=True)
                    for e in events if e.type == "supervision-snapshot" and e.data.get("request_id")]
         if answers:
