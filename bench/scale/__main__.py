@@ -140,9 +140,11 @@ async def run(args: argparse.Namespace, infra) -> tuple[Figures, dict[str, str]]
     if "latency" in args.parts:
         from bench.scale import latency
         seconds = args.latency_seconds or (60.0 if args.districts >= 1000 else 15.0)
+        mark = meter.start()
         measured = await latency.measure(infra, rate=args.latency_rate, seconds=seconds)
         figures.p99 = measured.percentile(99)
         notes["latency"] = measured.note()
+        notes["latency, store"] = meter.since(mark).note()
         console.print(f"[dim]latency: {notes['latency']}[/]")
     return figures, notes
 
