@@ -42,7 +42,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "meetings": ("issue-raised", "progress-recorded", "issue-resolved", "issue-overdue"),
     # report-requested: the issues service answers each with a `supervision-snapshot`.
     "issues": ("meeting-held", "activity-held", "directory-updated", "report-requested"),
-    "notify": TOPICS,
+    # Every topic but its own outputs (it keeps those where it makes them).
+    "notify": tuple(t for t in TOPICS if t not in ("report-published", "notification-sent")),
 }
 # Topics a service may write beyond those it owns: anyone-topics it sends.
 ALSO_WRITES: dict[str, tuple[str, ...]] = {"notify": ("report-requested",)}
