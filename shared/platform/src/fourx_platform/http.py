@@ -18,6 +18,7 @@ from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
 from fourx_platform.runtime import ServiceRuntime
+from fourx_platform.tracing import TracingMiddleware
 from fourx_platform.versioned import ConcurrencyConflict
 
 # The first matching kind decides: subclasses before DomainError.
@@ -54,6 +55,8 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     app.state.service = service
     app.state.verifier = verifier or startup_verifier()
     app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
+    # Outermost, so a refused input is a traced request too.
+    app.add_middleware(TracingMiddleware, tracing=getattr(service.runtime, "tracing", None))
 
     @app.exception_handler(InputRefused)
     async def refused(_request: Request, exc: InputRefused) -> JSONResponse:
