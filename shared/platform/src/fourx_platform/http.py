@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from fourx_platform import access
+from fourx_platform import access, asyncapi
 from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
@@ -72,6 +72,11 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     async def health() -> JSONResponse:
         report = await service.runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    @app.get("/asyncapi", tags=["ops"])
+    async def asyncapi_document() -> JSONResponse:
+        """This service's part of the event catalog (AsyncAPI 3.0): the channels it sends and receives."""
+        return JSONResponse(asyncapi.document(service.runtime.service))
 
     return app
 
