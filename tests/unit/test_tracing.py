@@ -103,3 +103,19 @@ async def test_a_batch_gives_each_event_its_own_parent_and_records_a_failure(tra
 
 def test_a_malformed_traceparent_starts_a_new_trace():
     assert not trace.get_current_span(tracing.context_of(_event(traceparent="00-abc"))).get_span_context().is_valid
+
+
+async def test_off_a_consumer_still_passes_the_context_on(monkeypatch):
+    for name in ("FOURX_TRACE_FILE", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    off = tracing.Tracing("unit")
+    off.start()
+    broker = type("Broker", (), {})()
+    tracing.attach(broker, off)
+    seen = {}
+
+    async def handler(received):
+        seen["stored"] = outbox_entries([_event()])[0].get("traceparent")
+
+    await tracing.traced_event(broker, "g1", handler)(ReceivedEvent(_event(traceparent=PARENT), None, "report-requested", 0, 1))
+    assert seen["stored"] == PARENT  # nothing recorded here, the caller's trace goes on

@@ -185,6 +185,9 @@ def consuming(broker: Any, group: str, events: Sequence["ReceivedEvent"]) -> Ite
     With one event its span is the active one while it is handled, so what the handler stores
     carries it on; a batch of several is handled in a `process batch` span linked to each."""
     tracer = tracer_of(broker)
+    if tracer is _OFF and all(r.envelope.traceparent is None for r in events):
+        yield  # nothing to record and no context to pass on: the hot path stays as it was
+        return
     spans = [tracer.start_span(f"process {r.topic}", context=context_of(r.envelope), kind=SpanKind.CONSUMER,
                                attributes=_event_attributes(r, group)) for r in events]
     if len(spans) == 1:
@@ -231,7 +234,11 @@ def traced_batch(broker: Any, group: str, handler: Callable[[list["ReceivedEvent
 def publishing(broker: Any, event: CloudEvent) -> Iterator[None]:
     """The relay's `send <topic>` span, a child of the event's context: the time an event sat
     in the outbox is the gap between the span that stored it and this one."""
-    with tracer_of(broker).start_as_current_span(
+    tracer = tracer_of(broker)
+    if tracer is _OFF:  # a send creates no event: with nothing recorded there is nothing to pass on
+        yield
+        return
+    with tracer.start_as_current_span(
             f"send {event.type}", context=context_of(event), kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.operation.type": "send",
                         "messaging.destination.name": event.type, "messaging.message.id": event.id,
