@@ -56,7 +56,7 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     app.state.verifier = verifier or startup_verifier()
     app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
     # Outermost, so a refused input is a traced request too.
-    app.add_middleware(TracingMiddleware, tracing=getattr(service.runtime, "tracing", None))
+    app.add_middleware(TracingMiddleware, tracing=getattr(getattr(service, "runtime", None), "tracing", None))
 
     @app.exception_handler(InputRefused)
     async def refused(_request: Request, exc: InputRefused) -> JSONResponse:
