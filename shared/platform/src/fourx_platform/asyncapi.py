@@ -95,8 +95,7 @@ def _dlq_channel(topic: str) -> dict[str, Any]:
                        "read by operators (`fourx-dev dlq`), replayed onto the original topic.",
         "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
         "bindings": {"kafka": {"topic": dlq_topic(topic), "bindingVersion": KAFKA_BINDING}},
-        "x-fourx-producer": parking,
-        "x-fourx-consumers": [],
+        "x-fourx-written-by": parking,
     }
 
 
@@ -107,7 +106,6 @@ def _messages() -> dict[str, Any]:
         messages[model.__name__] = {
             "name": topic,
             "title": f"{topic} event",
-            "summary": (model.__doc__ or topic).strip().splitlines()[0],
             "contentType": CONTENT_TYPE,
             "headers": {"type": "object", "properties": {"content-type": {"const": CONTENT_TYPE}}},
             "payload": {"$ref": f"{SCHEMAS}{model.__name__}Event"},
