@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DEV := $(UV) run --frozen fourx-dev
 
-.PHONY: help setup up down status demo run test test-unit bench bench-scale faults
+.PHONY: help setup up down status demo run test test-unit bench bench-scale faults asyncapi
 
 # Districts for `make bench-scale` (N=100: the quick variant).
 N ?= 2800
@@ -20,6 +20,7 @@ help:
 	@echo "make bench      throughput figures against a raw-client baseline"
 	@echo "make bench-scale [N=2800]   fourx at the scale of N districts (N=100: quick); ends with one 'scale:' line"
 	@echo "make faults     the fault suite: kill, stop, poison, rebalance; lost/doubled/stalled per case"
+	@echo "make asyncapi   regenerate docs/asyncapi.json (the event catalog as AsyncAPI 3.0) from the code"
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -56,3 +57,6 @@ bench-scale: setup
 
 faults: setup
 	$(UV) run --frozen python -m faults
+
+asyncapi:
+	$(DEV) asyncapi

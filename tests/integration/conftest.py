@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +20,21 @@ pytestmark = pytest.mark.integration
 
 # The issues service's own clock stands still; its daily check is driven with an explicit "today".
 CLOCK_DAY = date(2026, 11, 10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def trace_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tracing on for the whole session, to a file (one JSON span per line): set before any
+    service starts (each reads it in its `start()`), so the shared services trace every test
+    and `test_tracing.py` reads what they wrote. Restored afterwards."""
+    path = tmp_path_factory.mktemp("traces") / "spans.jsonl"
+    before = os.environ.get("FOURX_TRACE_FILE")
+    os.environ["FOURX_TRACE_FILE"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("FOURX_TRACE_FILE", None)
+    else:
+        os.environ["FOURX_TRACE_FILE"] = before
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -36,9 +36,18 @@ def test_envelope_round_trip_keeps_every_attribute():
 
 def test_unknown_extension_attributes_are_accepted():
     event = new_event(type="report-requested", source="/ops", district="d1", data={"week": "2026-W48"})
-    body = json.loads(event.to_json_bytes()) | {"traceparent": "00-abc"}
+    body = json.loads(event.to_json_bytes()) | {"partitionkey": "d1", "traceparent": "00-abc"}
     parsed, payload = decode_record("report-requested", json.dumps(body).encode())
-    assert parsed.model_extra == {"traceparent": "00-abc"} and payload.week == "2026-W48"
+    assert parsed.model_extra == {"partitionkey": "d1"} and payload.week == "2026-W48"
+    # The tracing extension is declared (additive), and a malformed value is kept, not refused.
+    assert parsed.traceparent == "00-abc"
+
+
+def test_trace_attributes_are_left_out_when_absent():
+    event = new_event(type="report-requested", source="/ops", district="d1", data={"week": "2026-W48"})
+    assert not {"traceparent", "tracestate"} & set(json.loads(event.to_json_bytes()))
+    traced = event.model_copy(update={"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"})
+    assert json.loads(traced.to_json_bytes())["traceparent"] == traced.traceparent
 
 
 @pytest.mark.parametrize("raw, message", [

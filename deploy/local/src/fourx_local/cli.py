@@ -159,6 +159,23 @@ def kafka_acls(apply: Annotated[bool, typer.Option(help="create topics and ACLs 
 
 
 @app.command()
+def asyncapi(check: Annotated[bool, typer.Option(help="exit 1 if docs/asyncapi.json is stale; write nothing")] = False,
+             service: Annotated[str | None, typer.Option(help="print one service's part instead")] = None) -> None:
+    """Regenerate docs/asyncapi.json, the event catalog as AsyncAPI 3.0, from the code
+    (fourx_platform.asyncapi); `--service notify` prints what `GET /asyncapi` serves."""
+    from fourx_local.paths import repo_root
+    from fourx_platform import asyncapi as generator
+
+    if service is not None:
+        raise typer.Exit(generator.main(["--service", service]))
+    target = repo_root() / "docs" / "asyncapi.json"
+    code = generator.main(["--output", str(target), *(["--check"] if check else [])])
+    if code == 0 and not check:
+        console.print(f"wrote {target.relative_to(repo_root())}")
+    raise typer.Exit(code)
+
+
+@app.command()
 def seed(
     districts: Annotated[int, typer.Option(help="how many districts", min=1)] = 100,
     weeks: Annotated[int, typer.Option(help="how many weeks of their work", min=0)] = 1,

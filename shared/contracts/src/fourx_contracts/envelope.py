@@ -7,9 +7,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
 
 CONTENT_TYPE = "application/cloudevents+json"
+# The CloudEvents distributed-tracing extension's attributes (W3C Trace Context).
+TRACE_ATTRIBUTES = ("traceparent", "tracestate")
 
 
 class InvalidEvent(ValueError):
@@ -34,6 +36,11 @@ class CloudEvent(BaseModel):
     correlationid: str | None = None
     datacontenttype: str = "application/json"
     data: dict[str, Any]
+    # Additive (v1.1): the span the event was created in, so a trace survives the outbox and
+    # the hop to the next service. Only a hint: a malformed value starts a new trace, it never
+    # sends an event to the DLQ; an absent one is left out of the JSON, not sent as null.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @field_validator("time")
     @classmethod
@@ -41,6 +48,14 @@ class CloudEvent(BaseModel):
         if value.tzinfo is None:
             raise ValueError("time must carry a UTC offset (RFC 3339)")
         return value.astimezone(UTC)
+
+    @model_serializer(mode="wrap")
+    def _without_absent_trace(self, handler: Any) -> dict[str, Any]:
+        body = handler(self)
+        for name in TRACE_ATTRIBUTES:
+            if body.get(name, "") is None:
+                del body[name]
+        return body
 
     def to_json_bytes(self) -> bytes:
         body = self.model_dump(mode="json", exclude_none=False)
@@ -73,6 +88,8 @@ def new_event(
     correlationid: str | None = None,
     id: str | None = None,
     time: datetime | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> CloudEvent:
     """A new event. A payload given as a contract model must carry only declared fields:
     every field fourx sends is typed in `events.py`, so consumers validate it (a dict payload,
@@ -92,6 +109,8 @@ def new_event(
         district=district,
         correlationid=correlationid or event_id,
         data=payload,
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
 
 

@@ -13,11 +13,12 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from fourx_platform import access
+from fourx_platform import access, asyncapi
 from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
 from fourx_platform.runtime import ServiceRuntime
+from fourx_platform.tracing import TracingMiddleware
 from fourx_platform.versioned import ConcurrencyConflict
 
 # The first matching kind decides: subclasses before DomainError.
@@ -54,6 +55,8 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     app.state.service = service
     app.state.verifier = verifier or startup_verifier()
     app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
+    # Outermost, so a refused input is a traced request too.
+    app.add_middleware(TracingMiddleware, tracing=getattr(getattr(service, "runtime", None), "tracing", None))
 
     @app.exception_handler(InputRefused)
     async def refused(_request: Request, exc: InputRefused) -> JSONResponse:
@@ -69,6 +72,11 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     async def health() -> JSONResponse:
         report = await service.runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    @app.get("/asyncapi", tags=["ops"])
+    async def asyncapi_document() -> JSONResponse:
+        """This service's part of the event catalog (AsyncAPI 3.0): the channels it sends and receives."""
+        return JSONResponse(asyncapi.document(service.runtime.service))
 
     return app
 

@@ -26,6 +26,7 @@ from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
 from fourx_platform.failures import FailurePolicy, GaveUp, TransientError, is_transient
 from fourx_contracts.producers import check_provenance
+from fourx_platform import tracing
 
 log = structlog.get_logger("fourx.kafka")
 
@@ -203,6 +204,7 @@ def subscribe_events(
     """
     topics = tuple(topics)
     policy = policy or FailurePolicy.from_settings()
+    handler = tracing.traced_event(broker, group_id, handler)  # each attempt in a span
 
     async def on_record(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
@@ -239,6 +241,7 @@ def subscribe_event_batches(
     """
     topics = tuple(topics)
     policy = policy or FailurePolicy.from_settings()
+    handler = tracing.traced_batch(broker, group_id, handler)  # each attempt in a span per event
 
     async def on_batch(body: list[bytes], msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)

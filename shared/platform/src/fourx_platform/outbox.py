@@ -40,15 +40,22 @@ from pymongo.asynchronous.collection import AsyncCollection
 from fourx_contracts.envelope import CloudEvent
 from fourx_platform.failures import FailurePolicy, is_transient
 from fourx_platform.loops import every
+from fourx_platform.tracing import stamped
 
 OUTBOX_FIELD = "_outbox"
 FAILED_FIELD = "_outbox_failed"
 log = structlog.get_logger("fourx.outbox")
 
 
+def outbox_entries(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
+    """Events as outbox entries, each with the trace context it was stored in (`tracing.stamped`):
+    the relay publishes it later, outside that context, and the trace goes on from there."""
+    return [stamped(e).model_dump(mode="json") for e in events]
+
+
 def outbox_push(events: Sequence[CloudEvent]) -> dict[str, Any]:
     """The `$push` clause that stores events beside the state in the same update."""
-    return {"$push": {OUTBOX_FIELD: {"$each": [e.model_dump(mode="json") for e in events]}}}
+    return {"$push": {OUTBOX_FIELD: {"$each": outbox_entries(events)}}}
 
 
 Publish = Callable[[CloudEvent], Awaitable[None]]

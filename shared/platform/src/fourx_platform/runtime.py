@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker
+from fourx_contracts.envelope import CloudEvent
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -15,6 +16,7 @@ from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, se
 from fourx_platform.loops import every
 from fourx_platform.mongo import MongoSettings, open_client
 from fourx_platform.outbox import OutboxRelay, OutboxSettings
+from fourx_platform.tracing import Tracing, attach, publishing
 
 log = structlog.get_logger("fourx.runtime")
 
@@ -29,6 +31,8 @@ class ServiceRuntime:
         self.mongo_settings = mongo
         self.database_name = database
         self.broker: KafkaBroker = create_broker(kafka, client_id=f"fourx-{service}")
+        self.tracing = Tracing(service)  # off until start() reads the OTEL_* environment
+        attach(self.broker, self.tracing)
         self._client: AsyncMongoClient | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._relay: OutboxRelay | None = None
@@ -45,6 +49,7 @@ class ServiceRuntime:
             await self._client.admin.command("ping")
 
     async def start(self) -> None:
+        self.tracing.start()
         await ensure_topics(self.kafka_settings)
         await self.open_store()
         await self.broker.start()
@@ -52,7 +57,11 @@ class ServiceRuntime:
 
     def outbox_relay(self, collections: list[str]) -> OutboxRelay:
         """A relay that publishes the pending events of these collections on this broker."""
-        return OutboxRelay([self.db[name] for name in collections], send=lambda event: send_event(self.broker, event),
+        async def send(event: CloudEvent) -> Awaitable[Any]:
+            with publishing(self.broker, event):
+                return await send_event(self.broker, event)
+
+        return OutboxRelay([self.db[name] for name in collections], send=send,
                            hold_seconds=OutboxSettings().hold_seconds)
 
     def run_outbox(self, collections: list[str]) -> None:
@@ -88,6 +97,7 @@ class ServiceRuntime:
         if self._client is not None:
             await self._client.close()
             self._client = None
+        self.tracing.stop()
 
     async def health(self) -> dict[str, Any]:
         store_ok = kafka_ok = False

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from fourx_contracts.envelope import CloudEvent
 from fourx_platform.failures import TransientError
-from fourx_platform.outbox import OUTBOX_FIELD, outbox_push
+from fourx_platform.outbox import OUTBOX_FIELD, outbox_entries, outbox_push
 
 VERSION_FIELD = "version"
 ATTEMPTS = 5
@@ -39,7 +39,7 @@ async def insert_versioned(collection: AsyncCollection, doc_id: str, state: dict
     written) when one with this id exists already."""
     try:
         await collection.insert_one({"_id": doc_id, **state, VERSION_FIELD: 1,
-                                     OUTBOX_FIELD: [e.model_dump(mode="json") for e in outgoing]})
+                                     OUTBOX_FIELD: outbox_entries(outgoing)})
     except DuplicateKeyError as exc:
         raise ConcurrencyConflict(doc_id) from exc
     return 1

@@ -15,7 +15,7 @@ from typing import Any
 from fourx_contracts.envelope import CloudEvent
 from fourx_platform import numbering
 from fourx_platform.indexes import ensure_indexes
-from fourx_platform.outbox import OUTBOX_FIELD
+from fourx_platform.outbox import OUTBOX_FIELD, outbox_entries
 from fourx_platform.versioned import VERSION_FIELD, ConcurrencyConflict, insert_versioned, update_versioned
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -248,7 +248,7 @@ class SnapshotLog:
         try:
             await self._collection.insert_one({
                 "_id": event.id, "district": district, "week": week, "as_of": str(event.data["as_of"]),
-                OUTBOX_FIELD: [event.model_dump(mode="json")]})
+                OUTBOX_FIELD: outbox_entries([event])})
         except DuplicateKeyError:
             return False
         return True
