@@ -115,14 +115,18 @@ def load_manifests(directory: Path) -> list[tuple[str, Any]]:
     return objects
 
 
-def validate_directory(directory: Path) -> tuple[int, list[Finding]]:
-    """(objects validated, findings) for one rendered overlay; also that kustomization.yaml
-    lists exactly its files, and that no two objects share a kind, namespace and name."""
+def validate_directory(directory: Path) -> tuple[int, int, list[Finding]]:
+    """(objects validated, objects valid, findings) for one rendered overlay; also that
+    kustomization.yaml lists exactly its files, and that no two objects share a kind, namespace
+    and name."""
     findings: list[Finding] = []
     objects = load_manifests(directory)
     seen: set[tuple[str, str, str]] = set()
+    valid = 0
     for file, obj in objects:
-        findings += validate_object(obj, f"{directory.name}/{file}")
+        own = validate_object(obj, f"{directory.name}/{file}")
+        findings += own
+        valid += not own
         if isinstance(obj, dict):
             meta = obj.get("metadata") or {}
             key = (str(obj.get("kind")), str(meta.get("namespace")), str(meta.get("name")))
@@ -136,4 +140,4 @@ def validate_directory(directory: Path) -> tuple[int, list[Finding]]:
         if listed != present:
             findings.append(Finding(f"{directory.name}/kustomization.yaml",
                                     f"resources {sorted(listed)} are not the files {sorted(present)}"))
-    return len(objects), findings
+    return len(objects), valid, findings

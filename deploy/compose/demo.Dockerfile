@@ -24,6 +24,8 @@ COPY --from=builder /opt/venv /opt/venv
 # fourx-dev finds "the checkout" by deploy/kafka/pom.xml; the state folder is given instead.
 COPY deploy/kafka/pom.xml /home/fourx/fourx/deploy/kafka/pom.xml
 COPY deploy/compose/attach.py /home/fourx/attach.py
+# The state volume (token keys, stack.json) is created owned by fourx from this folder.
+RUN mkdir -p /state && chown fourx:fourx /state
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 FOURX_STATE_DIR=/state
 WORKDIR /home/fourx/fourx
 USER 10001:10001
