@@ -60,9 +60,11 @@ def _image_pinned(image: str) -> bool:
     return ":" in last and last.split(":", 1)[1] not in ("", "latest")
 
 
-def check(path: Path = COMPOSE) -> list[str]:
+def check(path: Path = COMPOSE, base: Path | None = None) -> list[str]:
+    """The errors of a compose file; `base` is the folder its relative paths start from
+    (default: the file's own, as compose does)."""
     errors: list[str] = []
-    base = path.parent
+    base = base or path.parent
     try:
         doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

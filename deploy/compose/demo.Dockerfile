@@ -21,13 +21,12 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 fourx \
  && useradd --system --uid 10001 --gid fourx --create-home --shell /usr/sbin/nologin fourx
 COPY --from=builder /opt/venv /opt/venv
-# fourx-dev finds "the checkout" by deploy/kafka/pom.xml; the state folder is given instead.
-COPY deploy/kafka/pom.xml /home/fourx/fourx/deploy/kafka/pom.xml
+# No checkout in the image: FOURX_STATE_DIR names the state folder fourx-dev would keep in it.
 COPY deploy/compose/attach.py /home/fourx/attach.py
 # The state volume (token keys, stack.json) is created owned by fourx from this folder.
 RUN mkdir -p /state && chown fourx:fourx /state
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 FOURX_STATE_DIR=/state
-WORKDIR /home/fourx/fourx
+WORKDIR /home/fourx
 USER 10001:10001
 HEALTHCHECK NONE
 CMD ["sh", "-c", "python /home/fourx/attach.py && fourx-dev demo"]
