@@ -69,7 +69,8 @@ BASE: dict[str, Any] = {
         "issues": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "notify": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
     },
-    "notify_scaling": {"min": 3, "max": 12, "lag_threshold": 1000, "activation_lag": 10},
+    "notify_scaling": {"min": 3, "max": 12, "lag_threshold": 1000, "report_lag_threshold": 50,
+                       "activation_lag": 10},
     "kafka": {
         "cluster": "fourx",
         "nodes": 3,
@@ -147,15 +148,20 @@ def user_acls(principal: str) -> list[dict[str, Any]]:
 
 
 def kafka_users(v: dict[str, Any]) -> list[dict[str, Any]]:
-    """One KafkaUser per service and one for `ops` (operators, KEDA's lag reads); the admin is a
-    super user of the cluster (spec.kafka.authorization.superUsers), with no ACLs."""
+    """One KafkaUser per service and one for `ops` (operators, KEDA's lag reads), with their
+    ACLs; and `admin`, a super user of the cluster (spec.kafka.authorization.superUsers) with no
+    ACLs, for what only the admin does (a DLQ replay, the replay ledger)."""
     k = v["kafka"]
-    return [{
-        "apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaUser",
-        "metadata": _meta(principal, v, "kafka-user", **{"strimzi.io/cluster": k["cluster"]}),
-        "spec": {"authentication": {"type": "scram-sha-512"},
-                 "authorization": {"type": "simple", "acls": user_acls(principal)}},
-    } for principal in (*kafka_acl.SERVICES, kafka_acl.OPS)]
+
+    def user(principal: str, acls: bool) -> dict[str, Any]:
+        spec: dict[str, Any] = {"authentication": {"type": "scram-sha-512"}}
+        if acls:
+            spec["authorization"] = {"type": "simple", "acls": user_acls(principal)}
+        return {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaUser",
+                "metadata": _meta(principal, v, "kafka-user", **{"strimzi.io/cluster": k["cluster"]}),
+                "spec": spec}
+
+    return [*(user(p, True) for p in (*kafka_acl.SERVICES, kafka_acl.OPS)), user(kafka_acl.ADMIN, False)]
 
 
 def kafka_cluster(v: dict[str, Any]) -> list[dict[str, Any]]:
@@ -323,13 +329,21 @@ def notify_scaling(v: dict[str, Any]) -> list[dict[str, Any]]:
               "spec": {"scaleTargetRef": {"name": "fourx-notify"},
                        "minReplicaCount": s["min"], "maxReplicaCount": min(s["max"], k["partitions"]),
                        "pollingInterval": 15, "cooldownPeriod": 300,
-                       "triggers": [{"type": "kafka", "authenticationRef": {"name": "fourx-notify-kafka"},
-                                     "metadata": {"bootstrapServers": bootstrap(v),
-                                                  "consumerGroup": kafka_acl.group_prefix("notify"),
-                                                  "lagThreshold": str(s["lag_threshold"]),
-                                                  "activationLagThreshold": str(s["activation_lag"]),
-                                                  "offsetResetPolicy": "earliest"}}]}}
+                       "triggers": [_lag_trigger(v, "events", kafka_acl.group_prefix("notify"), None,
+                                                 s["lag_threshold"]),
+                                    # The Monday run: bulletin requests are few but heavy (one
+                                    # bulletin each), so a small lag already asks for replicas.
+                                    _lag_trigger(v, "reports", f"{kafka_acl.group_prefix('notify')}-reports",
+                                                 "report-requested", s["report_lag_threshold"])]}}
     return [from_secret, auth, scaled]
+
+
+def _lag_trigger(v: dict[str, Any], name: str, group: str, topic: str | None, threshold: int) -> dict[str, Any]:
+    metadata = {"bootstrapServers": bootstrap(v), "consumerGroup": group, "lagThreshold": str(threshold),
+                "activationLagThreshold": str(v["notify_scaling"]["activation_lag"]), "offsetResetPolicy": "earliest"}
+    if topic is not None:
+        metadata["topic"] = topic
+    return {"type": "kafka", "name": name, "authenticationRef": {"name": "fourx-notify-kafka"}, "metadata": metadata}
 
 
 # --- the whole --------------------------------------------------------------------------------

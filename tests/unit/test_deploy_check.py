@@ -139,7 +139,8 @@ def test_the_topics_have_the_configs_ensure_topics_gives_them(rendered, monkeypa
 
 def test_kafka_users_carry_kafka_acl_entries(rendered):
     users = {u["metadata"]["name"]: u for u in _objects(rendered, "KafkaUser")}
-    assert set(users) == {*kafka_acl.SERVICES, kafka_acl.OPS}
+    assert set(users) == {*kafka_acl.SERVICES, kafka_acl.OPS, kafka_acl.ADMIN}
+    assert "authorization" not in users.pop(kafka_acl.ADMIN)["spec"]   # a super user: no ACLs
     names = {v: k for k, v in {kafka_acl.READ: "Read", kafka_acl.WRITE: "Write", kafka_acl.DESCRIBE: "Describe"}.items()}
     for principal, user in users.items():
         entries = set()
@@ -176,8 +177,9 @@ def test_each_service_has_three_replicas_probes_a_pdb_and_its_own_image(rendered
         assert pdbs[f"fourx-{service}"]["spec"]["minAvailable"] == 2
     (scaled,) = _objects(rendered, "ScaledObject")
     assert scaled["spec"]["scaleTargetRef"]["name"] == "fourx-notify"
-    assert scaled["spec"]["triggers"][0]["type"] == "kafka"
-    assert scaled["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "fourx-notify"
+    assert [t["type"] for t in scaled["spec"]["triggers"]] == ["kafka", "kafka"]
+    assert [t["metadata"]["consumerGroup"] for t in scaled["spec"]["triggers"]] == ["fourx-notify",
+                                                                                    "fourx-notify-reports"]
     assert scaled["spec"]["minReplicaCount"] == 3 and scaled["spec"]["maxReplicaCount"] <= 12
 
 
