@@ -18,7 +18,7 @@ from fourx_notify.adapters.projections import open_at_week_end
 from fourx_notify.adapters.render import render_markdown
 from fourx_notify.domain.bulletin import build_bulletin
 from fourx_notify.domain.stats import compute_stats, iso_week, week_bounds
-from fourx_notify.service_layer.handlers import IMMEDIATE, record_events
+from fourx_notify.service_layer.handlers import IMMEDIATE, record_events, topic_titles
 
 pytestmark = pytest.mark.integration
 WEEKS = 12
@@ -56,7 +56,7 @@ async def test_bulletins_from_the_window_and_projection_match_the_full_history_a
             items = await store.items_at_week_end(district, week, sorted(named))
             topic_ids = sorted({str(t) for e in events if e.type == "meeting-held" and e.week == week
                                 for t in e.data.get("topic_ids") or []})
-            titles = await store.titles(district, TOPIC_TYPES, "topic_id", topic_ids) if topic_ids else {}
+            titles = topic_titles(events, topic_ids)
             after = build_bulletin(events, district=district, week=week, number=1, directory=directory,
                                    topic_titles=titles, items=items)
             after_md = render_markdown(after, compute_stats(events, week, open_issues=open_at_week_end(items)))

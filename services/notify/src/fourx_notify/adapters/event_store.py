@@ -130,6 +130,10 @@ class EventStore:
     async def snapshot(self, district: str, week: str, request_id: str | None = None) -> dict[str, Any] | None:
         """The data of the issues service's `supervision-snapshot` answering `request_id`, else
         its latest one for the week (None when it sent none)."""
+        if request_id and (answer := await self.projections.answer(request_id)):
+            doc = await self._collection.find_one({"_id": answer}, {"data": 1})
+            if doc is not None and doc["data"].get("week") == week:
+                return doc["data"]
         docs = [d async for d in self._collection.find({"district": district, "type": "supervision-snapshot"})
                 if d["data"].get("week") == week]
         docs.sort(key=lambda d: d["_id"])

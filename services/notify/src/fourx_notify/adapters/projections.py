@@ -122,7 +122,10 @@ class Projections:
             result = await self._items.bulk_write(ops, ordered=False)
             if follow := raise_follow_ups(events, set(result.upserted_ids)):
                 await self._items.bulk_write(follow, ordered=False)
-        answers = [UpdateOne({"_id": e.data["request_id"]}, {"$setOnInsert": {"district": e.district}}, upsert=True)
+        # The answer's event id too: the bulletin reads its snapshot by id, not among every
+        # snapshot the district was ever sent.
+        answers = [UpdateOne({"_id": e.data["request_id"]}, {"$setOnInsert": {"district": e.district, "event_id": e.id}},
+                             upsert=True)
                    for e in events if e.type == "supervision-snapshot" and e.data.get("request_id")]
         if answers:
             await self._answers.bulk_write(answers, ordered=False)
@@ -154,6 +157,11 @@ class Projections:
             if state is not None:
                 states[state.issue_id] = state
         return states
+
+    async def answer(self, request_id: str) -> str | None:
+        """The id of the `supervision-snapshot` answering this request, if stored."""
+        doc = await self._answers.find_one({"_id": request_id}, {"event_id": 1})
+        return doc.get("event_id") if doc else None
 
     async def answered(self, request_ids: Iterable[str]) -> set[str]:
         ids = sorted(set(request_ids))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,6 +120,14 @@ async def notify_at_once(received: Sequence[ReceivedEvent], store: EventStore, d
 
 
 # --- the weekly bulletin -----------------------------------------------------------------------
+def topic_titles(events: Sequence[StoredEvent], topic_ids: Iterable[str]) -> dict[str, str]:
+    """The titles of the topics the week's activity days discussed, from the topic events the
+    bulletin's window read brings with it (`EventStore.bulletin_events`): no second read."""
+    wanted = set(topic_ids)
+    return {str(e.data["topic_id"]): e.data["title"] for e in sorted(events, key=lambda e: (e.time, e.id))
+            if e.type in TOPIC_TYPES and str(e.data.get("topic_id")) in wanted and e.data.get("title")}
+
+
 @dataclass(frozen=True)
 class PublishBulletin:
     district: str
@@ -152,7 +160,7 @@ async def publish_bulletin(
     number = await bulletins.number_for(cmd.district, cmd.week)
     topic_ids = sorted({str(t) for e in events if e.type == "meeting-held" and e.week == cmd.week
                         for t in e.data.get("topic_ids") or []})
-    titles = await store.titles(cmd.district, TOPIC_TYPES, "topic_id", topic_ids) if topic_ids else {}
+    titles = topic_titles(events, topic_ids)
     # The lights and the league are the issues service's: the snapshot answering this request.
     snapshot = await store.snapshot(cmd.district, cmd.week, cmd.request_id)
     view = build_bulletin(events, district=cmd.district, week=cmd.week, number=number, directory=directory,
