@@ -1,6 +1,7 @@
-"""The FastAPI shell every service shares: lifespan that opens and closes its resources, the
-input guard in front of every route (size, JSON and target limits, `inputs.py`), a health
-endpoint saying whether the store and Kafka answer, the token check and access table every
+"""The FastAPI shell every service shares: lifespan that opens and closes
+its resources, the input guard in front of every route (size, JSON and target limits,
+`inputs.py`), a health endpoint saying whether the store and Kafka answer and the readiness
+rules hold (`readiness.py`), Prometheus metrics at `/metrics`, the token check and access table every
 district route goes through (`auth`, `access`), and the one mapping of domain refusals
 (`errors`) and lost write races (`versioned`) to HTTP statuses."""
 
@@ -11,12 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from fourx_platform import access
 from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
+from fourx_platform.metrics import CONTENT_TYPE, HttpMetrics
 from fourx_platform.runtime import ServiceRuntime
 from fourx_platform.versioned import ConcurrencyConflict
 
@@ -54,6 +56,8 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     app.state.service = service
     app.state.verifier = verifier or startup_verifier()
     app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
+    # Added last: outermost. Looked up per request (an app built for its routes alone has no runtime).
+    app.add_middleware(HttpMetrics, metrics=lambda: getattr(service.runtime, "metrics", None))
 
     @app.exception_handler(InputRefused)
     async def refused(_request: Request, exc: InputRefused) -> JSONResponse:
@@ -69,6 +73,10 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     async def health() -> JSONResponse:
         report = await service.runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(service.runtime.metrics.render(), media_type=CONTENT_TYPE)
 
     return app
 

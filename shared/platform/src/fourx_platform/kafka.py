@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -96,9 +96,10 @@ class KafkaSettings(BaseSettings):
 DLQ_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 
 
-def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
+def create_broker(settings: KafkaSettings, client_id: str, *, middlewares: Sequence[Any] = ()) -> KafkaBroker:
     """aiokafka's producer defaults to acks=1 without idempotence: a leader crash can lose or
-    duplicate records. Every fourx producer waits for all replicas and is idempotent."""
+    duplicate records. Every fourx producer waits for all replicas and is idempotent.
+    `middlewares`: FastStream broker middlewares (the service's metrics)."""
     return KafkaBroker(
         # FastStream takes a string as one host: a cluster's "a:1,b:2,c:3" must be a list, so
         # a service can start (or restart) while any one node is down.
@@ -114,6 +115,7 @@ def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
         graceful_timeout=15.0,
         # One INFO line per record drowns the logs an ops team reads; keep them at DEBUG.
         log_level=logging.DEBUG,
+        middlewares=tuple(middlewares),
     )
 
 
