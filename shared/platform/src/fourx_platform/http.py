@@ -1,5 +1,5 @@
-"""The FastAPI shell every service shares: lifespan that opens and closes
-its resources, the input guard in front of every route (size, JSON and target limits,
+"""The FastAPI shell every service shares: lifespan that configures logging and opens and
+closes its resources, the input guard in front of every route (size, JSON and target limits,
 `inputs.py`), a health endpoint saying whether the store and Kafka answer and the readiness
 rules hold (`readiness.py`), Prometheus metrics at `/metrics`, the token check and access table every
 district route goes through (`auth`, `access`), and the one mapping of domain refusals
@@ -18,6 +18,7 @@ from fourx_platform import access
 from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
+from fourx_platform.logs import configure_logging
 from fourx_platform.metrics import CONTENT_TYPE, HttpMetrics
 from fourx_platform.runtime import ServiceRuntime
 from fourx_platform.versioned import ConcurrencyConflict
@@ -46,6 +47,8 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Here, not at import or in the factory: the process is a service from now on.
+        configure_logging(service.runtime.service)
         await service.start()
         try:
             yield

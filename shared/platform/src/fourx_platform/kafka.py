@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from contextlib import AbstractContextManager
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
 from fourx_platform.failures import FailurePolicy, GaveUp, TransientError, is_transient
+from fourx_platform.logs import event_context
 from fourx_contracts.producers import check_provenance
 
 log = structlog.get_logger("fourx.kafka")
@@ -208,12 +210,14 @@ def subscribe_events(
 
     async def on_record(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
-        received = await _received(broker, record, group_id, policy)
-        if received is None:
-            return
-        gave_up = await policy.apply(lambda: handler(received))
-        if gave_up is not None:
-            await send_to_dlq(broker, record, gave_up, group_id, policy)
+        with _record_context(record, group_id):
+            received = await _received(broker, record, group_id, policy)
+            if received is None:
+                return
+            with event_context(received.envelope):
+                gave_up = await policy.apply(lambda: handler(received))
+                if gave_up is not None:
+                    await send_to_dlq(broker, record, gave_up, group_id, policy)
 
     on_record.__name__ = f"{group_id}_events"
     broker.subscriber(*topics, **_at_least_once(group_id))(on_record)
@@ -246,28 +250,36 @@ def subscribe_event_batches(
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         valid: list[tuple[Any, ReceivedEvent]] = []
         for record in records:
-            if (received := await _received(broker, record, group_id, policy)) is not None:
-                valid.append((record, received))
+            with _record_context(record, group_id):
+                if (received := await _received(broker, record, group_id, policy)) is not None:
+                    valid.append((record, received))
         if not valid:
             return
-        try:
-            await policy.until_transient_passes(lambda: handler([r for _, r in valid]))
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if is_transient(exc):
+        # A line about the whole batch names its group and size; one event's, that event.
+        with event_context(valid[0][1].envelope if len(valid) == 1 else None, group=group_id, batch=len(valid)):
+            try:
+                await policy.until_transient_passes(lambda: handler([r for _, r in valid]))
+                return
+            except asyncio.CancelledError:
                 raise
-            log.warning("batch failed; applying its events one by one", group=group_id,
-                        events=len(valid), error=str(exc))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning("batch failed; applying its events one by one", error=str(exc))
         for record, received in valid:
-            gave_up = await policy.apply(lambda r=received: handler([r]))
-            if gave_up is not None:
-                await send_to_dlq(broker, record, gave_up, group_id, policy)
+            with _record_context(record, group_id), event_context(received.envelope):
+                gave_up = await policy.apply(lambda r=received: handler([r]))
+                if gave_up is not None:
+                    await send_to_dlq(broker, record, gave_up, group_id, policy)
 
     on_batch.__name__ = f"{group_id}_event_batches"
     broker.subscriber(*topics, batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
                       **_at_least_once(group_id))(on_batch)
+
+
+def _record_context(record: Any, group_id: str) -> AbstractContextManager[None]:
+    """Where a record came from, on every log line written while it is handled."""
+    return event_context(group=group_id, topic=record.topic, partition=record.partition, offset=record.offset)
 
 
 def dlq_headers(record: Any, gave_up: GaveUp, group_id: str) -> dict[str, str]:
