@@ -117,6 +117,9 @@ def create_broker(settings: KafkaSettings, client_id: str, *, middlewares: Seque
         graceful_timeout=15.0,
         # One INFO line per record drowns the logs an ops team reads; keep them at DEBUG.
         log_level=logging.DEBUG,
+        # A logger that propagates (FastStream's own print to stdout in a format of their
+        # own): its lines take the process's format (fourx_platform.logs).
+        logger=logging.getLogger("fourx.faststream"),
         middlewares=tuple(middlewares),
     )
 

@@ -24,8 +24,9 @@ import structlog
 from fourx_platform.devmode import dev_mode
 
 LogFormat = Literal["json", "console"]
-# The loggers that configure handlers of their own (uvicorn's dictConfig): ours replace them.
-_OWN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# The loggers that come with handlers of their own (uvicorn's dictConfig, FastStream's at
+# import): ours replace them. The brokers log through `fourx.faststream` (kafka.create_broker).
+_OWN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream")
 
 
 def log_format(env: Mapping[str, str] | None = None) -> LogFormat:
@@ -71,7 +72,8 @@ def configure_logging(service: str, *, fmt: LogFormat | None = None, level: str 
     # JSON needs the traceback as a field; the console renders it itself.
     final = [structlog.processors.format_exc_info, renderer] if fmt == "json" else [renderer]
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # A library's `extra=` fields (FastStream's topic and group) become fields too.
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -87,7 +89,7 @@ def configure_logging(service: str, *, fmt: LogFormat | None = None, level: str 
         logger.handlers.clear()
         logger.propagate = True
     # One line per poll or heartbeat from the clients drowns what an operator reads.
-    for noisy in ("aiokafka", "pymongo"):
+    for noisy in ("aiokafka", "pymongo", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
