@@ -163,3 +163,26 @@ async def test_health_is_degraded_while_a_consumer_is_held_on_a_record(kafka_set
     body = await eventually(healthy)
     assert body["status"] == "ok" and body["problems"] == []
     assert named(await scrape(clients["issues"]), "fourx_ready")[0].value == 1.0
+
+
+async def test_the_outbox_summary_counts_pending_entries_and_finds_the_oldest_in_the_store(meetings, district):
+    from datetime import UTC, datetime, timedelta
+
+    from fourx_platform.outbox import outbox_push, pending_summary
+
+    collection = meetings.runtime.db[f"it_outbox_summary_{uuid.uuid4().hex[:6]}"]
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def event(age: int):
+        return new_event(type="report-requested", source="/tests", district=district, data={"week": "2026-W48"},
+                         time=now - timedelta(seconds=age))
+
+    await collection.insert_one({"_id": "a", **{"_outbox": []}})
+    await collection.update_one({"_id": "a"}, outbox_push([event(5), event(400)]))
+    await collection.insert_one({"_id": "b"})
+    await collection.update_one({"_id": "b"}, outbox_push([event(30)]))
+    await collection.insert_one({"_id": "c", "_outbox": []})   # nothing pending
+    try:
+        assert await pending_summary(collection) == (3, now - timedelta(seconds=400))
+    finally:
+        await collection.drop()

@@ -84,7 +84,7 @@ class _Observed(Collector):
             labels = [p.group, p.topic, str(p.partition)]
             lag.add_metric(labels, p.lag)
             stalled.add_metric(labels, p.stalled_seconds)
-        ready = GaugeMetricFamily("fourx_ready", "1 when no readiness rule fails (see /health)")
+        ready = GaugeMetricFamily("fourx_ready", "1 when no readiness rule fails on the last sample (see /health)")
         ready.add_metric([], 1.0 if self._ready() else 0.0)
         yield from (pending, oldest, lag, stalled, ready)
 
