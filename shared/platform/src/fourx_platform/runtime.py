@@ -4,8 +4,8 @@ the observer that samples consumer lag and the outbox for `/metrics` and `/healt
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -70,7 +70,9 @@ class ServiceRuntime:
     def outbox_relay(self, collections: list[str]) -> OutboxRelay:
         """A relay that publishes the pending events of these collections on this broker
         (they are observed for metrics and readiness from now on)."""
-        self._outbox_collections.extend(c for c in collections if c not in self._outbox_collections)
+        for name in collections:
+            if name not in self._outbox_collections:
+                self._outbox_collections.append(name)
         return OutboxRelay([self.db[name] for name in collections], send=lambda event: send_event(self.broker, event),
                            hold_seconds=OutboxSettings().hold_seconds)
 
