@@ -5,6 +5,7 @@ consumer is held on a record that keeps failing transiently, and "ok" again once
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -76,9 +77,11 @@ async def test_every_service_serves_its_metrics(kafka_settings, meetings, issues
     for service in (meetings, issues, notify):
         monkeypatch.setattr(service.runtime.readiness, "sample_seconds", 1.0)   # the next samples come sooner
     district = f"metrics-{uuid.uuid4().hex[:8]}"
-    # Not an event at all: every consumer of these topics parks it in the DLQ at once.
+    # JSON with a district, but no CloudEvent: every consumer of these topics parks it in the
+    # DLQ at once (and other tests' taps, reading the topic from the start, can still read it).
     for topic in {"issue-raised", "meeting-held"}:
-        await produce(kafka_settings, topic, b"not json", district.encode())
+        value = json.dumps({"district": district, "type": topic, "note": "not a CloudEvent"}).encode()
+        await produce(kafka_settings, topic, value, district.encode())
     await clients["meetings"].get("/health")   # an HTTP request to count
 
     for name, client in clients.items():

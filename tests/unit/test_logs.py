@@ -18,11 +18,10 @@ from fourx_platform.logs import configure_logging, event_context, log_format
 def restore_logging() -> Iterator[None]:
     """configure_logging changes process-wide state: put it back for the other tests."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
     yield
-    structlog.reset_defaults()
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
+    structlog.configure(**config)
+    root.handlers[:] = handlers
     root.setLevel(level)
 
 
@@ -105,7 +104,7 @@ async def test_the_subscriber_binds_the_event_to_every_line_its_handler_writes()
     from fourx_platform.kafka import subscribe_events
     from structlog.testing import LogCapture
 
-    capture = LogCapture()
+    capture, config = LogCapture(), structlog.get_config()
     structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
     try:
         broker, handled = FakeBroker(), event()
@@ -116,7 +115,7 @@ async def test_the_subscriber_binds_the_event_to_every_line_its_handler_writes()
         subscribe_events(broker, ["report-requested"], group_id="fourx-issues", handler=handler)
         await broker.registered(b"", Message(Record(handled.to_json_bytes(), b"d-1")))
     finally:
-        structlog.reset_defaults()
+        structlog.configure(**config)
     [line] = capture.entries
     assert line["event"] == "handling"
     assert {k: line[k] for k in ("district", "event_type", "event_id", "correlation_id", "group", "topic",
