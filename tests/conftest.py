@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from fourx_platform import devkeys
 from fourx_platform.kafka import KafkaSettings
+from fourx_platform.logs import configure_logging
 from fourx_platform.mongo import MongoSettings
 from fourx_local.infra import Infrastructure, provide
 from fourx_local.tokens import DEMO_OPERATOR
@@ -30,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     the repository. Services built in-process read these settings; dev mode as the local stack."""
     keys = devkeys.generate(Path(tempfile.mkdtemp(prefix="fourx-test-keys-")))
     os.environ.update(keys.env(operators=[OPERATOR, DEMO_OPERATOR]))
+    # The in-process services log as a service does (fourx_platform.logs), on the stream pytest
+    # captures now — never into the output of a CLI a test runs meanwhile (CliRunner swaps stdout).
+    configure_logging("test-suite")
 
 
 @pytest.fixture(scope="session")

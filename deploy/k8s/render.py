@@ -250,7 +250,10 @@ def deployment(service: str, v: dict[str, Any]) -> dict[str, Any]:
         ],
         "startupProbe": {**probe, "failureThreshold": 30},
         "readinessProbe": {**probe, "failureThreshold": 3},
-        "livenessProbe": {**probe, "failureThreshold": 6},
+        # Alive = serving its port. Not /health: it answers 503 while a consumer is stuck or the
+        # store is away, and a restart unsticks neither (the failure policy, the DLQ and replay do).
+        "livenessProbe": {"tcpSocket": {"port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3,
+                          "failureThreshold": 6},
         "resources": v["resources"][service],
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},

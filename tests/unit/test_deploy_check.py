@@ -171,8 +171,10 @@ def test_each_service_has_three_replicas_probes_a_pdb_and_its_own_image(rendered
         assert deployment["spec"]["replicas"] == 3
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert container["image"] == f"ghcr.io/fourx/{service}:{versions.version(service)}"
-        for probe in ("readinessProbe", "livenessProbe"):
+        for probe in ("startupProbe", "readinessProbe"):
             assert container[probe]["httpGet"]["path"] == "/health"
+        # Liveness is the port: a restart does not unstick a consumer /health reports stuck.
+        assert container["livenessProbe"]["tcpSocket"]["port"] == "http"
         assert container["resources"]["requests"] and container["resources"]["limits"]
         assert pdbs[f"fourx-{service}"]["spec"]["minAvailable"] == 2
     (scaled,) = _objects(rendered, "ScaledObject")

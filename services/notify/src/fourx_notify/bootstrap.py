@@ -19,6 +19,7 @@ from fourx_notify.adapters.answers import SnapshotAnswers
 from fourx_notify.adapters.channels import EmailSender, WebhookSender
 from fourx_notify.adapters.consumer_progress import ConsumerProgress
 from fourx_notify.adapters.event_store import EventStore
+from fourx_notify.adapters.metrics import NotifyMetrics
 from fourx_notify.entrypoints import consumers, http, scheduler
 from fourx_notify.entrypoints.access import ACCESS
 from fourx_notify.service_layer.delivery import DeliveryWorker
@@ -84,7 +85,8 @@ class NotifyService:
         self.answers = SnapshotAnswers(lambda requests: self.event_store().answered(requests))
         self.webhooks = WebhookSender(self.settings, self.outbound)
         self.emails = EmailSender(self.settings, self.outbound)
-        self.senders = {"email": self.emails, "webhook": self.webhooks}
+        self.metrics = NotifyMetrics(self.runtime.metrics.registry, channels=("email", "webhook"))
+        self.senders = self.metrics.counted({"email": self.emails, "webhook": self.webhooks})
         self._bulletin_relay = None
         self.reports_in_progress = 0   # report batches being made here (deliveries give way)
         self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay,
@@ -112,6 +114,7 @@ class NotifyService:
         self.worker.kick()
 
     def after_bulletin(self) -> None:
+        self.metrics.bulletins.inc()  # called once per bulletin, after it was stored
         self.kick_relay()
         self.kick_delivery()
 

@@ -1,6 +1,7 @@
-"""The FastAPI shell every service shares: lifespan that opens and closes its resources, the
-input guard in front of every route (size, JSON and target limits, `inputs.py`), a health
-endpoint saying whether the store and Kafka answer, the token check and access table every
+"""The FastAPI shell every service shares: lifespan that configures logging and opens and
+closes its resources, the input guard in front of every route (size, JSON and target limits,
+`inputs.py`), a health endpoint saying whether the store and Kafka answer and the readiness
+rules hold (`readiness.py`), Prometheus metrics at `/metrics`, the token check and access table every
 district route goes through (`auth`, `access`), and the one mapping of domain refusals
 (`errors`) and lost write races (`versioned`) to HTTP statuses."""
 
@@ -11,12 +12,14 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from fourx_platform import access, asyncapi
 from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
+from fourx_platform.logs import configure_logging
+from fourx_platform.metrics import CONTENT_TYPE, HttpMetrics
 from fourx_platform.runtime import ServiceRuntime
 from fourx_platform.tracing import TracingMiddleware
 from fourx_platform.versioned import ConcurrencyConflict
@@ -45,6 +48,8 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Here, not at import or in the factory: the process is a service from now on.
+        configure_logging(service.runtime.service)
         await service.start()
         try:
             yield
@@ -55,6 +60,8 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     app.state.service = service
     app.state.verifier = verifier or startup_verifier()
     app.add_middleware(InputGuard, limits=limits or InputLimits(), uploads=list(uploads))
+    # Added last: outermost. Looked up per request (an app built for its routes alone has no runtime).
+    app.add_middleware(HttpMetrics, metrics=lambda: getattr(service.runtime, "metrics", None))
     # Outermost, so a refused input is a traced request too.
     app.add_middleware(TracingMiddleware, tracing=getattr(getattr(service, "runtime", None), "tracing", None))
 
@@ -77,6 +84,10 @@ def service_app(service: Service, *, title: str, routers: list[APIRouter] = (), 
     async def asyncapi_document() -> JSONResponse:
         """This service's part of the event catalog (AsyncAPI 3.0): the channels it sends and receives."""
         return JSONResponse(asyncapi.document(service.runtime.service))
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(service.runtime.metrics.render(), media_type=CONTENT_TYPE)
 
     return app
 

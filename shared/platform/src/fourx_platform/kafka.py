@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fourx_contracts.envelope import CONTENT_TYPE, CloudEvent, InvalidEvent
 from fourx_contracts.events import COMPACTED_TOPICS, TOPICS, Payload, dlq_topic, validate_payload
 from fourx_platform.failures import FailurePolicy, GaveUp, TransientError, is_transient
+from fourx_platform.logs import event_context
 from fourx_contracts.producers import check_provenance
 from fourx_platform import tracing
 
@@ -97,9 +99,10 @@ class KafkaSettings(BaseSettings):
 DLQ_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 
 
-def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
+def create_broker(settings: KafkaSettings, client_id: str, *, middlewares: Sequence[Any] = ()) -> KafkaBroker:
     """aiokafka's producer defaults to acks=1 without idempotence: a leader crash can lose or
-    duplicate records. Every fourx producer waits for all replicas and is idempotent."""
+    duplicate records. Every fourx producer waits for all replicas and is idempotent.
+    `middlewares`: FastStream broker middlewares (the service's metrics)."""
     return KafkaBroker(
         # FastStream takes a string as one host: a cluster's "a:1,b:2,c:3" must be a list, so
         # a service can start (or restart) while any one node is down.
@@ -115,6 +118,10 @@ def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
         graceful_timeout=15.0,
         # One INFO line per record drowns the logs an ops team reads; keep them at DEBUG.
         log_level=logging.DEBUG,
+        # A logger that propagates (FastStream's own print to stdout in a format of their
+        # own): its lines take the process's format (fourx_platform.logs).
+        logger=logging.getLogger("fourx.faststream"),
+        middlewares=tuple(middlewares),
     )
 
 
@@ -208,12 +215,14 @@ def subscribe_events(
 
     async def on_record(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
-        received = await _received(broker, record, group_id, policy)
-        if received is None:
-            return
-        gave_up = await policy.apply(lambda: handler(received))
-        if gave_up is not None:
-            await send_to_dlq(broker, record, gave_up, group_id, policy)
+        with _record_context(record, group_id):
+            received = await _received(broker, record, group_id, policy)
+            if received is None:
+                return
+            with event_context(received.envelope):
+                gave_up = await policy.apply(lambda: handler(received))
+                if gave_up is not None:
+                    await send_to_dlq(broker, record, gave_up, group_id, policy)
 
     on_record.__name__ = f"{group_id}_events"
     broker.subscriber(*topics, **_at_least_once(group_id))(on_record)
@@ -247,28 +256,36 @@ def subscribe_event_batches(
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         valid: list[tuple[Any, ReceivedEvent]] = []
         for record in records:
-            if (received := await _received(broker, record, group_id, policy)) is not None:
-                valid.append((record, received))
+            with _record_context(record, group_id):
+                if (received := await _received(broker, record, group_id, policy)) is not None:
+                    valid.append((record, received))
         if not valid:
             return
-        try:
-            await policy.until_transient_passes(lambda: handler([r for _, r in valid]))
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if is_transient(exc):
+        # A line about the whole batch names its group and size; one event's, that event.
+        with event_context(valid[0][1].envelope if len(valid) == 1 else None, group=group_id, batch=len(valid)):
+            try:
+                await policy.until_transient_passes(lambda: handler([r for _, r in valid]))
+                return
+            except asyncio.CancelledError:
                 raise
-            log.warning("batch failed; applying its events one by one", group=group_id,
-                        events=len(valid), error=str(exc))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning("batch failed; applying its events one by one", error=str(exc))
         for record, received in valid:
-            gave_up = await policy.apply(lambda r=received: handler([r]))
-            if gave_up is not None:
-                await send_to_dlq(broker, record, gave_up, group_id, policy)
+            with _record_context(record, group_id), event_context(received.envelope):
+                gave_up = await policy.apply(lambda r=received: handler([r]))
+                if gave_up is not None:
+                    await send_to_dlq(broker, record, gave_up, group_id, policy)
 
     on_batch.__name__ = f"{group_id}_event_batches"
     broker.subscriber(*topics, batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
                       **_at_least_once(group_id))(on_batch)
+
+
+def _record_context(record: Any, group_id: str) -> AbstractContextManager[None]:
+    """Where a record came from, on every log line written while it is handled."""
+    return event_context(group=group_id, topic=record.topic, partition=record.partition, offset=record.offset)
 
 
 def dlq_headers(record: Any, gave_up: GaveUp, group_id: str) -> dict[str, str]:

@@ -204,3 +204,29 @@ class OutboxRelay:
             await asyncio.sleep(self._hold)
         # The broker or store being away fails a pass: the events stay, the next pass tries again.
         await every(self._poll, self.publish_pending, wake=self._wake, name="outbox-relay")
+
+
+def _event_time(item: dict[str, Any]) -> datetime | None:
+    value = item.get("time")
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # the store's are UTC
+
+
+async def pending_summary(collection: AsyncCollection) -> tuple[int, datetime | None]:
+    """How many entries wait in the collection's outbox, and the CloudEvent `time` of the
+    oldest (for metrics and readiness; the same query the relay runs)."""
+    count, oldest = 0, None
+    cursor = collection.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {f"{OUTBOX_FIELD}.time": 1})
+    try:
+        async for doc in cursor:
+            for item in doc.get(OUTBOX_FIELD) or ():
+                count += 1
+                at = _event_time(item)
+                if at is not None and (oldest is None or at < oldest):
+                    oldest = at
+    finally:
+        await cursor.close()
+    return count, oldest

@@ -1,9 +1,11 @@
-"""What every service opens in its lifespan and closes again: Kafka broker, store, relay."""
+"""What every service opens in its lifespan and closes again: Kafka broker, store, relay, and
+the observer that samples consumer lag and the outbox for `/metrics` and `/health`."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -13,10 +15,13 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from fourx_platform.kafka import KafkaSettings, create_broker, ensure_topics, send_event
+from fourx_platform.lag import LagSampler, consumer_groups
 from fourx_platform.loops import every
+from fourx_platform.metrics import ServiceMetrics
 from fourx_platform.mongo import MongoSettings, open_client
 from fourx_platform.outbox import OutboxRelay, OutboxSettings
 from fourx_platform.tracing import Tracing, attach, publishing
+from fourx_platform.readiness import Observer, ReadinessSettings, problems
 
 log = structlog.get_logger("fourx.runtime")
 
@@ -30,7 +35,16 @@ class ServiceRuntime:
         self.kafka_settings = kafka
         self.mongo_settings = mongo
         self.database_name = database
-        self.broker: KafkaBroker = create_broker(kafka, client_id=f"fourx-{service}")
+        # Read once; tests may change the fields of this instance at run time.
+        self.readiness = ReadinessSettings()
+        self._outbox_collections: list[str] = []
+        self.observer = Observer(LagSampler(kafka, client_id=f"fourx-{service}-lag"),
+                                 groups=lambda: consumer_groups(self.broker),
+                                 collections=lambda: [self.db[name] for name in self._outbox_collections])
+        self.metrics = ServiceMetrics(service, observed=lambda: self.observer.latest,
+                                      ready=lambda: not self.problems())
+        self.broker: KafkaBroker = create_broker(kafka, client_id=f"fourx-{service}",
+                                                 middlewares=self.metrics.broker_middlewares())
         self.tracing = Tracing(service)  # off until start() reads the OTEL_* environment
         attach(self.broker, self.tracing)
         self._client: AsyncMongoClient | None = None
@@ -53,10 +67,18 @@ class ServiceRuntime:
         await ensure_topics(self.kafka_settings)
         await self.open_store()
         await self.broker.start()
+        if self.readiness.sample_seconds > 0:
+            self.spawn(every(lambda: max(0.1, self.readiness.sample_seconds), self.observer.sample,
+                             name=f"{self.service}:observe"), "observe")
         log.info("service started", service=self.service, kafka=self.kafka_settings.bootstrap)
 
     def outbox_relay(self, collections: list[str]) -> OutboxRelay:
-        """A relay that publishes the pending events of these collections on this broker."""
+        """A relay that publishes the pending events of these collections on this broker
+        (they are observed for metrics and readiness from now on)."""
+        for name in collections:
+            if name not in self._outbox_collections:
+                self._outbox_collections.append(name)
+
         async def send(event: CloudEvent) -> Awaitable[Any]:
             with publishing(self.broker, event):
                 return await send_event(self.broker, event)
@@ -93,6 +115,7 @@ class ServiceRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self.observer.close()
         await self.broker.stop()
         if self._client is not None:
             await self._client.close()
@@ -110,5 +133,10 @@ class ServiceRuntime:
             kafka_ok = bool(await self.broker.ping(timeout=2.0))
         except Exception:
             pass
-        return {"service": self.service, "status": "ok" if store_ok and kafka_ok else "degraded",
-                "store": store_ok, "kafka": kafka_ok}
+        found = self.problems()
+        return {"service": self.service, "status": "ok" if store_ok and kafka_ok and not found else "degraded",
+                "store": store_ok, "kafka": kafka_ok, "problems": found}
+
+    def problems(self) -> list[dict[str, Any]]:
+        """The readiness rules on the observer's last sample (none before the first)."""
+        return problems(self.observer.latest, self.readiness, datetime.now(UTC))

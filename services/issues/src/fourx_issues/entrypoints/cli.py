@@ -14,6 +14,7 @@ import json
 from datetime import date
 
 import typer
+from fourx_platform.logs import configure_logging
 
 from fourx_issues.adapters.repository import OUTBOX_COLLECTIONS
 from fourx_issues.bootstrap import IssuesService
@@ -67,6 +68,7 @@ def daily_check_command(
 
 
 def main() -> None:
+    configure_logging("issues-cli")  # on stderr: the commands' own output stays alone on stdout
     app()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from fourx_platform.kafka import KafkaSettings
+from fourx_platform.logs import configure_logging
 from fourx_platform.mongo import MongoSettings
 from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.runtime import ServiceRuntime
@@ -110,4 +111,5 @@ def show_activity_day(month: str) -> None:
 
 
 def main() -> None:
+    configure_logging("meetings-cli")  # on stderr: the commands' own output stays alone on stdout
     app()
