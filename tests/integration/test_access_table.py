@@ -117,12 +117,13 @@ def bearer(person_id: str, district: str, roles) -> dict[str, str]:
 def forged(district: str) -> list[tuple[str, dict[str, str]]]:
     """Tokens an attacker can make: signed with a key of their own, or with the HS256 secret
     that shipped in the repository before issue 9. Both name the district's office."""
-    own_key = devkeys.generate(Path(tempfile.mkdtemp(prefix="attacker-")))
     claims = {"sub": "p-office", "district": district, "roles": ["party_office"], "iss": DEV_ISSUER,
               "aud": DEV_AUDIENCE, "exp": datetime.now(UTC) + timedelta(hours=1)}
+    with tempfile.TemporaryDirectory(prefix="attacker-") as folder:   # signed, then gone
+        own_key = devkeys.generate(Path(folder))
+        signed = devkeys.sign(claims, own_key.private_key_file)
     old_secret = "fourx-dev-secret-change-me-in-production-0123456789"
-    return [("a token signed with another key",
-             {"Authorization": f"Bearer {devkeys.sign(claims, own_key.private_key_file)}"}),
+    return [("a token signed with another key", {"Authorization": f"Bearer {signed}"}),
             ("an HS256 token with the repository's old secret",
              {"Authorization": f"Bearer {jwt.encode(claims, old_secret, algorithm='HS256')}"})]
 

@@ -88,8 +88,9 @@ def configure_logging(service: str, *, fmt: LogFormat | None = None, level: str 
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # One line per poll or heartbeat from the clients drowns what an operator reads.
-    for noisy in ("aiokafka", "pymongo", "httpx"):
+    # One line per poll or heartbeat from the clients drowns what an operator reads (and one
+    # per SMTP command from aiosmtpd's `mail.log`, the demo's and the tests' mail sink).
+    for noisy in ("aiokafka", "pymongo", "httpx", "mail.log"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
