@@ -1,7 +1,7 @@
 """Part 3 of `make bench-scale`: the Monday run. Every district's bulletin for the generated
 week is asked for at once, as the Monday 08:00 schedule does (`scheduler.run_due`: one claim
 per district, the requests through the claims' outbox), and timed until the last district's
-`report-published` is on Kafka (read from the topic, not by polling the store being measured).
+`report-published` has left notify's outbox for Kafka.
 
 Real notify code (`NotifyService`, its consumers, relay and delivery worker) on the project's
 own Kafka and store, with its own database and consumer group. The issues service's part —
@@ -21,11 +21,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fourx_contracts.envelope import event_id, new_event
 from fourx_contracts.events import SupervisionSnapshot
 from fourx_platform.kafka import KafkaSettings
 from fourx_platform.mongo import MongoSettings
+from fourx_platform.outbox import OUTBOX_FIELD
 
 from fourx_notify.adapters import deliveries, reports
 from fourx_notify.bootstrap import NotifyService, NotifySettings
@@ -87,45 +88,10 @@ class SnapshotStandIn:
         await self._producer.stop()
 
 
-class PublishedTap:
-    """The districts whose `report-published` for the week is on Kafka: what the Monday figure
-    times, read from the topic (no group) — not by polling the store being measured, which a
-    scan of the week's bulletins every 0.2 s had loaded more with every district."""
-
-    def __init__(self, kafka: KafkaSettings, week: str):
-        self._kafka, self._week = kafka, week
-        self.districts: set[str] = set()
-
-    async def __aenter__(self) -> "PublishedTap":
-        self._consumer = AIOKafkaConsumer(**self._kafka.client_options(), enable_auto_commit=False)
-        await self._consumer.start()
-        partitions = [TopicPartition("report-published", p)
-                      for p in self._consumer.partitions_for_topic("report-published")
-                      or await self._partitions()]
-        self._consumer.assign(partitions)
-        await self._consumer.seek_to_end(*partitions)
-        for tp in partitions:   # fix the start now: what comes after this is the run's
-            await self._consumer.position(tp)
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def _partitions(self) -> set[int]:
-        await self._consumer._client.force_metadata_update()   # the topic's partitions, once
-        return self._consumer._client.cluster.partitions_for_topic("report-published") or set()
-
-    async def _read(self) -> None:
-        import json
-        while True:
-            for records in (await self._consumer.getmany(timeout_ms=200, max_records=1000)).values():
-                for r in records:
-                    body = json.loads(r.value)
-                    if body["data"]["week"] == self._week:
-                        self.districts.add(body["district"])
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
+async def _published(service: NotifyService, week: str) -> int:
+    """Bulletins of the week whose `report-published` has left the outbox."""
+    docs = service.runtime.db[reports.COLLECTION].find({"week": week}, {OUTBOX_FIELD: 1})
+    return sum([1 async for d in docs if not d.get(OUTBOX_FIELD)])
 
 
 async def _wait(check, timeout: float, what: str) -> None:
@@ -142,17 +108,9 @@ async def _pending_deliveries(service: NotifyService) -> int:
 
 
 async def _timed_run(replicas: list[NotifyService], districts: int, week: str, now: datetime,
-                     timeout: float, meter: StoreMeter, notes: dict[str, str], label: str,
-                     kafka: KafkaSettings) -> float:
-    """Seconds until the last district's `report-published` is on Kafka; then, as a note, how
-    long the deliveries took to drain after it and how busy the store was."""
-    async with PublishedTap(kafka, week) as tap:
-        return await _run_until_published(replicas, districts, week, now, timeout, meter, notes, label, tap)
-
-
-async def _run_until_published(replicas: list[NotifyService], districts: int, week: str, now: datetime,
-                               timeout: float, meter: StoreMeter, notes: dict[str, str], label: str,
-                               tap: PublishedTap) -> float:
+                     timeout: float, meter: StoreMeter, notes: dict[str, str], label: str) -> float:
+    """Seconds until the last district's `report-published` left the outbox; then, as a note,
+    how long the deliveries took to drain after it and how busy the store was."""
     mark = meter.start()
     started = time.perf_counter()
     claims = await asyncio.gather(*(run_due(r, now) for r in replicas))   # every replica's schedule fires
@@ -161,14 +119,15 @@ async def _run_until_published(replicas: list[NotifyService], districts: int, we
         raise RuntimeError(f"{claimed} claims for {districts} districts")
     deadline = time.monotonic() + timeout
     shown = time.monotonic()
-    while len(tap.districts) < districts:
+    while await _published(replicas[0], week) < districts:
         if time.monotonic() - shown > 10:   # progress, for a long run
             shown = time.monotonic()
-            print(f"  Monday run: {len(tap.districts)} published after {time.perf_counter() - started:.0f}s",
-                  flush=True)
+            made = await replicas[0].runtime.db[reports.COLLECTION].count_documents({"week": week})
+            print(f"  Monday run: {made} bulletins made, {await _published(replicas[0], week)} published "
+                  f"after {time.perf_counter() - started:.0f}s", flush=True)
         if time.monotonic() > deadline:
-            raise TimeoutError(f"Monday run: {len(tap.districts)} of {districts} in {timeout:.0f}s")
-        await asyncio.sleep(0.05)
+            raise TimeoutError(f"Monday run: {await _published(replicas[0], week)} of {districts} in {timeout:.0f}s")
+        await asyncio.sleep(0.2)
     elapsed = time.perf_counter() - started
     busy = meter.since(mark)
     per = f"; {busy.cpu / districts * 1000:.1f} store CPU-ms per bulletin" if busy.cpu is not None else ""
@@ -211,7 +170,7 @@ async def monday(kafka: KafkaSettings, admin: KafkaSettings, mongo: MongoSetting
         notes["monday, read model"] = (f"{events:,} events: the ingest part's read model" if read_model else
                                        f"{events:,} events stored in {time.perf_counter() - fill:.0f}s before the run")
         async with SnapshotStandIn(admin) as stand_in:
-            one = await _timed_run(replicas, districts, week, now, timeout, meter, notes, "monday", admin)
+            one = await _timed_run(replicas, districts, week, now, timeout, meter, notes, "monday")
             # The same run on three replicas: the week's bulletins, claims and deliveries go.
             for name in (reports.COLLECTION, reports.TEXTS, reports.CLAIMS, reports.NUMBERS, deliveries.COLLECTION,
                          deliveries.BODIES):
@@ -224,7 +183,7 @@ async def monday(kafka: KafkaSettings, admin: KafkaSettings, mongo: MongoSetting
             limit = max(120.0, 3 * one)
             try:
                 three: float | None = await _timed_run(replicas, districts, week, now, limit, meter, notes,
-                                                       "monday ×3", admin)
+                                                       "monday ×3")
             except TimeoutError as exc:
                 three = None
                 notes["monday, 3 replicas"] = f"did not finish within {limit:.0f}s ({exc})"
