@@ -43,7 +43,7 @@ from pymongo.errors import BulkWriteError
 
 from fourx_local.seed import GeneratedEvent
 
-from bench.scale.busy import offline
+from bench.scale.offline import offline
 
 BATCH = NotifySettings().batch_max_records
 

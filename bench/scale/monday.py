@@ -33,7 +33,8 @@ from fourx_notify.bootstrap import NotifyService, NotifySettings
 from fourx_notify.domain.stats import week_bounds
 from fourx_notify.entrypoints.scheduler import run_due
 
-from bench.scale.busy import StoreMeter, offline
+from bench.scale.busy import StoreMeter
+from bench.scale.offline import offline
 
 ISSUES = "/services/issues"
 
