@@ -120,6 +120,14 @@ class KafkaCredentials:
         path.write_text(json.dumps({"mechanism": creds.mechanism, "passwords": creds.passwords}, indent=2))
         return creds
 
+    @staticmethod
+    def lacks_principals(path: Path) -> bool:
+        """The file was written before one of today's principals existed."""
+        try:
+            return not set(PRINCIPALS) <= set(json.loads(path.read_text())["passwords"])
+        except (OSError, ValueError, KeyError):
+            return False
+
     def format_args(self) -> list[str]:
         """`kafka-storage format --add-scram …` for every principal (KIP-900)."""
         return [arg for name, password in self.passwords.items()
@@ -225,6 +233,9 @@ class KafkaBroker:
         creds_file = self.data_dir / "credentials.json"
         if (self.data_dir / "logs").exists() and not creds_file.exists():
             self.data_dir.rename(self.data_dir.with_name(f"{self.data_dir.name}.unsecured-{int(time.time())}"))
+        elif (self.data_dir / "logs").exists() and KafkaCredentials.lacks_principals(creds_file):
+            # Formatted before a principal existed (e.g. `portal`): likewise set aside.
+            self.data_dir.rename(self.data_dir.with_name(f"{self.data_dir.name}.before-{int(time.time())}"))
         self.credentials = KafkaCredentials.load_or_create(creds_file)
         return self
 

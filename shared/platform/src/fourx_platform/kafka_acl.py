@@ -34,8 +34,9 @@ from fourx_contracts.producers import PRODUCERS, topics_of
 
 ADMIN = "admin"
 OPS = "ops"
+PORTAL = "portal"
 SERVICES = ("meetings", "issues", "notify")
-PRINCIPALS = (ADMIN, *SERVICES, OPS)
+PRINCIPALS = (ADMIN, *SERVICES, OPS, PORTAL)
 
 # What each service consumes (their subscribers; tests/unit/test_access.py checks the code).
 CONSUMES: dict[str, tuple[str, ...]] = {
@@ -94,6 +95,9 @@ def acls(principal: str) -> list[Acl]:
         return sorted([Acl(user, TOPIC, "report-requested", LITERAL, WRITE)]
                       + [Acl(user, TOPIC, t, LITERAL, READ) for t in (*everything, REPLAY_LEDGER)]
                       + [Acl(user, GROUP, ANY, LITERAL, DESCRIBE)])
+    if principal == PORTAL:
+        # READ implies DESCRIBE (metadata, offsets): all a group-less reader needs.
+        return sorted(Acl(user, TOPIC, t, LITERAL, READ) for t in TOPICS)
     if principal not in SERVICES:
         return []
     entries = [Acl(user, TOPIC, t, LITERAL, DESCRIBE) for t in everything]

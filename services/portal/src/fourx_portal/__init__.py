@@ -1,0 +1,1 @@
+"""fourx portal: the web console's backend-for-frontend (one origin for the browser)."""

@@ -1,0 +1,56 @@
+"""Who a person is, in the words the console shows: name, roles with their Chinese labels,
+and their unit with its name (and, for a community, its street). Pure: read from a district's
+directory as meetings serves it (`GET /districts/{d}/directory`) or as it travels on the
+compacted `directory-updated` topic — both carry streets, communities, departments, people."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fourx_contracts.vocabulary import ROLE_LABELS
+
+UNIT_LABELS = {"district": "区", "street": "街道", "community": "社区", "department": "部门"}
+
+
+def _names(directory: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    units: dict[tuple[str, str], dict[str, Any]] = {}
+    for street in directory.get("streets") or []:
+        units[("street", street["street_id"])] = {"name": street.get("name") or street["street_id"]}
+    for community in directory.get("communities") or []:
+        street_id = community.get("street_id")
+        street = units.get(("street", street_id), {}) if street_id else {}
+        units[("community", community["community_id"])] = {
+            "name": community.get("name") or community["community_id"], "street_id": street_id,
+            "street_name": street.get("name")}
+    for department in directory.get("departments") or []:
+        units[("department", department["department_id"])] = {"name": department.get("name")
+                                                               or department["department_id"]}
+    return units
+
+
+def describe(person: Mapping[str, Any], directory: Mapping[str, Any], district: str) -> dict[str, Any]:
+    """One person as /api/me and /auth/people answer."""
+    unit = person.get("unit") or {}
+    kind, unit_id = unit.get("kind", ""), unit.get("id", "")
+    found = _names(directory).get((kind, unit_id), {})
+    if kind == "district":
+        found = {"name": directory.get("district_name") or district}
+    described_unit: dict[str, Any] = {"kind": kind, "id": unit_id, "name": found.get("name") or unit_id}
+    if kind == "community":
+        described_unit["street_id"] = found.get("street_id")
+        described_unit["street_name"] = found.get("street_name")
+    roles = [str(r) for r in person.get("roles") or []]
+    return {"person_id": person["person_id"], "name": person.get("name") or person["person_id"],
+            "district": district, "district_name": directory.get("district_name") or district,
+            "roles": roles, "role_labels": {r: ROLE_LABELS.get(r, r) for r in roles}, "unit": described_unit}
+
+
+def find(directory: Mapping[str, Any], person_id: str) -> Mapping[str, Any] | None:
+    return next((p for p in directory.get("people") or [] if p.get("person_id") == person_id), None)
+
+
+def picker_entry(person: Mapping[str, Any], directory: Mapping[str, Any], district: str) -> dict[str, Any]:
+    """A person as the dev picker lists them: role_labels as a list, in the roles' order."""
+    described = describe(person, directory, district)
+    return {**described, "role_labels": [described["role_labels"][r] for r in described["roles"]]}
