@@ -84,6 +84,6 @@ k8s-render:
 	$(UV) run --frozen python deploy/k8s/render.py --overlay $(OVERLAY)
 
 images:
-	@for s in meetings issues notify; do v=$$(python3 deploy/versions.py $$s); \
+	@for s in meetings issues notify portal; do v=$$(python3 deploy/versions.py $$s); \
 	  echo "docker build ghcr.io/fourx/$$s:$$v"; \
 	  docker build -f services/$$s/Dockerfile --build-arg VERSION=$$v -t ghcr.io/fourx/$$s:$$v . || exit 1; done
