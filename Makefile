@@ -15,7 +15,7 @@ REPLICAS ?= 1
 help:
 	@echo "make run        set up, start the stack, run the demo month, print the weekly bulletin, stop"
 	@echo "make test       set up and run every test (unit, integration, end-to-end)"
-	@echo "make setup      install uv, the Python workspace and the Kafka broker jars"
+	@echo "make setup      install uv, the Python workspace, the Kafka broker jars; build the web console; Chromium"
 	@echo "make up|down|status|demo   drive the local stack by hand (make up REPLICAS=3: three of each service)"
 	@echo "make bench      throughput figures against a raw-client baseline"
 	@echo "make bench-scale [N=2800]   fourx at the scale of N districts (N=100: quick); ends with one 'scale:' line"
@@ -31,6 +31,7 @@ setup:
 	  || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --all-packages
 	$(DEV) fetch-kafka
+	$(DEV) setup-web
 
 up:
 	$(DEV) up --replicas $(REPLICAS)
@@ -83,6 +84,6 @@ k8s-render:
 	$(UV) run --frozen python deploy/k8s/render.py --overlay $(OVERLAY)
 
 images:
-	@for s in meetings issues notify; do v=$$(python3 deploy/versions.py $$s); \
+	@for s in meetings issues notify portal; do v=$$(python3 deploy/versions.py $$s); \
 	  echo "docker build ghcr.io/fourx/$$s:$$v"; \
 	  docker build -f services/$$s/Dockerfile --build-arg VERSION=$$v -t ghcr.io/fourx/$$s:$$v . || exit 1; done

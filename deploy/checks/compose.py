@@ -159,6 +159,18 @@ def check(path: Path = COMPOSE, base: Path | None = None) -> list[str]:
         if not healthy.get(service):
             errors.append(f"service {service}: no health check")
 
+    portal = services.get("portal")
+    if portal is None:
+        errors.append("no portal service (the web console)")
+    else:
+        env = _environment(portal)
+        for unknown in envnames.unknown("portal", env):
+            errors.append(f"service portal: sets {unknown}, which no setting of the portal reads")
+        if env.get("KAFKA_USERNAME") != "portal":
+            errors.append(f"service portal: KAFKA_USERNAME is {env.get('KAFKA_USERNAME')!r}, not its own principal")
+        if not healthy.get("portal"):
+            errors.append("service portal: no health check")
+
     kafka = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("apache/kafka:")}
     if len(kafka) != 3:
         errors.append(f"{len(kafka)} Kafka nodes (apache/kafka), not 3")

@@ -27,7 +27,8 @@ from pathlib import Path
 from dockerfile_parse import DockerfileParser
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("meetings", "issues", "notify")
+# The three services and the portal (the web console): each image holds its own code only.
+SERVICES = ("meetings", "issues", "notify", "portal")
 ROOT_USERS = {"root", "0", "root:root", "0:0", "root:0", "0:root"}
 
 

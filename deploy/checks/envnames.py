@@ -13,7 +13,7 @@ SHARED = ["fourx_platform.kafka:KafkaSettings", "fourx_platform.mongo:MongoSetti
           "fourx_platform.auth:AuthSettings", "fourx_platform.inputs:InputLimits",
           "fourx_platform.failures:ConsumerSettings", "fourx_platform.outbox:OutboxSettings"]
 OWN = {"meetings": "fourx_meetings.bootstrap:MeetingsSettings", "issues": "fourx_issues.bootstrap:IssuesSettings",
-       "notify": "fourx_notify.bootstrap:NotifySettings"}
+       "notify": "fourx_notify.bootstrap:NotifySettings", "portal": "fourx_portal.settings:PortalSettings"}
 
 
 def _names(spec: str) -> set[str]:

@@ -57,7 +57,12 @@ BASE: dict[str, Any] = {
              "jwks_url": "https://sso.example.org/realms/fourx/protocol/openid-connect/certs",
              "operators": ""},
     "smtp": {"host": "smtp.example.org", "port": 25, "sender": "fourx-notify@example.org"},
-    "public_url": "https://fourx.example.org/notify",
+    # Links in notify's messages open through the web console's proxy (the portal, same host).
+    "public_url": "https://fourx.example.org/api/notify",
+    # The web console (工作台): the public host the Ingress routes to the portal, and the
+    # portal's OpenID Connect client (its secret from the secret store: `secrets.render`).
+    "portal": {"host": "fourx.example.org", "tls_secret": "fourx-tls", "ingress_class": "nginx",
+               "replicas": 2, "oidc_client_id": "fourx-console", "oidc_scopes": "openid profile"},
     "webhook_allowlist": "",
     # Secrets: rendered with these placeholders; replace them (or create the Secrets from your
     # secret store and drop `secrets.render`).
@@ -68,6 +73,7 @@ BASE: dict[str, Any] = {
         "meetings": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "issues": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "notify": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
+        "portal": {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "384Mi"}},
     },
     "notify_scaling": {"min": 3, "max": 12, "lag_threshold": 1000, "report_lag_threshold": 50,
                        "activation_lag": 10},
@@ -148,8 +154,8 @@ def user_acls(principal: str) -> list[dict[str, Any]]:
 
 
 def kafka_users(v: dict[str, Any]) -> list[dict[str, Any]]:
-    """One KafkaUser per service and one for `ops` (operators, KEDA's lag reads), with their
-    ACLs; and `admin`, a super user of the cluster (spec.kafka.authorization.superUsers) with no
+    """One KafkaUser per service, one for `ops` (operators, KEDA's lag reads) and one for the
+    `portal` (the web console's event stream, read-only), with their ACLs; and `admin`, a super user of the cluster (spec.kafka.authorization.superUsers) with no
     ACLs, for what only the admin does (a DLQ replay, the replay ledger)."""
     k = v["kafka"]
 
@@ -161,7 +167,8 @@ def kafka_users(v: dict[str, Any]) -> list[dict[str, Any]]:
                 "metadata": _meta(principal, v, "kafka-user", **{"strimzi.io/cluster": k["cluster"]}),
                 "spec": spec}
 
-    return [*(user(p, True) for p in (*kafka_acl.SERVICES, kafka_acl.OPS)), user(kafka_acl.ADMIN, False)]
+    return [*(user(p, True) for p in (*kafka_acl.SERVICES, kafka_acl.OPS, kafka_acl.PORTAL)),
+            user(kafka_acl.ADMIN, False)]
 
 
 def kafka_cluster(v: dict[str, Any]) -> list[dict[str, Any]]:
@@ -235,7 +242,8 @@ def service_secret(service: str, v: dict[str, Any]) -> dict[str, Any]:
             "stringData": {"MONGO_URI": v["secrets"]["mongo_uri"].format(service=service)}}
 
 
-def deployment(service: str, v: dict[str, Any]) -> dict[str, Any]:
+def deployment(service: str, v: dict[str, Any], *, replicas: int | None = None, extra_env: list[dict] = (),
+               mongo: bool = True) -> dict[str, Any]:
     labels = {"app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "fourx"}
     probe = {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3}
     container = {
@@ -243,7 +251,9 @@ def deployment(service: str, v: dict[str, Any]) -> dict[str, Any]:
         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         "envFrom": [{"configMapRef": {"name": "fourx-common"}}, {"configMapRef": {"name": f"fourx-{service}"}}],
         "env": [
-            {"name": "MONGO_URI", "valueFrom": {"secretKeyRef": {"name": f"fourx-{service}-mongo", "key": "MONGO_URI"}}},
+            *([{"name": "MONGO_URI", "valueFrom": {"secretKeyRef": {"name": f"fourx-{service}-mongo",
+                                                                     "key": "MONGO_URI"}}}] if mongo else []),
+            *extra_env,
             {"name": "KAFKA_USERNAME", "value": service},
             # The user operator writes the KafkaUser's SCRAM password into a Secret of its name.
             {"name": "KAFKA_PASSWORD", "valueFrom": {"secretKeyRef": {"name": service, "key": "password"}}},
@@ -264,7 +274,7 @@ def deployment(service: str, v: dict[str, Any]) -> dict[str, Any]:
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": _meta(f"fourx-{service}", v, service, **{"app.kubernetes.io/version": image(service, v).rsplit(":", 1)[1]}),
         "spec": {
-            "replicas": v["replicas"],
+            "replicas": v["replicas"] if replicas is None else replicas,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": labels},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
@@ -308,6 +318,51 @@ def service_objects(service: str, v: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     if service == "notify":
         objects += notify_scaling(v)
+    return objects
+
+
+def portal_objects(v: dict[str, Any]) -> list[dict[str, Any]]:
+    """The web console: the portal (built app + backend-for-frontend) behind the public host's
+    Ingress, in front of the three services' in-cluster Services. It signs nobody in itself:
+    the OpenID Connect provider does (FOURX_AUTH_… in fourx-common are the same provider's)."""
+    p, auth = v["portal"], v["auth"]
+    name = "portal"
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "fourx"}
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("fourx-portal", v, name), "data": {
+        "FOURX_PORTAL_OIDC_ISSUER": auth["issuer"], "FOURX_PORTAL_OIDC_CLIENT_ID": p["oidc_client_id"],
+        "FOURX_PORTAL_OIDC_REDIRECT_URL": f"https://{p['host']}/auth/callback",
+        "FOURX_PORTAL_OIDC_SCOPES": p["oidc_scopes"],
+        **{f"FOURX_PORTAL_{s.upper()}_URL": f"http://fourx-{s}.{v['namespace']}.svc" for s in SERVICES}}}
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("fourx-portal", v, name),
+         "automountServiceAccountToken": False},
+        config,
+    ]
+    if v["secrets"]["render"]:
+        objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                        "metadata": _meta("fourx-portal-oidc", v, name),
+                        "stringData": {"FOURX_PORTAL_OIDC_CLIENT_SECRET": "CHANGE-ME"}})
+    secret_env = [{"name": "FOURX_PORTAL_OIDC_CLIENT_SECRET",
+                   "valueFrom": {"secretKeyRef": {"name": "fourx-portal-oidc", "key": "FOURX_PORTAL_OIDC_CLIENT_SECRET"}}}]
+    objects += [
+        deployment(name, v, replicas=p["replicas"], extra_env=secret_env, mongo=False),
+        {"apiVersion": "v1", "kind": "Service", "metadata": _meta("fourx-portal", v, name),
+         "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}},
+        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta("fourx-portal", v, name),
+         "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+         "metadata": {**_meta("fourx-portal", v, name), "annotations": {
+             # The event stream (/api/events) is long-lived and must not be buffered.
+             "nginx.ingress.kubernetes.io/proxy-buffering": "off",
+             "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+             # Directory imports (.xlsx) and exports pass through the portal.
+             "nginx.ingress.kubernetes.io/proxy-body-size": "16m"}},
+         "spec": {"ingressClassName": p["ingress_class"],
+                  "tls": [{"hosts": [p["host"]], "secretName": p["tls_secret"]}],
+                  "rules": [{"host": p["host"], "http": {"paths": [
+                      {"path": "/", "pathType": "Prefix",
+                       "backend": {"service": {"name": "fourx-portal", "port": {"name": "http"}}}}]}}]}},
+    ]
     return objects
 
 
@@ -363,6 +418,7 @@ def render(overlay: str | None = "production") -> dict[str, list[dict[str, Any]]
     }
     for i, service in enumerate(SERVICES):
         files[f"3{i}-{service}.yaml"] = service_objects(service, v)
+    files["40-portal.yaml"] = portal_objects(v)
     return files
 
 

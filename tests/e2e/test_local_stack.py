@@ -6,6 +6,8 @@ import re
 import time
 from datetime import date, datetime
 
+import httpx
+
 from chinese_calendar import is_workday
 
 from fourx_contracts.envelope import new_event
@@ -90,12 +92,30 @@ async def test_demo_month_leaves_the_whole_method_on_the_stream(local_stack, dis
                  if e["data"]["ref"] == report["data"]["report_id"] and e["data"]["status"] == "delivered"}
     assert report["data"]["recipients"] > 0 and len(delivered) == report["data"]["recipients"]
 
+    # The web console (issue 13): `up` printed PORTAL_URL and the demo ends with sign-in links;
+    # the secretary's link shows their items with lights, the office's the week's bulletin.
+    portal = local_stack.value("PORTAL_URL")
+    links = dict(re.findall(r"^(社区书记|区委党建办)\S*：(http\S+)$", demo.stdout, re.MULTILINE))
+    assert set(links) == {"社区书记", "区委党建办"} and all(u.startswith(f"{portal}/login?as=") for u in links.values())
+    with httpx.Client(base_url=portal, timeout=30, follow_redirects=True) as secretary:
+        assert secretary.get(links["社区书记"]).status_code == 200  # followed to the app
+        me = secretary.get("/api/me").json()
+        assert me["district"] == district and me["roles"] == ["community_secretary"]
+        items = secretary.get(f"/api/issues/districts/{district}/issues", params={"limit": 200}).json()["items"]
+        assert any(i["owner"] == me["person_id"] and i["light"] in ("green", "yellow", "red") for i in items)
+    with httpx.Client(base_url=portal, timeout=30, follow_redirects=True) as office:
+        office.get(links["区委党建办"])
+        assert "party_office" in office.get("/api/me").json()["roles"]
+        bulletin = office.get(f"/api/notify/districts/{district}/bulletins/{week}")
+        assert bulletin.status_code == 200, bulletin.text
+
 
 def test_status_then_down_leaves_nothing_running(local_stack):
     status = local_stack.cli("status")
     assert status.returncode == 0 and "running" in status.stdout
     pids = local_stack.pids()
-    assert len(pids) == 5
+    assert len(pids) == 6  # Kafka, the store, three services, the portal
+    assert "portal" in status.stdout
     down = local_stack.cli("down")
     assert down.returncode == 0, down.stderr
     deadline = time.monotonic() + 10

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
     GroupAuthorizationFailedError,
     KafkaConnectionError,
     TopicAuthorizationFailedError,
@@ -70,6 +71,37 @@ async def test_the_owner_may_write_and_a_consumer_may_only_read_its_own_groups(a
             await consumer.start()
     finally:
         await consumer.stop()
+
+
+async def test_the_portal_reads_without_a_group_and_may_not_join_one(acls_enforced, kafka_as, district):
+    await produce(kafka_as("meetings"), "meeting-held", meeting_held(district, "seen by the console"),
+                  district.encode())
+    reader = AIOKafkaConsumer("meeting-held", **kafka_as("portal").client_options(), group_id=None,
+                              enable_auto_commit=False, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        seen = False
+        async with asyncio.timeout(30):
+            while not seen:
+                batch = await reader.getmany(timeout_ms=500)
+                seen = any(r.key == district.encode() for records in batch.values() for r in records)
+    finally:
+        await reader.stop()
+    # It writes nothing: with no write ACL at all, even the idempotent producer's id is refused.
+    producer = AIOKafkaProducer(**kafka_as("portal").client_options(), acks="all", enable_idempotence=True)
+    try:
+        with pytest.raises((TopicAuthorizationFailedError, ClusterAuthorizationFailedError)):
+            await producer.start()
+            await producer.send_and_wait("issue-raised", b"{}", key=district.encode())
+    finally:
+        await producer.stop()
+    grouped = AIOKafkaConsumer("meeting-held", **kafka_as("portal").client_options(),
+                               group_id=f"fourx-portal-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest")
+    try:
+        with pytest.raises(GroupAuthorizationFailedError):
+            await grouped.start()
+    finally:
+        await grouped.stop()
 
 
 async def test_a_wrong_password_is_refused(acls_enforced, kafka_as):

@@ -139,7 +139,7 @@ def test_the_topics_have_the_configs_ensure_topics_gives_them(rendered, monkeypa
 
 def test_kafka_users_carry_kafka_acl_entries(rendered):
     users = {u["metadata"]["name"]: u for u in _objects(rendered, "KafkaUser")}
-    assert set(users) == {*kafka_acl.SERVICES, kafka_acl.OPS, kafka_acl.ADMIN}
+    assert set(users) == set(kafka_acl.PRINCIPALS)  # admin, one per service, ops, portal
     assert "authorization" not in users.pop(kafka_acl.ADMIN)["spec"]   # a super user: no ACLs
     names = {v: k for k, v in {kafka_acl.READ: "Read", kafka_acl.WRITE: "Write", kafka_acl.DESCRIBE: "Describe"}.items()}
     for principal, user in users.items():
@@ -237,3 +237,22 @@ def test_the_dockerfiles_pass_and_each_rule_catches_its_fault(tmp_path):
     single = "FROM python:3.11.13-slim-bookworm\nUSER 1000\nHEALTHCHECK CMD [\"true\"]\n"
     (folder / "Dockerfile").write_text(single)
     assert "DF002" in {f.rule for f in dockerfiles.lint(folder / "Dockerfile", None, tmp_path)}
+
+
+def test_the_public_host_routes_to_the_portal_which_signs_in_with_oidc(rendered):
+    [ingress] = _objects(rendered, "Ingress")
+    [rule] = ingress["spec"]["rules"]
+    [path] = rule["http"]["paths"]
+    assert path["path"] == "/" and path["backend"]["service"]["name"] == "fourx-portal"
+    assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]]
+    # The event stream is long-lived: the ingress must not buffer it.
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    [deployment] = [d for d in _objects(rendered, "Deployment") if d["metadata"]["name"] == "fourx-portal"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["KAFKA_USERNAME"]["value"] == "portal"
+    assert "secretKeyRef" in env["FOURX_PORTAL_OIDC_CLIENT_SECRET"]["valueFrom"]
+    # Production never signs: no dev mode, no signing key.
+    assert "FOURX_DEV_MODE" not in env and "FOURX_AUTH_PRIVATE_KEY_FILE" not in env
+    [config] = [c for c in _objects(rendered, "ConfigMap") if c["metadata"]["name"] == "fourx-portal"]
+    assert config["data"]["FOURX_PORTAL_OIDC_REDIRECT_URL"] == f"https://{rule['host']}/auth/callback"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fourx_platform.kafka_acl import (
-    ADMIN, CONSUMES, DESCRIBE, GROUP, OPS, READ, SERVICES, TOPIC, WRITE, acls, all_acls, group_prefix,
+    ADMIN, CONSUMES, DESCRIBE, GROUP, OPS, PORTAL, READ, SERVICES, TOPIC, WRITE, acls, all_acls, group_prefix,
 )
 from fourx_contracts.events import TOPICS, dlq_topic
 from fourx_contracts.producers import PRODUCERS, SERVICE_SOURCES, expected_source, topics_of
@@ -52,3 +52,11 @@ def test_ops_may_ask_for_a_report_and_read_and_the_admin_needs_no_entry():
 def test_every_owned_topic_names_its_service_source():
     for topic, producer in PRODUCERS.items():
         assert expected_source(topic) == (SERVICE_SOURCES[producer] if producer else None)
+
+
+def test_the_portal_reads_the_catalog_and_nothing_else():
+    """The web console's BFF streams events to browsers: read-only, no group, no DLQ."""
+    entries = acls(PORTAL)
+    assert read(PORTAL) == set(TOPICS)
+    assert {a.operation for a in entries} == {READ} and {a.resource_type for a in entries} == {TOPIC}
+    assert not written(PORTAL)

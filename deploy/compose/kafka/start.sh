@@ -4,7 +4,7 @@
 # the client listener takes SASL/SCRAM-SHA-512, the controller listener SASL/PLAIN as the
 # admin, the standard authorizer denies what no ACL allows, and every principal's SCRAM
 # credential is written at format time (KIP-900), so no client ever connects unauthenticated.
-# Env: NODE_ID, CLUSTER_ID, FOURX_KAFKA_<PRINCIPAL>_PASSWORD for admin, meetings, issues, notify, ops.
+# Env: NODE_ID, CLUSTER_ID, FOURX_KAFKA_<PRINCIPAL>_PASSWORD for admin, meetings, issues, notify, ops, portal.
 set -eu
 : "${NODE_ID:?}" "${CLUSTER_ID:?}"
 admin="${FOURX_KAFKA_ADMIN_PASSWORD:?}"
@@ -46,6 +46,7 @@ scram() { echo "SCRAM-SHA-512=[name=$1,password=$2]"; }
   --add-scram "$(scram meetings "${FOURX_KAFKA_MEETINGS_PASSWORD:?}")" \
   --add-scram "$(scram issues "${FOURX_KAFKA_ISSUES_PASSWORD:?}")" \
   --add-scram "$(scram notify "${FOURX_KAFKA_NOTIFY_PASSWORD:?}")" \
-  --add-scram "$(scram ops "${FOURX_KAFKA_OPS_PASSWORD:?}")"
+  --add-scram "$(scram ops "${FOURX_KAFKA_OPS_PASSWORD:?}")" \
+  --add-scram "$(scram portal "${FOURX_KAFKA_PORTAL_PASSWORD:?}")"
 printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="%s";\n' "$admin" >/tmp/admin.properties
 exec /opt/kafka/bin/kafka-server-start.sh "$conf"

@@ -48,6 +48,9 @@ def up(partitions: Annotated[int, typer.Option(help="partitions per topic")] = 6
         print(f"{name.upper()}_URL={url}")
         if replicas > 1:
             print(f"{name.upper()}_URLS={','.join(state.replica_urls(name))}")
+    if state.portal_url:
+        # The web console (工作台): open it in a browser; sign in with the picker at /login.
+        print(f"PORTAL_URL={state.portal_url}")
 
 
 @app.command()
@@ -99,6 +102,12 @@ def demo(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulo
     except KeyboardInterrupt:
         print(f"演示已中断（演示区 {ctx.district}）", file=sys.stderr, flush=True)
         raise typer.Exit(130) from None
+    if state.portal_url:
+        from fourx_local.demo.console import sign_in_links
+
+        console.rule("工作台：以演示中的身份登录")
+        for label, url in sign_in_links(ctx, state.portal_url):
+            print(f"{label}：{url}")
 
 
 @app.command()
@@ -227,6 +236,23 @@ def _seed_kafka():
         raise typer.Exit(2)
     # Seeding writes every producer's topics: only the admin principal may.
     return stack.kafka_settings(state.kafka_bootstrap, "admin")
+
+
+@app.command("setup-web")
+def setup_web(force: Annotated[bool, typer.Option(help="build even when dist/ is up to date")] = False,
+              browser: Annotated[bool, typer.Option(help="install Debian's chromium and CJK fonts where missing")] = True,
+              ) -> None:
+    """Build the web console (npm ci + npm run build in web/console, when its sources changed
+    or dist/ is missing) and make sure the browser tests' Chromium is installed."""
+    from fourx_local.webapp import WebSetupError, build_console, ensure_browser
+
+    try:
+        build_console(_say, force=force)
+        if browser:
+            ensure_browser(_say)
+    except WebSetupError as exc:
+        print(f"setup-web: {exc}", file=sys.stderr, flush=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("fetch-kafka")

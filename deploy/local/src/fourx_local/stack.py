@@ -30,6 +30,10 @@ SERVICES: dict[str, tuple[str, int]] = {
     "notify": ("fourx_notify.bootstrap:create_app", 8103),
 }
 PREFERRED_PORTS = {"kafka": 19092, "kafka-controller": 19093, "store": 27117}
+# The web console's backend-for-frontend: one origin for the browser (fourx_portal).
+PORTAL = "portal"
+PORTAL_FACTORY = "fourx_portal.bootstrap:create_app"
+PORTAL_PORT = 8100
 REPLICA_PORT_STEP = 10   # replica n of a service prefers its port + 10·(n-1): 8101, 8111, 8121, …
 
 
@@ -65,6 +69,10 @@ class StackState:
     @property
     def urls(self) -> dict[str, str]:
         return {c.name: c.address for c in self.components if c.name in SERVICES}
+
+    @property
+    def portal_url(self) -> str | None:
+        return next((c.address for c in self.components if c.name == PORTAL), None)
 
     def replica_urls(self, service: str) -> list[str]:
         """Every replica's address, the first one first."""
@@ -128,6 +136,34 @@ def spawn_service(name: str, port: int, env: dict[str, str], log: Path) -> Manag
     return ManagedProcess.spawn(name, cmd, log, env=env)
 
 
+def portal_env(kafka_bootstrap: str, urls: dict[str, str], kafka: KafkaSettings) -> dict[str, str]:
+    """The portal as the local stack runs it: dev mode (the picker, `/login?as=`) with the
+    stack's signing key — the one process of the stack that holds it, to sign dev sessions —
+    the first replica of each service behind its proxy, and Kafka as the `portal` principal."""
+    return {**tokens.service_env(), **tokens.signer_env(), **kafka.env(),
+            "FOURX_PORTAL_MEETINGS_URL": urls["meetings"], "FOURX_PORTAL_ISSUES_URL": urls["issues"],
+            "FOURX_PORTAL_NOTIFY_URL": urls["notify"],
+            "FOURX_DEV_MODE": os.environ.get("FOURX_DEV_MODE", "1")}
+
+
+def spawn_portal(port: int, env: dict[str, str], log: Path) -> ManagedProcess:
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", PORTAL_FACTORY, "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return ManagedProcess.spawn(PORTAL, cmd, log, env=env)
+
+
+def start_portal(state: StackState, ports: dict[str, int], settings: KafkaSettings,
+                 say: Callable[[str], None]) -> Component:
+    ports[PORTAL] = _port(PORTAL, {PORTAL: ports.get(PORTAL) or PORTAL_PORT})
+    url = f"http://127.0.0.1:{ports[PORTAL]}"
+    say(f"starting portal (web console) on {url} …")
+    proc = spawn_portal(ports[PORTAL], portal_env(state.kafka_bootstrap, state.urls, settings),
+                        state_dir() / "logs" / f"{PORTAL}.log")
+    component = Component(PORTAL, proc.pid, url, str(proc.log))
+    state.components.append(component)
+    return component
+
+
 def wait_healthy(url: str, proc: ManagedProcess, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -154,6 +190,9 @@ def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int
     path = state_file()
     current = StackState.load(path)
     if current and all(c.pid is None or pid_alive(c.pid) for c in current.components):
+        if current.portal_url is None and "kafka" in {c.name for c in current.components}:
+            # A stack started before the portal existed: add it.
+            _add_portal(current, path, say)
         say("fourx stack already running")
         return current
     if current:
@@ -234,12 +273,28 @@ def up(partitions: int = 6, say: Callable[[str], None] = print, kafka_nodes: int
         for component in components:
             if service_of(component.name):
                 wait_healthy(component.address, ManagedProcess(component.name, component.pid, Path(component.log)))
+        portal = start_portal(state, ports, settings_for(PORTAL), say)
+        state.save(path)
+        wait_healthy(portal.address, ManagedProcess(portal.name, portal.pid, Path(portal.log)))
         ports_file.write_text(json.dumps(ports))
         state.save(path)
         return state
     except BaseException:
         down(say=lambda _m: None)
         raise
+
+
+def _add_portal(state: StackState, path: Path, say: Callable[[str], None]) -> None:
+    ports_file = state_dir() / "ports.json"
+    ports: dict[str, int] = json.loads(ports_file.read_text()) if ports_file.exists() else {}
+    creds = kafka_credentials_file()
+    if creds.exists() and not os.environ.get("KAFKA_BOOTSTRAP") and KafkaCredentials.lacks_principals(creds):
+        say("this stack's Kafka predates the portal's principal: `make down && make up` starts the portal")
+        return
+    portal = start_portal(state, ports, kafka_settings(state.kafka_bootstrap, PORTAL), say)
+    state.save(path)
+    wait_healthy(portal.address, ManagedProcess(portal.name, portal.pid, Path(portal.log)))
+    ports_file.write_text(json.dumps(ports))
 
 
 def down(say: Callable[[str], None] = print) -> int:

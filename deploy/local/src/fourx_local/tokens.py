@@ -27,6 +27,11 @@ def service_env() -> dict[str, str]:
     return env
 
 
+def signer_env() -> dict[str, str]:
+    """For the one process that signs dev sessions (the portal's dev sign-in): the private key."""
+    return {devkeys.PRIVATE_KEY_ENV: str(local_keys().private_key_file)}
+
+
 def issue_token(person_id: str, district: str | None, roles: Iterable[str], *,
                 ttl: timedelta = timedelta(hours=12)) -> str:
     # The issuer and audience service_env() gives the services, whatever this shell says.
