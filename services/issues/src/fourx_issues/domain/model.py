@@ -29,7 +29,8 @@ STATUSES = ITEM_STATUSES
 
 def _wrong_status(item: "SupervisionItem", what: str) -> DomainError:
     """The item is in the wrong state for this: a conflict naming `status` (409)."""
-    return DomainError(f"事项当前为“{ITEM_STATUS_LABELS[item.status]}”，{what}", field="status")
+    return DomainError(f"事项当前为“{ITEM_STATUS_LABELS[item.status]}”，{what}", field="status",
+                       code="item.wrong_status")
 
 
 class Stage(StrEnum):
@@ -245,9 +246,9 @@ class SupervisionItem:
 
     def flag_overdue(self, today: date) -> None:
         if self.overdue_on is not None:
-            raise DomainError("事项已标记为逾期", field="ladder")
+            raise DomainError("事项已标记为逾期", field="ladder", code="item.already_overdue")
         if not (self.unresolved and today > self.due_date):
-            raise DomainError(f"事项在 {today} 并未逾期", field="due_date")
+            raise DomainError(f"事项在 {today} 并未逾期", field="due_date", code="item.not_overdue")
         self.overdue_on = today
         self.pending_events.append(events.ItemOverdue(self.issue_id, (today - self.due_date).days))
 
@@ -263,7 +264,8 @@ class SupervisionItem:
     def check_notice(self, *, today: date, respond_by: date) -> None:
         """Refuse a notice this item may not get (before a number is taken for it)."""
         if self.notice is not None:
-            raise DomainError(f"该事项已发出督办通知 {self.notice.number}", field="notice")
+            raise DomainError(f"该事项已发出督办通知 {self.notice.number}", field="notice",
+                              code="notice.already_issued")
         if not self.unresolved:
             raise _wrong_status(self, "无需督办通知")
         if respond_by <= today:
@@ -272,26 +274,28 @@ class SupervisionItem:
     def acknowledge_notice(self, *, person_id: str, today: date, as_office: bool = False) -> bool:
         """签收: the addressee confirms receipt; the office may sign on the addressee's behalf."""
         if self.notice is None:
-            raise DomainError("该事项没有发出督办通知", field="notice")
+            raise DomainError("该事项没有发出督办通知", field="notice", code="notice.none")
         if self.notice.acknowledged_on is not None:
             return False
         if self.notice.to_person and person_id != self.notice.to_person and not as_office:
-            raise NotAllowed(f"督办通知 {self.notice.number} 的签收人是 {self.notice.to_person}")
+            raise NotAllowed(f"督办通知 {self.notice.number} 的签收人是 {self.notice.to_person}",
+                             code="notice.not_yours")
         self.notice.acknowledged_on, self.notice.acknowledged_by = today, person_id
         return True
 
     def schedule_interview(self, *, interview_id: str, person_id: str, reason: str, scheduled_for: date) -> None:
         if self.interview is not None:
-            raise DomainError("该事项已安排约谈", field="interview")
+            raise DomainError("该事项已安排约谈", field="interview", code="interview.already_scheduled")
         if self.notice is None:
-            raise DomainError("约谈须在督办通知之后，该事项尚未发出督办通知", field="notice")
+            raise DomainError("约谈须在督办通知之后，该事项尚未发出督办通知", field="notice",
+                              code="interview.needs_notice")
         self.interview = Interview(interview_id=interview_id, person_id=person_id, reason=reason,
                                    scheduled_for=scheduled_for)
         self.pending_events.append(events.InterviewScheduled(self.issue_id))
 
     def record_interview_outcome(self, *, outcome: str, today: date) -> None:
         if self.interview is None:
-            raise DomainError("该事项没有安排约谈", field="interview")
+            raise DomainError("该事项没有安排约谈", field="interview", code="interview.none")
         if not outcome.strip():
             raise Invalid("outcome", "请写明约谈结论")
         self.interview.outcome, self.interview.outcome_recorded_on = outcome, today

@@ -45,7 +45,7 @@ async def _directory(uow: UnitOfWork, district: str) -> Directory:
 async def load_item(uow: UnitOfWork, district: str, issue_id: str) -> SupervisionItem:
     item = await uow.items.get(district, issue_id)
     if item is None:
-        raise NotFound(f"本区（{district}）没有督办事项 {issue_id!r}", field="issue_id")
+        raise NotFound(f"本区（{district}）没有督办事项 {issue_id!r}", field="issue_id", code="item.not_found")
     return item
 
 
@@ -337,7 +337,8 @@ async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *,
     async def attempt() -> Inspection:
         inspection = await uow.inspections.get(district, inspection_id)
         if inspection is None:
-            raise NotFound(f"本区（{district}）没有督查 {inspection_id!r}", field="inspection_id")
+            raise NotFound(f"本区（{district}）没有督查 {inspection_id!r}", field="inspection_id",
+                           code="inspection.not_found")
         if inspection.hold(findings=findings, held_on=held_on):
             await uow.inspections.save(inspection, correlationid)
             uow.committed()

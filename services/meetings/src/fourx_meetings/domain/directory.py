@@ -43,6 +43,8 @@ class Problem:
 class DirectoryInvalid(Invalid):
     """The directory is refused as a whole; `problems` names each one with its line (422)."""
 
+    code = "directory.invalid"
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("directory", "组织名册有误，未导入")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fourx_platform import paging
 from fourx_platform.access import Authorized
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fourx_meetings.domain.activities import Outcome
 from fourx_meetings.domain.calendar import parse_month
 from fourx_meetings.domain.directory import DirectoryInvalid, Problem
+from fourx_meetings.domain.errors import NotAllowed, NotFound
 from fourx_meetings.domain.model import UnitRef
 from fourx_meetings.domain.roles import Actor
 from fourx_meetings.entrypoints import views
@@ -87,7 +88,7 @@ async def import_directory(district: str, request: Request, caller: Authorized) 
 async def get_directory(district: str, request: Request, caller: Authorized) -> dict:
     snapshot = await _uow(request).directories.snapshot(district)
     if snapshot is None:
-        raise HTTPException(404, f"本区（{district}）还没有组织名册，请先导入")
+        raise NotFound(f"本区（{district}）还没有组织名册，请先导入", code="directory.missing")
     return snapshot
 
 
@@ -124,7 +125,7 @@ async def get_activity_day(district: str, meeting_id: str, request: Request,
     uow = _uow(request)
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
-        raise HTTPException(404, f"本区（{district}）没有集中活动日 {meeting_id!r}")
+        raise NotFound(f"本区（{district}）没有集中活动日 {meeting_id!r}", code="activity_day.not_found")
     directory, _, _ = await uow.directories.get(district)
     return views.activity_day(day, directory)
 
@@ -364,6 +365,7 @@ async def set_clock(district: str, body: ClockIn, request: Request,
                     caller: Authorized) -> dict[str, Any]:
     service = _service(request)
     if not service.clock_override_allowed():
-        raise HTTPException(403, "本区日期覆盖已关闭（仅开发模式且 MEETINGS_ALLOW_CLOCK_OVERRIDE=true 时可用）")
+        raise NotAllowed("本区日期覆盖已关闭（仅开发模式且 MEETINGS_ALLOW_CLOCK_OVERRIDE=true 时可用）",
+                         code="clock.override_off")
     await service.unit_of_work().clocks.set(district, body.today)
     return {"today": (await service.today(district)).isoformat(), "overridden": body.today is not None}
