@@ -21,6 +21,7 @@ from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.versioned import ConcurrencyConflict, retry_on_conflict
 
 from fourx_meetings.adapters import integration
+from fourx_meetings.adapters.roster import parse_roster
 from fourx_meetings.domain import events, roles
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date, meeting_id_for
@@ -37,6 +38,8 @@ class ImportDirectory:
     district: str
     text: str
     correlationid: str | None = None
+    # An Excel roster instead of the text (then `text` is ignored): adapters/roster.py.
+    roster: bytes | None = None
     # The outbound-channel rules (dev mode, webhook allowlist); strict unless the caller says.
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
@@ -45,7 +48,10 @@ async def import_directory(cmd: ImportDirectory, uow: UnitOfWork) -> tuple[Direc
     """Validate (DirectoryInvalid with lines), store, publish the whole snapshot. Importing
     content identical to what is stored publishes nothing. Returns (directory, version, changed)."""
     # Off the event loop: a large file takes seconds to read, and the loop serves everyone.
-    directory = await asyncio.to_thread(parse_directory, cmd.text, cmd.outbound)
+    if cmd.roster is not None:
+        directory = await asyncio.to_thread(parse_roster, cmd.roster, cmd.outbound)
+    else:
+        directory = await asyncio.to_thread(parse_directory, cmd.text, cmd.outbound)
 
     async def run() -> tuple[Directory, int, bool]:
         _, version, stored_hash = await uow.directories.get(cmd.district)
