@@ -33,13 +33,20 @@ def noticed(issue_id: str, to_person: str | None = "p-sec", **kw) -> Supervision
     return i
 
 
-def test_the_store_answers_street_community_status_and_the_due_range():
-    where = ItemFilter(street="s1", community="c1", status="open", due_after=date(2026, 11, 1),
-                       due_before=date(2026, 11, 30))
-    assert where.store_query("d") == {"district": "d", "street_id": "s1", "community_id": "c1", "status": "open",
-                                      "due_date": {"$gte": "2026-11-01", "$lte": "2026-11-30"}}
+def test_the_store_answers_street_community_and_status_the_rest_is_judged_per_item():
+    where = ItemFilter(street="s1", community="c1", status="open")
+    assert where.store_query("d") == {"district": "d", "street_id": "s1", "community_id": "c1", "status": "open"}
     assert not where.judged_here
-    assert ItemFilter(department="zhujian").judged_here and ItemFilter(mine=Mine("p", None)).judged_here
+    for judged in (ItemFilter(department="zhujian"), ItemFilter(mine=Mine("p", None)),
+                   ItemFilter(due_before=date(2026, 11, 30))):
+        assert judged.judged_here and judged.store_query("d") == {"district": "d"}
+
+
+def test_the_due_range_includes_both_days():
+    due = item("a", due=date(2026, 11, 20))
+    assert ItemFilter(due_after=date(2026, 11, 20), due_before=date(2026, 11, 20)).matches(due, TODAY)
+    assert not ItemFilter(due_after=date(2026, 11, 21)).matches(due, TODAY)
+    assert not ItemFilter(due_before=date(2026, 11, 19)).matches(due, TODAY)
 
 
 def test_department_and_unit_include_co_units():
