@@ -53,7 +53,7 @@ def _emitted_codes(sources: list[Path] | None = None) -> dict[str, list[str]]:
                                                                    for t in statement.targets)
                             and isinstance(statement.value, ast.Constant)):
                         found.setdefault(statement.value.value, []).append(where)
-    for code in (*http.HTTP_STATUS_CODES.values(), http.UNKNOWN_ROUTE, http.INTERNAL):
+    for code in (*http.HTTP_STATUS_CODES.values(), http.UNKNOWN_ROUTE, http.INTERNAL, http.UNAVAILABLE):
         found.setdefault(code, []).append("fourx_platform.http")
     return found
 

@@ -120,6 +120,14 @@ def test_an_unexpected_failure_is_a_json_500_with_the_code_internal():
     assert response.json() == {"code": "internal", "detail": "服务内部错误，操作未完成"}
 
 
+def test_the_store_away_for_a_moment_is_a_503_to_retry():
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    response = _answer(ServerSelectionTimeoutError("no primary"))
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "unavailable"
+
+
 def test_the_message_keeps_its_field_for_logs_and_the_dlq():
     assert str(Invalid("percent", "进度须在 0 到 100 之间")) == "percent: 进度须在 0 到 100 之间"
     assert str(DomainError("还不能结束")) == "还不能结束"

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fourx_platform import access, asyncapi
 from fourx_platform.auth import TokenVerifier, startup_verifier
 from fourx_platform.errors import DomainError, Invalid, NotAllowed, NotFound
+from fourx_platform.failures import is_transient
 from fourx_platform.inputs import InputGuard, InputLimits, InputRefused
 from fourx_platform.logs import configure_logging
 from fourx_platform.metrics import CONTENT_TYPE, HttpMetrics
@@ -38,6 +39,7 @@ HTTP_STATUS_CODES = {400: "input.bad_request", 401: "auth.token_invalid", 403: "
                      405: "route.method_not_allowed", 409: "refused", 413: "input.too_large", 422: "invalid"}
 UNKNOWN_ROUTE = "route.not_found"
 INTERNAL = "internal"
+UNAVAILABLE = "unavailable"
 log = logging.getLogger("fourx.http")
 
 
@@ -167,4 +169,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         # Starlette re-raises it after this answer, so the server still logs the traceback.
         log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        if is_transient(exc):  # the store or the broker is away for a moment: try again
+            return JSONResponse(error_body("存储或消息服务暂时不可用，操作未完成", code=UNAVAILABLE), status_code=503,
+                                headers={"Retry-After": "5"})
         return JSONResponse(error_body("服务内部错误，操作未完成", code=INTERNAL), status_code=500)
