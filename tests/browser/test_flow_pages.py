@@ -246,13 +246,28 @@ async def test_acceptance_flow(month: Month, console: Console, page: Page, signe
     await as_person(page, console, signed_in, month, "p-office", item_path)
     await expect(page.locator("[data-test=notice]")).to_contain_text("张伟")
     await expect(page.locator("[data-test=notice-signed]")).to_be_visible()
-    await expect(page.locator("[data-test=timeline]")).to_contain_text("督办通知已签收")
+    await expect(page.locator("[data-test=timeline]")).to_contain_text("签收督办通知（张伟）")
     await screenshot(page, "item-notice-signed")
     await go(page, console, "/notices")
     await expect(page.locator("[data-test=notices-table] .el-table__row", has_text=TASK)).to_contain_text("已签收")
     await screenshot(page, "notices-office")
     stored = await month.call("issues", "GET", f"/issues/{item['issue_id']}", "p-office")
     assert stored["notice"]["acknowledged_by"] == "p-sec"
+
+    # 9. The office schedules the interview (约谈) and records its outcome.
+    await go(page, console, item_path)
+    await fill_date(page, "[data-test=schedule-interview] .interview-date", "2026-11-12")
+    await page.locator("[data-test=interview-place]").fill("区委党建办二楼会议室")
+    await page.locator("[data-test=save-interview]").click()
+    await expect(page.locator("[data-test=interview]")).to_contain_text("区委党建办二楼会议室")
+    await expect(page.locator("[data-test=interview]")).to_contain_text("张伟")
+    await page.locator("[data-test=interview-outcome]").fill("已说明滞后原因，承诺月底前完成选址")
+    await page.locator("[data-test=save-outcome]").click()
+    await expect(page.locator("[data-test=interview]")).to_contain_text("承诺月底前完成选址")
+    await screenshot(page, "item-interview")
+    stored = await month.call("issues", "GET", f"/issues/{item['issue_id']}", "p-office")
+    assert stored["interview"]["place"] == "区委党建办二楼会议室" and stored["interview"]["person_id"] == "p-sec"
+    assert stored["interview"]["outcome"] == "已说明滞后原因，承诺月底前完成选址"
 
 
 async def test_progress_on_a_phone(month: Month, console: Console, phone_page: Page, signed_in) -> None:
@@ -441,3 +456,44 @@ async def test_topics_activities_and_inspections(month: Month, console: Console,
         return {"制定充电桩安装协调流程", "清理消防通道占用"} <= titles
 
     assert await poll_until(both_raised, timeout=30), f"the decisions did not become items: {titles}"
+
+
+async def test_excel_export_and_roster_import(month: Month, console: Console, page: Page, signed_in,
+                                              tmp_path) -> None:
+    """The office exports the filtered 督办清单 to Excel, downloads the roster template, and an
+    Excel roster with a wrong unit is refused with its sheet, row and cell named."""
+    from openpyxl import load_workbook
+
+    await as_person(page, console, signed_in, month, "p-office", "/items")
+    await pick(page, "[data-test=filter-community]", "和平社区")
+    await expect(page.locator("[data-test=items-table] .el-table__row").first).to_be_visible()
+    async with page.expect_download() as download_info:
+        await page.locator("[data-test=export]").click()
+    download = await download_info.value
+    exported = tmp_path / "items.xlsx"
+    await download.save_as(exported)
+    assert download.suggested_filename.endswith(".xlsx")
+    listed = await month.call("issues", "GET", "/issues", "p-office", params={"community": "c-1", "limit": 200})
+    sheet = load_workbook(exported).active
+    rows = [r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r)]
+    titles = {cell for row in rows[1:] for cell in row}
+    assert {i["title"] for i in listed["items"]} <= titles, "the export lacks items of the filtered list"
+    assert HAN.search(str(rows[0][0])), f"the export's header is not Chinese: {rows[0]}"
+
+    await go(page, console, "/directory")
+    async with page.expect_download() as download_info:
+        await page.locator("[data-test=template]").click()
+    template = tmp_path / "roster.xlsx"
+    await (await download_info.value).save_as(template)
+    book = load_workbook(template)
+    people = book["人员"]
+    unit_column = next(c.column for c in people[1] if c.value == "单位编号")
+    people.cell(row=2, column=unit_column, value="c-404")
+    book.save(template)
+    await page.locator("[data-test=roster-upload] input[type=file]").set_input_files(str(template))
+    problems = page.locator("[data-test=import-problems]")
+    await expect(problems).to_contain_text("第 2 行")
+    await expect(problems).to_contain_text("c-404")
+    await screenshot(page, "directory-import-refused")
+    directory = await month.call("meetings", "GET", "/directory", "p-office")
+    assert [c["community_id"] for c in directory["communities"]] == ["c-1"], "a refused roster changed the directory"
