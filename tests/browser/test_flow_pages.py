@@ -167,8 +167,11 @@ async def test_acceptance_flow(month: Month, console: Console, page: Page, signe
     day = await month.call("meetings", "GET", day_path, "p-office")
     assert [r["by"] for r in day["agenda"]["community_reports"]] == ["p-sec"]
 
-    # 2. The street's organisation committee member comments on the community.
-    await as_person(page, console, signed_in, month, "p-org", f"{day_path}?tab=comments")
+    # 2. The street's organisation committee member sees on the 工作台 what awaits a comment,
+    #    and comments on the community.
+    await as_person(page, console, signed_in, month, "p-org", "/")
+    await expect(page.locator("[data-test=day-due]")).to_contain_text("待点评社区：和平社区")
+    await page.get_by_role("button", name="去办理").click()
     card = page.locator("[data-community=c-1]")
     await expect(card).to_contain_text("已完成摸排")
     await card.locator("[data-test=comment-text]").fill("路灯修复及时，要建立长效巡查机制。")
