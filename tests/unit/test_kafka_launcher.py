@@ -34,3 +34,25 @@ def test_an_unsecured_broker_stays_plaintext(tmp_path):
     props = KafkaBroker(tmp_path, 1, 2).server_properties()
     assert "listener.security.protocol.map=CONTROLLER:PLAINTEXT,BROKER:PLAINTEXT" in props
     assert "authorizer" not in props
+
+
+def test_a_storage_formatted_before_a_principal_existed_is_set_aside(tmp_path):
+    """SCRAM users are written when the storage is formatted: one made before `portal` existed
+    would refuse the portal forever, so `up` moves it aside and formats anew."""
+    import json
+
+    data = tmp_path / "kafka"
+    (data / "logs").mkdir(parents=True)
+    old = {name: "pw" for name in PRINCIPALS if name != "portal"}
+    (data / "credentials.json").write_text(json.dumps({"mechanism": "SCRAM-SHA-256", "passwords": old}))
+    broker = KafkaBroker(data, 1, 2).secure()
+    assert set(broker.credentials.passwords) == set(PRINCIPALS)
+    assert not (data / "logs").exists()
+    [aside] = [p for p in tmp_path.iterdir() if p.name.startswith("kafka.before-")]
+    assert (aside / "logs").is_dir()
+    # A storage that has every principal is kept as it is.
+    (data / "logs").mkdir()
+    again = KafkaBroker(data, 1, 2).secure()
+    assert again.credentials.passwords == broker.credentials.passwords
+    assert (data / "logs").is_dir()
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("kafka.")]) == 1

@@ -207,3 +207,24 @@ async def test_the_hub_keeps_districts_apart_and_drops_a_stream_that_falls_behin
         # Fell behind: ended (None), no longer fed.
         assert mine.get_nowait() is None and hub.listeners("d") == 0
     assert hub.listeners("other") == 0
+
+
+def test_the_frameworks_own_refusals_are_worded_in_chinese(dist):
+    client = portal_client(dist)
+    too_long = client.get("/auth/people", params={"district": "x" * 500})
+    assert too_long.status_code == 422 and too_long.json() == {"code": "portal.invalid_request",
+                                                               "detail": "请求参数不正确，请检查后重试"}
+    wrong_method = client.post("/healthz")
+    assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "portal.method_not_allowed"
+    page = client.get("/")
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_event_stream_ends_with_the_session(dist):
+    client = portal_client(dist)
+    client.cookies.set("fourx_session", devkeys.issue_token("p-sec", "d", ["community_secretary"],
+                                                            ttl=timedelta(seconds=2)))
+    with client.stream("GET", "/api/events") as stream:
+        assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+        body = b"".join(stream.iter_bytes())  # returns: the stream ended when the token did
+    assert body.startswith(b": connected\n\n")

@@ -4,7 +4,9 @@ services' error bodies, so the console words every error the same way."""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # code → what the console shows (also served by /api/error-codes).
 PORTAL_ERRORS: dict[str, str] = {
@@ -15,6 +17,8 @@ PORTAL_ERRORS: dict[str, str] = {
     "auth.not_configured": "统一身份认证尚未配置，请联系系统管理员",
     "portal.csrf": "请求被拒绝：请从工作台页面操作（缺少 X-Requested-With 请求头）",
     "portal.not_found": "页面或接口不存在",
+    "portal.method_not_allowed": "不支持此操作",
+    "portal.invalid_request": "请求参数不正确，请检查后重试",
     "portal.upstream_unavailable": "后台服务暂时无法访问，请稍后再试",
     "portal.events_unavailable": "实时消息暂时不可用，请稍后刷新页面",
 }
@@ -35,7 +39,31 @@ def error_response(status: int, code: str, detail: str | None = None,
                         headers=headers)
 
 
+# Security headers on every answer: no MIME sniffing, no framing (clickjacking), no referrer
+# leaving the origin.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "same-origin"}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PortalError)
     async def refused(_request: Request, exc: PortalError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.detail, exc.headers)
+
+    # The framework's own refusals, worded like the rest (never English to a user).
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, _exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "portal.invalid_request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "portal.not_found", 405: "portal.method_not_allowed"}.get(exc.status_code,
+                                                                              "portal.invalid_request")
+        return error_response(exc.status_code, code, headers=getattr(exc, "headers", None))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

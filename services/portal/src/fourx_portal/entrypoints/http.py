@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import jwt
 import structlog
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
@@ -186,8 +189,6 @@ async def oidc_callback(request: Request, code: Annotated[str | None, Query(max_
 
 
 def _same(a: str, b: str) -> bool:
-    import secrets
-
     return secrets.compare_digest(a.encode(), b.encode())
 
 
@@ -242,14 +243,16 @@ async def events(request: Request) -> StreamingResponse:
     hub = portal.events
     heartbeat = portal.settings.heartbeat_seconds
     district = session.caller.district
+    # The stream ends with the session: EventSource reconnects and meets the 401.
+    expires = _expiry(session.token)
 
     async def stream():
         async with hub.stream(district) as queue:
             # Comment first: the browser's EventSource is open (and the test can tell).
             yield b": connected\n\n"
-            while True:
+            while time.time() < expires:
                 try:
-                    event = await asyncio.wait_for(queue.get(), timeout=heartbeat)
+                    event = await asyncio.wait_for(queue.get(), timeout=min(heartbeat, max(0.1, expires - time.time())))
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
@@ -259,6 +262,11 @@ async def events(request: Request) -> StreamingResponse:
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _expiry(token: str) -> float:
+    exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    return float(exp) if isinstance(exp, (int, float)) else time.time() + 3600
 
 
 @router.api_route("/api/{service}/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
