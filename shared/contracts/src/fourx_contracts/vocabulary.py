@@ -32,6 +32,12 @@ ROLE_LABELS: dict[str, str] = {
     "org_deputy_head": "组织部分管副部长",
     "party_office": "区委党建办",
 }
+# Roles above the district (the city level): held by a token's `city`, never by a district's
+# directory. A city role reads its districts' figures and changes nothing.
+CityRole = Literal["city_org_dept"]
+CITY_ROLES: tuple[str, ...] = get_args(CityRole)
+CITY_ROLE_LABELS: dict[str, str] = {"city_org_dept": "市委组织部"}
+
 # Which kind of unit a person holding the role belongs to.
 ROLE_UNIT_KIND: dict[str, str] = {
     "community_secretary": "community",
@@ -40,6 +46,12 @@ ROLE_UNIT_KIND: dict[str, str] = {
     "dept_section_chief": "department",
     "org_deputy_head": "district", "party_office": "district",
 }
+
+# --- suggestions (意见建议) ----------------------------------------------------------------------
+SuggestionDecision = Literal["adopted", "declined"]
+SUGGESTION_DECISIONS: tuple[str, ...] = get_args(SuggestionDecision)
+SUGGESTION_DECISION_LABELS: dict[str, str] = {"adopted": "已采纳", "declined": "未采纳"}
+SUGGESTION_PENDING_LABEL = "待研究"
 
 # --- units ----------------------------------------------------------------------------------
 UnitKind = Literal["district", "street", "community", "department"]
@@ -73,7 +85,7 @@ REPORTED_STATUSES: tuple[str, ...] = get_args(ReportedStatus)
 REPORTED_STATUS_LABELS: dict[str, str] = {"open": ITEM_STATUS_LABELS["open"], "in_progress": ITEM_STATUS_LABELS["in_progress"],
                                           "overdue": "已逾期", "resolved": ITEM_STATUS_LABELS["closed"]}
 
-SourceKind = Literal["meeting_task", "diagnosis", "community", "inspection"]
+SourceKind = Literal["meeting_task", "diagnosis", "community", "inspection", "suggestion"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 
 # Warning lights (预警灯), most severe first; the issues service owns the rules (its lights.py).
