@@ -53,6 +53,31 @@ SUGGESTION_DECISIONS: tuple[str, ...] = get_args(SuggestionDecision)
 SUGGESTION_DECISION_LABELS: dict[str, str] = {"adopted": "已采纳", "declined": "未采纳"}
 SUGGESTION_PENDING_LABEL = "待研究"
 
+# --- outcome figures (成效数据): what a district reports for the method, per period ----------------
+# The keys of `GET /districts/{d}/outcomes` and `fourx-dev outcomes --json`, in this order;
+# how each is counted is the notify service's (fourx_notify.domain.outcomes).
+OUTCOME_FIGURES: tuple[str, ...] = (
+    "activity_days_held", "site_observations", "suggestions_made", "suggestions_adopted", "study_visit_people",
+    "study_visit_places", "secretaries_taught", "problems_solved", "issues_raised", "issues_resolved",
+    "issues_resolved_on_time", "notices_issued", "interviews_held",
+)
+# How people read each figure (the seed's own words where it has them).
+OUTCOME_FIGURE_LABELS: dict[str, str] = {
+    "activity_days_held": "召开集中活动日（研讨活动，次）",
+    "site_observations": "组织观摩点评（次）",
+    "suggestions_made": "提出意见建议（条）",
+    "suggestions_adopted": "采纳意见建议（条）",
+    "study_visit_people": "参观学习（人次）",
+    "study_visit_places": "参观学习地点（个）",
+    "secretaries_taught": "登台传授经验的社区党委书记（名）",
+    "problems_solved": "会诊解决工作难题（件）",
+    "issues_raised": "纳入督办问题（个）",
+    "issues_resolved": "督办问题办结（个）",
+    "issues_resolved_on_time": "其中按期办结（个）",
+    "notices_issued": "下发督办通知（份）",
+    "interviews_held": "约谈（人次）",
+}
+
 # --- units ----------------------------------------------------------------------------------
 UnitKind = Literal["district", "street", "community", "department"]
 UNIT_KINDS: tuple[str, ...] = get_args(UnitKind)

@@ -30,31 +30,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fourx_contracts.vocabulary import ACTIVITY_KINDS
+from fourx_contracts.vocabulary import ACTIVITY_KINDS, OUTCOME_FIGURE_LABELS, OUTCOME_FIGURES
 
 from fourx_notify.domain.stats import StoredEvent
 
-FIGURE_KEYS: tuple[str, ...] = (
-    "activity_days_held", "site_observations", "suggestions_made", "suggestions_adopted", "study_visit_people",
-    "study_visit_places", "secretaries_taught", "problems_solved", "issues_raised", "issues_resolved",
-    "issues_resolved_on_time", "notices_issued", "interviews_held",
-)
-# How people read each figure (the seed's own words where it has them).
-FIGURE_LABELS: dict[str, str] = {
-    "activity_days_held": "召开集中活动日（研讨活动，次）",
-    "site_observations": "组织观摩点评（次）",
-    "suggestions_made": "提出意见建议（条）",
-    "suggestions_adopted": "采纳意见建议（条）",
-    "study_visit_people": "参观学习（人次）",
-    "study_visit_places": "参观学习地点（个）",
-    "secretaries_taught": "登台传授经验的社区党委书记（名）",
-    "problems_solved": "会诊解决工作难题（件）",
-    "issues_raised": "纳入督办问题（个）",
-    "issues_resolved": "督办问题办结（个）",
-    "issues_resolved_on_time": "其中按期办结（个）",
-    "notices_issued": "下发督办通知（份）",
-    "interviews_held": "约谈（人次）",
-}
+# The names and labels are the contract's vocabulary (the CLI and the console read them too).
+FIGURE_KEYS: tuple[str, ...] = OUTCOME_FIGURES
+FIGURE_LABELS: dict[str, str] = OUTCOME_FIGURE_LABELS
 # What the figures read of the store (the summary reads a few more, see FACT_TYPES).
 FIGURE_TYPES: tuple[str, ...] = ("meeting-held", "activity-held", "inspection-held", "suggestion-made",
                                  "suggestion-decided", "issue-raised", "issue-resolved", "notice-issued",
