@@ -99,7 +99,7 @@ async def test_demo_month_leaves_the_whole_method_on_the_stream(local_stack, dis
     assert figures["study_visit_people"] == 12 and figures["study_visit_places"] == 2
     assert figures["secretaries_taught"] == 2 and figures["problems_solved"] >= 1
     assert figures["suggestions_made"] == 2 and figures["suggestions_adopted"] == 1
-    assert figures["issues_raised"] == len({e["data"]["issue_id"] for e in raised}) and figures["notices_issued"] == 1
+    assert figures["issues_raised"] == len({e["data"]["issue_id"] for e in raised}) and figures["notices_issued"] >= 1
     assert figures["interviews_held"] == 1 and figures["issues_resolved"] >= 1
     assert ("suggestion", "签订机关单位停车位夜间共享协议") in {
         (e["data"]["source"]["kind"], e["data"]["title"]) for e in on("issue-raised")}
