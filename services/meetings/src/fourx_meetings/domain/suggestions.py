@@ -93,5 +93,5 @@ class Suggestion:
 
     def _undecided(self) -> None:
         if self.status != PENDING:
-            raise DomainError(f"意见建议 {self.suggestion_id} 已于 {self.decided_on} "
-                              f"{SUGGESTION_DECISION_LABELS[self.status]}，不能再次决定", field="status")
+            raise DomainError(f"意见建议 {self.suggestion_id} 已于 {self.decided_on} 作出决定"
+                              f"（{SUGGESTION_DECISION_LABELS[self.status]}），不能再次决定", field="status")
