@@ -159,6 +159,7 @@ def test_the_summary_docx_opens_and_holds_the_three_sections_and_the_figures():
     assert "研讨活动（集中活动日）2次" in text and "组织观摩点评2次" in text and "提出意见建议3条" in text
     assert "组织15人次赴宁波、杭州、苏州等3地参观学习" in text and "2名社区党委书记登台传授经验" in text
     assert "会诊解决工作难题2件" in text and "按期办结2个" in text
+    assert "会诊解决的工作难题：i-old（2026-01-10 核验办结）；i-d1（2026-11-25 核验办结）。" in text
     for part in ("一是制定4项常规议程", "二是科学设置X项活动", "三是建立一套督查机制"):
         assert part in text
     assert text.count("【此处由党建办填写：") >= 6

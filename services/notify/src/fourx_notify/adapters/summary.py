@@ -55,6 +55,8 @@ def summary_paragraphs(district_name: str, period: Period, facts: dict[str, Any]
                  f"（点评单位{facts['observed_units']}个）。研究中心提出意见建议{f['suggestions_made']}条，"
                  f"区委党建办采纳{f['suggestions_adopted']}条、转为督办事项{facts['suggestions_with_item']}条、"
                  f"未采纳{facts['suggestions_declined']}条。"),
+        *([("text", "会诊解决的工作难题：" + "；".join(f"{p['title']}（{p['solved_on']} 核验办结）"
+                                                     for p in facts["problems"]) + "。")] if facts["problems"] else []),
         ("todo", _todo("X项活动的典型做法和案例")),
         ("heading2", "三是建立一套督查机制。"),
         ("text", f"本期纳入督办问题清单{f['issues_raised']}个，办结{f['issues_resolved']}个，其中按期办结"

@@ -128,9 +128,11 @@ def compute_facts(events: Iterable[StoredEvent], period: Period) -> dict[str, An
 
 def _facts(events: list[StoredEvent], period: Period) -> dict[str, Any]:
     source_of: dict[str, str] = {}
-    for e in events:
+    title_of: dict[str, str] = {}
+    for e in sorted(events, key=lambda e: e.id):
         if e.type == "issue-raised":
             source_of[str(e.data["issue_id"])] = str((e.data.get("source") or {}).get("kind") or "")
+            title_of[str(e.data["issue_id"])] = str(e.data.get("title") or "")
     meetings: dict[str, dict[str, Any]] = {}
     activities: dict[str, dict[str, Any]] = {}
     inspections: dict[str, dict[str, Any]] = {}
@@ -140,6 +142,7 @@ def _facts(events: list[StoredEvent], period: Period) -> dict[str, Any]:
     with_item: set[str] = set()
     raised: set[str] = set()
     resolved: dict[str, bool] = {}
+    solved_on: dict[str, str] = {}
     notices: set[str] = set()
     interviews: set[str] = set()
     topics_proposed: set[str] = set()
@@ -165,6 +168,7 @@ def _facts(events: list[StoredEvent], period: Period) -> dict[str, Any]:
             raised.add(str(d["issue_id"]))
         elif e.type == "issue-resolved":
             resolved[str(d["issue_id"])] = d.get("on_time") is True
+            solved_on[str(d["issue_id"])] = event_day(e).isoformat()
         elif e.type == "notice-issued":
             notices.add(str(d["notice_id"]))
         elif e.type == "interview-scheduled":
@@ -205,6 +209,9 @@ def _facts(events: list[StoredEvent], period: Period) -> dict[str, Any]:
         "speakers": speakers,
         "observed_units": sum(len(a.get("observations") or []) for a in by_kind["site_observation"]),
         "inspections": len(inspections),
+        # The hard problems solved, each with the day its item was verified resolved.
+        "problems": sorted(({"title": title_of.get(i, i), "solved_on": solved_on[i]} for i in resolved
+                            if source_of.get(i) == "diagnosis"), key=lambda p: (p["solved_on"], p["title"])),
         "suggestions_declined": len(declined),
         "suggestions_with_item": len(with_item),
         "topics_proposed": len(topics_proposed),
