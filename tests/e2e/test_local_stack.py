@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date, datetime
@@ -12,6 +13,7 @@ from chinese_calendar import is_workday
 
 from fourx_contracts.envelope import new_event
 from fourx_contracts.events import TOPICS
+from fourx_contracts.vocabulary import OUTCOME_FIGURES
 from fourx_local.process import pid_alive
 from fourx_notify.domain.stats import StoredEvent, compute_stats, dating
 
@@ -108,6 +110,19 @@ async def test_demo_month_leaves_the_whole_method_on_the_stream(local_stack, dis
         assert "party_office" in office.get("/api/me").json()["roles"]
         bulletin = office.get(f"/api/notify/districts/{district}/bulletins/{week}")
         assert bulletin.status_code == 200, bulletin.text
+    # outcomes (issue 15): the figures of the demo's year, as `fourx-dev outcomes --json` prints them
+    figures = json.loads(local_stack.cli("outcomes", "--district", district, "--period", str(day.year), "--json").stdout)
+    assert list(figures) == list(OUTCOME_FIGURES)
+    assert figures["activity_days_held"] == 1 and figures["site_observations"] >= 1
+    assert figures["study_visit_people"] == 12 and figures["study_visit_places"] == 2
+    assert figures["secretaries_taught"] == 2 and figures["problems_solved"] >= 1
+    assert figures["suggestions_made"] == 2 and figures["suggestions_adopted"] == 1
+    assert figures["issues_raised"] == len({e["data"]["issue_id"] for e in raised}) and figures["notices_issued"] >= 1
+    assert figures["interviews_held"] == 1 and figures["issues_resolved"] >= 1
+    assert ("suggestion", "签订机关单位停车位夜间共享协议") in {
+        (e["data"]["source"]["kind"], e["data"]["title"]) for e in on("issue-raised")}
+    table = local_stack.cli("outcomes", "--district", district, "--period", str(day.year))
+    assert table.returncode == 0 and "会诊解决工作难题" in table.stdout
 
 
 def test_status_then_down_leaves_nothing_running(local_stack):

@@ -76,6 +76,11 @@ EXPECTED: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("POST", "/activity-days/{meeting_id}/close"): SUPERVISORS,
         ("POST", "/activities"): OFFICE,
         ("GET", "/activities"): ANYONE,
+        ("POST", "/suggestions"): ANYONE,
+        ("GET", "/suggestions"): ANYONE,
+        ("GET", "/suggestions/{suggestion_id}"): ANYONE,
+        ("POST", "/suggestions/{suggestion_id}/adopt"): OFFICE,
+        ("POST", "/suggestions/{suggestion_id}/decline"): OFFICE,
         ("GET", "/clock"): ANYONE,
         ("PUT", "/clock"): NOBODY,
     },
@@ -108,6 +113,8 @@ EXPECTED: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("GET", "/bulletins/{week}/acknowledgements"): SUPERVISORS,
         ("GET", "/inbox"): ANYONE,
         ("POST", "/inbox/{item_id}/acknowledge"): ANYONE,
+        ("GET", "/outcomes"): READERS,
+        ("GET", "/outcomes/summary.docx"): SUPERVISORS,
     },
 }
 FACTORIES = {"meetings": meetings_app, "issues": issues_app, "notify": notify_app}
@@ -145,6 +152,9 @@ def identities(district: str) -> list[tuple[str, dict[str, str], set[str] | None
         # platform_admin in a district token is ignored: only a person of the directory, no role.
         ("a district token claiming platform_admin", bearer("p-sec", district, ["platform_admin"]), set(ANYONE)),
         ("operator", bearer(OPERATOR, district, []), None),
+        # A city-level token (its city, a city role, no district) changes and reads no district route.
+        ("a city token", {"Authorization": f"Bearer {issue_token('p-city', None, ['city_org_dept'], city='city-x')}"},
+         set()),
         ("no token", {}, set()),
         *((who, headers, set()) for who, headers in forged(district)),
     ]
@@ -161,6 +171,8 @@ def body_of(method: str, path: str) -> dict | None:
         return DIRECTORY  # the same directory again: admitted callers change nothing
     if path.endswith("/daily-check"):
         return {"today": "2026-11-10"}
+    if path.endswith("/outcomes") or path.endswith("summary.docx"):
+        return None
     return {} if method in ("POST", "PUT") else None
 
 
@@ -198,8 +210,9 @@ async def test_every_route_answers_each_role_as_the_table_says(clients, service,
     wrong = []
     for method, path in routes:
         for who, headers, roles in identities(district):
+            query = {"period": "2026"} if "/outcomes" in path else None
             response = await http[service].request(method, url_of(path, district), headers=headers,
-                                                   json=body_of(method, path))
+                                                   json=body_of(method, path), params=query)
             if who == "no token" or who.startswith(("a token signed", "an HS256")):
                 want = "401"
             elif roles is None or roles & expected[(method, path)]:

@@ -170,6 +170,8 @@ async def test_every_meetings_query_is_served_by_an_index(database, mongo_settin
     await uow.activity_days.previous(d, date(2026, 11, 1))
     await uow.activities.get(d, "a-1")
     await uow.activities.list(d, offset=0, limit=5)
+    await uow.suggestions.get(d, "sug-1")
+    await uow.suggestions.list(d, offset=0, limit=5)
     await uow.supervision.apply(d, "i-1", "e-1", SupervisionFacts({"community_id": "c-1", "title": "t"}))
     await uow.supervision.get(d, "i-1")
     assert [i.issue_id for i in await uow.supervision.for_community(d, "c-1")] == ["i-1"]

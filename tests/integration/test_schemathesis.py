@@ -108,7 +108,7 @@ async def _has_directory(issues, district: str) -> bool:
 
 
 async def _seed(meetings, issues, district: str) -> dict[str, str]:
-    """A directory, an activity day with a topic, a supervision item and an inspection: the ids
+    """A directory, an activity day with a topic, a suggestion, a supervision item and an inspection: the ids
     the "seeded" runs pin, so fuzzed bodies reach the aggregates instead of a 404."""
     headers = {"Authorization": f"Bearer {fuzz_token(district)}"}
     async with (httpx.AsyncClient(transport=httpx.ASGITransport(app=meetings_app(meetings)),
@@ -134,12 +134,15 @@ async def _seed(meetings, issues, district: str) -> dict[str, str]:
             if topic.status_code == 201:
                 pinned["path.topic_id"] = topic.json()["topic_id"]
                 break
+        suggestion = await ok(await m.post(f"/districts/{district}/suggestions", json={
+            "title": "停车共享", "text": "机关单位夜间开放车位"}))
         item = await ok(await i.post(f"/districts/{district}/issues", json={
             "title": "加装电梯", "source": {"kind": "community", "ref": "c-1"},
             "responsible": {"kind": "community", "id": "c-1"}, "due_date": "2026-12-31"}))
         inspection = await ok(await i.post(f"/districts/{district}/inspections", json={
             "kind": "site_observation", "date": "2026-11-20", "units": [{"kind": "community", "id": "c-1"}]}))
     return {**pinned, "path.community_id": "c-1", "path.issue_id": item["issue_id"],
+            "path.suggestion_id": suggestion["suggestion_id"],
             "path.inspection_id": inspection["inspection_id"], "path.week": "2026-W48"}
 
 

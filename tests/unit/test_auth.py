@@ -78,6 +78,18 @@ def test_platform_admin_is_never_taken_from_a_district_token(keys):
     assert not caller.operator and caller.roles == {"party_office"}
 
 
+def test_a_city_token_names_its_city_and_no_district(keys):
+    caller = TokenVerifier(settings(keys), dev=False).verify(token(keys, roles=("city_org_dept",), district=None,
+                                                                   city="fuzhou"))
+    assert (caller.city, caller.district, caller.roles, caller.operator) == ("fuzhou", "", {"city_org_dept"}, False)
+    # The claim's name is configurable like the district's; without it, no district: 401.
+    renamed = TokenVerifier(settings(keys, city_claim="shi"), dev=False)
+    assert renamed.verify(token(keys, roles=("city_org_dept",), district=None, shi="fuzhou")).city == "fuzhou"
+    assert rejected(renamed, token(keys, roles=("city_org_dept",), district=None, city="fuzhou"))
+    # A district token keeps being a district token (its city claim, if any, opens no city route).
+    assert TokenVerifier(settings(keys), dev=False).verify(token(keys, city="fuzhou")).district == "d1"
+
+
 def test_operators_come_from_configuration(keys):
     verifier = TokenVerifier(settings(keys, operators="ops-1, ops-2"), dev=False)
     assert verifier.verify(token(keys, roles=(), district=None, sub="ops-2")).operator

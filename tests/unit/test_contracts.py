@@ -17,7 +17,7 @@ SPEC_TOPICS = {
     "notification-sent",
 }
 # Topics added since v1.1, additively (README, "Contract notes: additive fields").
-ADDED_TOPICS = {"supervision-snapshot"}
+ADDED_TOPICS = {"supervision-snapshot", "suggestion-made", "suggestion-decided"}  # v1.2, v1.3
 
 
 def test_catalog_is_the_contract():

@@ -18,6 +18,7 @@ from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date
 from fourx_meetings.domain.directory import parse_directory
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, UnitRef
+from fourx_meetings.domain.suggestions import Suggestion, SupervisionRequest
 from fourx_meetings.domain.supervision import SupervisionItem as LoopItem, report_form
 from fourx_notify.service_layer import handlers as notify
 
@@ -50,7 +51,17 @@ def meetings_events() -> list[CloudEvent]:
     activity = Activity.hold(district=D, activity_id="a1", kind="collective_diagnosis", date=date(2026, 11, 6),
                              title="会诊", participants=["p1"], record={"problem": "停车位不足"}, meeting_id=day.meeting_id,
                              outcomes=[Outcome("错时停车", UnitRef("community", "c-1"), date(2026, 12, 31))])
-    return out + meetings_integration.activity_events(activity, None)
+    visit = Activity.hold(district=D, activity_id="a2", kind="study_visit", date=date(2026, 11, 12), title="学访",
+                          participants=["p1", "p2"], outcomes=[],
+                          record={"destinations": ["杭州", "宁波"], "visitors": 12, "learned": "网格化"})
+    suggestion = Suggestion.make(district=D, suggestion_id="s1", title="建议", text="内容", made_by="p-sec-1",
+                                 unit=UnitRef("community", "c-1"), made_on=date(2026, 11, 6), meeting_id=day.meeting_id)
+    made = meetings_integration.suggestion_events(suggestion, None)
+    suggestion.pending_events.clear()
+    suggestion.adopt(requirement="要求", by="p-office", today=date(2026, 11, 9),
+                     supervision=SupervisionRequest("落实", UnitRef("community", "c-1"), date(2026, 12, 9)))
+    return (out + meetings_integration.activity_events(activity, None) + meetings_integration.activity_events(visit, None)
+            + made + meetings_integration.suggestion_events(suggestion, None))
 
 
 def _item(issue_id: str) -> SupervisionItem:
@@ -130,7 +141,8 @@ def _check(events: list[CloudEvent]) -> set[str]:
 
 def test_meetings_sends_only_declared_fields():
     assert _check(meetings_events()) == {"directory-updated", "meeting-scheduled", "topic-proposed",
-                                         "topic-selected", "meeting-held", "activity-held"}
+                                         "topic-selected", "meeting-held", "activity-held",
+                                         "suggestion-made", "suggestion-decided"}
 
 
 def test_issues_sends_only_declared_fields():
@@ -154,6 +166,9 @@ def test_the_additive_fields_reach_the_wire_typed():
     assert by_type["issue-raised"]["raised_on"] == "2026-11-06"
     assert by_type["issue-raised"]["co_units"] == [{"kind": "department", "id": "zj"}]
     assert by_type["progress-recorded"]["seq"] == 1 and by_type["issue-resolved"]["claimed_on"] == "2026-11-25"
+    assert by_type["activity-held"]["destinations"] == ["杭州", "宁波"] and by_type["activity-held"]["visitors"] == 12
+    assert by_type["suggestion-decided"]["supervision"]["responsible"] == {"kind": "community", "id": "c-1"}
+    assert by_type["issue-resolved"]["on_time"] is False  # claimed 2026-11-25, due 2026-11-20
 
 
 @pytest.mark.parametrize("topic", sorted(CATALOG))

@@ -18,7 +18,10 @@ def test_every_name_has_one_label_and_the_literals_match():
                           (v.ACTIVITY_KINDS, v.ACTIVITY_LABELS), (v.INSPECTION_KINDS, v.INSPECTION_LABELS),
                           (v.ITEM_STATUSES, v.ITEM_STATUS_LABELS), (v.LIGHT_COLOURS, v.LIGHT_LABELS),
                           (v.LIGHT_REASONS, v.LIGHT_REASON_LABELS), (v.REPORTED_STATUSES, v.REPORTED_STATUS_LABELS),
-                          (v.SOURCE_KINDS, v.SOURCE_KIND_LABELS)):
+                          (v.SOURCE_KINDS, v.SOURCE_KIND_LABELS),
+
+                          (v.CITY_ROLES, v.CITY_ROLE_LABELS), (v.SUGGESTION_DECISIONS, v.SUGGESTION_DECISION_LABELS),
+                          (v.OUTCOME_FIGURES, v.OUTCOME_FIGURE_LABELS)):
         assert tuple(labels) == names
         assert len(set(labels.values())) == len(labels)
     assert set(v.ROLE_UNIT_KIND) == set(v.ROLES) and set(v.ROLE_UNIT_KIND.values()) <= set(v.UNIT_KINDS)

@@ -98,6 +98,29 @@ class FakeActivities:
         self._outbox.extend(outgoing)
 
 
+class FakeSuggestions:
+    def __init__(self, outbox: list[CloudEvent]):
+        self.stored: dict[str, tuple[Any, int]] = {}
+        self._outbox = outbox
+
+    async def get(self, district, suggestion_id):
+        found, version = self.stored.get(f"{district}/{suggestion_id}", (None, 0))
+        return copy.deepcopy(found), version
+
+    async def save(self, suggestion, version, outgoing):
+        key = f"{suggestion.district}/{suggestion.suggestion_id}"
+        if self.stored.get(key, (None, 0))[1] != version:
+            raise ConcurrencyConflict(key)
+        self.stored[key] = (replace(copy.deepcopy(suggestion), pending_events=[]), version + 1)
+        self._outbox.extend(outgoing)
+        return version + 1
+
+    async def list(self, district, *, offset=0, limit=None):
+        found = sorted((copy.deepcopy(s) for s, _ in self.stored.values() if s.district == district),
+                       key=lambda s: (s.made_on, s.suggestion_id))
+        return found[offset:None if limit is None else offset + limit]
+
+
 class FakeSupervision:
     def __init__(self):
         self.docs: dict[str, dict[str, Any]] = {}
@@ -135,6 +158,7 @@ class FakeUnitOfWork:
         self.directories = FakeDirectories(self.outbox)
         self.activity_days = FakeActivityDays(self.outbox)
         self.activities = FakeActivities(self.outbox)
+        self.suggestions = FakeSuggestions(self.outbox)
         self.supervision = FakeSupervision()
         self.clocks = FakeClocks()
         self.commits = 0

@@ -296,6 +296,7 @@ def test_the_fakes_and_the_mongo_stores_implement_every_method_of_the_unit_of_wo
     pairs = {"directories": (uow_module.DirectoryStore, repository.DirectoryRepository, fakes.FakeDirectories),
              "activity_days": (uow_module.ActivityDayStore, repository.ActivityDayRepository, fakes.FakeActivityDays),
              "activities": (uow_module.ActivityStore, repository.ActivityRepository, fakes.FakeActivities),
+             "suggestions": (uow_module.SuggestionStore, repository.SuggestionRepository, fakes.FakeSuggestions),
              "supervision": (uow_module.SupervisionStore, repository.SupervisionRepository, fakes.FakeSupervision),
              "clocks": (uow_module.ClockStore, repository.ClockOverrides, fakes.FakeClocks)}
     assert set(pairs) == set(uow_module.UnitOfWork.__annotations__)

@@ -108,3 +108,18 @@ def test_a_missing_sheet_or_header_is_named():
 def test_optional_sheets_may_be_left_out():
     directory = parse_roster(roster([["p1", "王芳", "社区党委书记", "社区", "c1"]], drop="部门"))
     assert directory.departments == () and len(directory.people) == 1
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_read(monkeypatch):
+    import zipfile
+
+    from fourx_meetings.adapters import roster as module
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", "0" * 2_000_000)  # 2 MB of XML packs to a few KiB
+    packed = buffer.getvalue()
+    assert len(packed) < 10_000
+    monkeypatch.setattr(module, "MAX_UNPACKED_BYTES", 1_000_000)
+    [(line, path, message)] = problems(packed)
+    assert path == "(file)" and message.startswith("Excel 文件解压后过大")

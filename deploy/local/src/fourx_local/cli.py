@@ -124,16 +124,77 @@ def run(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulou
 
 @app.command()
 def token(
-    district: Annotated[str, typer.Option(help="district the token is for")],
-    role: Annotated[list[str], typer.Option(help="role(s), e.g. party_office")],
+    role: Annotated[list[str], typer.Option(help="role(s), e.g. party_office; city_org_dept for a city token")],
+    district: Annotated[str | None, typer.Option(help="district the token is for")] = None,
+    city: Annotated[str | None, typer.Option(help="city (市) of a city-level token (no district)")] = None,
     person: Annotated[str, typer.Option(help="person id (a person of the district's directory)")] = "dev",
 ) -> None:
     """Print a bearer token signed with the local stack's own key (made on the first `up`).
-    The person must be in the district's directory and hold the role there; operators are
-    the subjects in FOURX_AUTH_OPERATORS (the local stack's: demo-operator)."""
+    A district token (--district): the person must be in the district's directory and hold the
+    role there; operators are the subjects in FOURX_AUTH_OPERATORS (the local stack's:
+    demo-operator). A city token (--city, role city_org_dept): reads the figures of the
+    districts whose directory names that city, and nothing else."""
     from fourx_local.tokens import issue_token
 
-    print(issue_token(person, district, role))
+    if (district is None) == (city is None):
+        console.print("[red]give --district (a district token) or --city (a city token), one of them[/]")
+        raise typer.Exit(2)
+    print(issue_token(person, district, role, city=city))
+
+
+@app.command()
+def outcomes(
+    district: Annotated[str, typer.Option(help="the district")],
+    period: Annotated[str, typer.Option(help="2026-11 (month), 2026-Q4 (quarter), 2026 (year), 2026-ytd")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object: the figures, nothing else")] = False,
+    summary: Annotated[Path | None, typer.Option(help="also save the period summary (工作总结, .docx) here")] = None,
+    person: Annotated[str, typer.Option(help="ask as this person of the district (default: the stack's operator)")] = "",
+    role: Annotated[list[str], typer.Option(help="with --person: their role(s)")] = [],  # noqa: B006 (typer reads it)
+) -> None:
+    """The district's outcome figures for a period, from the running stack's notify service
+    (GET /districts/{district}/outcomes, with a token signed by the stack's own key)."""
+    import json
+
+    import httpx
+
+    from fourx_local.tokens import DEMO_OPERATOR, issue_token
+    from fourx_contracts.vocabulary import OUTCOME_FIGURE_LABELS as FIGURE_LABELS, OUTCOME_FIGURES as FIGURE_KEYS
+
+    state = stack.StackState.load(stack.state_file())
+    if state is None or "notify" not in state.urls:
+        console.print("[red]the stack is not running: run `make up` first[/]")
+        raise typer.Exit(2)
+    token = issue_token(person or DEMO_OPERATOR, district, role or (["party_office"] if person else []))
+    headers = {"Authorization": f"Bearer {token}"}
+    base = state.urls["notify"]
+    try:
+        response = httpx.get(f"{base}/districts/{district}/outcomes", params={"period": period}, headers=headers,
+                             timeout=60)
+        if response.status_code == 200 and summary is not None:
+            docx = httpx.get(f"{base}/districts/{district}/outcomes/summary.docx", params={"period": period},
+                             headers=headers, timeout=60)
+            docx.raise_for_status()
+            summary.write_bytes(docx.content)
+    except httpx.HTTPError as exc:
+        print(f"查询失败：{exc}", file=sys.stderr, flush=True)
+        raise typer.Exit(1) from None
+    if response.status_code != 200:
+        print(f"查询失败：GET /districts/{district}/outcomes → {response.status_code}：{response.text[:300]}",
+              file=sys.stderr, flush=True)
+        raise typer.Exit(1)
+    body = response.json()
+    figures = body["figures"]
+    if as_json:
+        print(json.dumps({key: figures[key] for key in FIGURE_KEYS}, ensure_ascii=False))
+        return
+    table = Table(title=f"{district} 成效数据（{body['label']}，{body['from']} 至 {body['to']}）")
+    table.add_column("项目")
+    table.add_column("数量", justify="right")
+    for key in FIGURE_KEYS:
+        table.add_row(FIGURE_LABELS[key], str(figures[key]))
+    console.print(table)
+    if summary is not None:
+        console.print(f"工作总结已保存：{summary}")
 
 
 @app.command("kafka-env")

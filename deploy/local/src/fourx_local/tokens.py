@@ -33,7 +33,9 @@ def signer_env() -> dict[str, str]:
 
 
 def issue_token(person_id: str, district: str | None, roles: Iterable[str], *,
-                ttl: timedelta = timedelta(hours=12)) -> str:
+                ttl: timedelta = timedelta(hours=12), city: str | None = None) -> str:
+    """A district token, or with `city` (and no district) a city-level token."""
     # The issuer and audience service_env() gives the services, whatever this shell says.
+    extra = {"city": city} if city else {}
     return devkeys.issue_token(person_id, district, roles, ttl=ttl, private_key_file=local_keys().private_key_file,
-                               issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
+                               issuer=DEV_ISSUER, audience=DEV_AUDIENCE, **extra)

@@ -105,6 +105,10 @@ class NotifyService:
     async def directory_people(self, district: str) -> list[dict] | None:
         return people_of(await self.event_store().directory(district))
 
+    async def city_districts(self, city: str) -> dict[str, str]:
+        """The city's districts (id → name): those whose latest directory names the city."""
+        return await self.event_store().districts_of_city(city)
+
     def kick_relay(self) -> None:
         self.runtime.kick_outbox()
         if self._bulletin_relay is not None:

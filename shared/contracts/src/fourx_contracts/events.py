@@ -19,10 +19,10 @@ The additive fields, by topic (the `# additive` comments below mark them in the 
   meeting-scheduled   first_friday, calendar_confirmed
   topic-proposed      proposer (person id), proposed_on
   meeting-held        venue; community_reports[].by, .supervision_items; tasks[].by
-  activity-held       record
+  activity-held       record; (v1.3) destinations, visitors, speakers, observations
   issue-raised        raised_on, co_units
   progress-recorded   seq (the item's record number: orders records within a week)
-  issue-resolved      claimed_on
+  issue-resolved      claimed_on; (v1.3) on_time
   notice-issued       number (督办〔YYYY〕第N号)
   interview-scheduled at (HH:MM), place, interviewer (person id): when the office schedules it
   report-published    number (第N期), title, content_hash (sha256 hex of the Markdown)
@@ -33,6 +33,18 @@ New topic (v1.2, additive: a new topic, no field of an old one changed):
                       (unit_id, rank, items, closed, decided, on_time, overdue, notices,
                       closure_rate, on_time_rate). The issues service answers every
                       `report-requested` with one, so the bulletin shows its lights and ranks.
+
+v1.3 (issue 15, additive: two new topics, optional fields on two old ones, one enum value added):
+  suggestion-made     (producer meetings) suggestion_id, title, text, made_by, unit, made_on, meeting_id
+  suggestion-decided  (producer meetings) suggestion_id, decision (adopted | declined), decided_on,
+                      decided_by, requirement (the work requirement it became), reason (why declined),
+                      supervision (title, responsible, due_date: the item the issues service raises)
+  activity-held       destinations[] and visitors (study visit: where to, how many went),
+                      speakers[] (experience sharing: the secretaries who taught),
+                      observations[] (site observation: unit + comment per observed unit)
+  issue-resolved      on_time (the issues service's rule: claimed by the due date)
+  issue-raised        source.kind "suggestion" (an adopted suggestion's item)
+  directory-updated   city (the city the district belongs to: the city level's membership)
 """
 
 from __future__ import annotations
@@ -45,7 +57,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from fourx_contracts.envelope import CloudEvent, InvalidEvent, _short
 # The names (and their Chinese labels) are defined once, in vocabulary.py; re-exported here.
 from fourx_contracts.vocabulary import (ActivityKind, InspectionKind, ItemStatus, LightColour,  # noqa: F401
-                                        LightReason, ReportedStatus, Role, SourceKind, UnitKind)
+                                        LightReason, ReportedStatus, Role, SourceKind,
+                                        SuggestionDecision, UnitKind)
 
 IsoWeek = Annotated[str, Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")]
 
@@ -135,6 +148,8 @@ class DirectoryUpdated(Payload):
     people: list[Person]
     district_name: str | None = None  # additive
     venue: str | None = None  # additive: where the activity days are held
+    # additive (v1.3): the city (市) the district belongs to; a city's view lists the districts naming it
+    city: str | None = Field(None, min_length=1, max_length=200)
 
 
 # --- meetings ---------------------------------------------------------------------------
@@ -223,6 +238,13 @@ class Outcome(Payload):
     due_date: date
 
 
+class Observation(Payload):
+    """One unit seen on a site observation (现场观摩点评) and the comment made on it."""
+
+    unit: Unit
+    comment: str = Field(min_length=1)
+
+
 class ActivityHeld(Payload):
     activity_id: str
     meeting_id: str | None
@@ -232,6 +254,44 @@ class ActivityHeld(Payload):
     participants: list[str]
     outcomes: list[Outcome]
     record: dict[str, Any] | None = None  # additive: what the kind requires (problem, presenter, ...)
+    # additive (v1.3): what the outcome figures count, typed (the `record` is free-form)
+    destinations: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)  # study visit: places
+    visitors: int | None = Field(None, ge=1)  # study visit: how many people went (may exceed `participants`)
+    speakers: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)  # experience sharing: who taught
+    observations: list[Observation] = Field(default_factory=list)  # site observation: units and comments
+
+
+# --- suggestions (意见建议, the linkage mechanism) ----------------------------------------------
+class SuggestionMade(Payload):
+    """A member of the centre hands a suggestion to the Party-building office (v1.3)."""
+
+    suggestion_id: str
+    title: str
+    text: str
+    made_by: str  # person id
+    unit: Unit  # the unit the member speaks for
+    made_on: date
+    meeting_id: str | None = None  # the activity day it was made at (None: between them)
+
+
+class SuggestionSupervision(Payload):
+    """The supervision item an adopted suggestion becomes (raised by the issues service)."""
+
+    title: str
+    responsible: Unit
+    due_date: date
+
+
+class SuggestionDecided(Payload):
+    """The office adopts a suggestion into a work requirement, or declines it with a reason (v1.3)."""
+
+    suggestion_id: str
+    decision: SuggestionDecision
+    decided_on: date
+    decided_by: str  # person id
+    requirement: str | None = None  # adopted: the work requirement (工作要求) it became
+    reason: str | None = None  # declined: why
+    supervision: SuggestionSupervision | None = None  # adopted, where it fits: the item to raise
 
 
 # --- issues -----------------------------------------------------------------------------
@@ -269,6 +329,7 @@ class IssueResolved(Payload):
     resolved_on: date
     resolution: str
     claimed_on: date | None = None  # additive: the day the unit claimed it (resolved_on: verified)
+    on_time: bool | None = None  # additive (v1.3): the issues service's rule — claimed by the due date
 
 
 class IssueOverdue(Payload):
@@ -401,6 +462,8 @@ CATALOG: dict[str, type[Payload]] = {
     "topic-selected": TopicSelected,
     "meeting-held": MeetingHeld,
     "activity-held": ActivityHeld,
+    "suggestion-made": SuggestionMade,
+    "suggestion-decided": SuggestionDecided,
     "issue-raised": IssueRaised,
     "progress-recorded": ProgressRecorded,
     "issue-resolved": IssueResolved,

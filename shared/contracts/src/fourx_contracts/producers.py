@@ -33,6 +33,8 @@ PRODUCERS: dict[str, str | None] = {
     "topic-selected": "meetings",
     "meeting-held": "meetings",
     "activity-held": "meetings",
+    "suggestion-made": "meetings",
+    "suggestion-decided": "meetings",
     "issue-raised": "issues",
     "progress-recorded": "issues",
     "issue-resolved": "issues",

@@ -32,6 +32,12 @@ ROLE_LABELS: dict[str, str] = {
     "org_deputy_head": "组织部分管副部长",
     "party_office": "区委党建办",
 }
+# Roles above the district (the city level): held by a token's `city`, never by a district's
+# directory. A city role reads its districts' figures and changes nothing.
+CityRole = Literal["city_org_dept"]
+CITY_ROLES: tuple[str, ...] = get_args(CityRole)
+CITY_ROLE_LABELS: dict[str, str] = {"city_org_dept": "市委组织部"}
+
 # Which kind of unit a person holding the role belongs to.
 ROLE_UNIT_KIND: dict[str, str] = {
     "community_secretary": "community",
@@ -39,6 +45,37 @@ ROLE_UNIT_KIND: dict[str, str] = {
     "dept_main_leader": "department", "dept_responsible_leader": "department",
     "dept_section_chief": "department",
     "org_deputy_head": "district", "party_office": "district",
+}
+
+# --- suggestions (意见建议) ----------------------------------------------------------------------
+SuggestionDecision = Literal["adopted", "declined"]
+SUGGESTION_DECISIONS: tuple[str, ...] = get_args(SuggestionDecision)
+SUGGESTION_DECISION_LABELS: dict[str, str] = {"adopted": "已采纳", "declined": "未采纳"}
+SUGGESTION_PENDING_LABEL = "待研究"
+
+# --- outcome figures (成效数据): what a district reports for the method, per period ----------------
+# The keys of `GET /districts/{d}/outcomes` and `fourx-dev outcomes --json`, in this order;
+# how each is counted is the notify service's (fourx_notify.domain.outcomes).
+OUTCOME_FIGURES: tuple[str, ...] = (
+    "activity_days_held", "site_observations", "suggestions_made", "suggestions_adopted", "study_visit_people",
+    "study_visit_places", "secretaries_taught", "problems_solved", "issues_raised", "issues_resolved",
+    "issues_resolved_on_time", "notices_issued", "interviews_held",
+)
+# How people read each figure (the seed's own words where it has them).
+OUTCOME_FIGURE_LABELS: dict[str, str] = {
+    "activity_days_held": "召开集中活动日（研讨活动，次）",
+    "site_observations": "组织观摩点评（次）",
+    "suggestions_made": "提出意见建议（条）",
+    "suggestions_adopted": "采纳意见建议（条）",
+    "study_visit_people": "参观学习（人次）",
+    "study_visit_places": "参观学习地点（个）",
+    "secretaries_taught": "登台传授经验的社区党委书记（名）",
+    "problems_solved": "会诊解决工作难题（件）",
+    "issues_raised": "纳入督办问题（个）",
+    "issues_resolved": "督办问题办结（个）",
+    "issues_resolved_on_time": "其中按期办结（个）",
+    "notices_issued": "下发督办通知（份）",
+    "interviews_held": "约谈（人次）",
 }
 
 # --- units ----------------------------------------------------------------------------------
@@ -73,10 +110,10 @@ REPORTED_STATUSES: tuple[str, ...] = get_args(ReportedStatus)
 REPORTED_STATUS_LABELS: dict[str, str] = {"open": ITEM_STATUS_LABELS["open"], "in_progress": ITEM_STATUS_LABELS["in_progress"],
                                           "overdue": "已逾期", "resolved": ITEM_STATUS_LABELS["closed"]}
 
-SourceKind = Literal["meeting_task", "diagnosis", "community", "inspection"]
+SourceKind = Literal["meeting_task", "diagnosis", "community", "inspection", "suggestion"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 SOURCE_KIND_LABELS: dict[str, str] = {"meeting_task": "集中活动日交办", "diagnosis": "集体会诊",
-                                      "community": "社区提出", "inspection": "督查发现"}
+                                      "community": "社区提出", "inspection": "督查发现", "suggestion": "意见建议采纳"}
 
 # Warning lights (预警灯), most severe first; the issues service owns the rules (its lights.py).
 LightColour = Literal["red", "yellow", "blue", "green"]

@@ -13,6 +13,19 @@ to build an app with a district route the table does not name. For every request
 4. the roles that count are those the token claims *and* the directory gives the person;
    the rule names which of them may call the route.
 
+City routes (`/cities/{city}/…`, the level above the districts) are in the same table and
+read-only: `install` refuses a city route that is not a GET. For every request to one:
+
+1. an operator passes;
+2. anyone else needs a city-level token (`city` claim, no district) of the path's city, with
+   one of the rule's roles (a city role: `city_org_dept`);
+3. a path that names a district (`/cities/{city}/districts/{district}/…`) is refused unless
+   the district belongs to the city — by the service's own record of which districts are the
+   city's (`service.city_districts(city)`), never by what the token says.
+
+A city token on a district route is refused by rule 2 of the district routes (it has no
+district), so a city role never changes a district's records.
+
 Finer rules that need the thing acted on (a secretary reports only for their own community,
 only the responsible unit's people act on a supervision item) are the services' domain rules.
 """
@@ -30,6 +43,7 @@ from fourx_platform.auth import Caller, Refusal, verified_caller
 from fourx_platform.devmode import dev_mode
 
 DISTRICT_PREFIX = "/districts/{district}"
+CITY_PREFIX = "/cities/{city}"
 
 
 @dataclass(frozen=True)
@@ -61,16 +75,17 @@ class AccessTable:
         return self.rules.get((method.upper(), path))
 
     def missing(self, app: FastAPI) -> list[tuple[str, str]]:
-        """District routes of `app` with no rule (a new route must say who may call it)."""
-        return [(m, p) for m, p in district_routes(app) if self.rule(m, p) is None]
+        """District and city routes of `app` with no rule (a new route must say who may call it)."""
+        return [(m, p) for m, p in district_routes(app) + city_routes(app) if self.rule(m, p) is None]
 
 
-def _district_route_contexts(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
-    """(method, path as served, the route) for every route under /districts/{district}, also
-    inside included routers (FastAPI resolves those lazily: app.routes alone misses them)."""
+def _district_route_contexts(app: FastAPI, prefix: str = DISTRICT_PREFIX) -> Iterator[tuple[str, str, APIRoute]]:
+    """(method, path as served, the route) for every route under /districts/{district} (or
+    `prefix`), also inside included routers (FastAPI resolves those lazily: app.routes alone
+    misses them)."""
     for context in iter_route_contexts(app.routes):
         route, path = context.original_route, context.path
-        if isinstance(route, APIRoute) and path and path.startswith(DISTRICT_PREFIX):
+        if isinstance(route, APIRoute) and path and path.startswith(prefix):
             for method in sorted(context.methods or ()):
                 if method != "HEAD":
                     yield method, path, route
@@ -78,6 +93,10 @@ def _district_route_contexts(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]
 
 def district_routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted((method, path) for method, path, _ in _district_route_contexts(app))
+
+
+def city_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted((method, path) for method, path, _ in _district_route_contexts(app, CITY_PREFIX))
 
 
 def _forbidden(detail: str, *, code: str) -> Refusal:
@@ -101,6 +120,10 @@ async def authorize(request: Request, district: Annotated[str, Path()],
         raise _forbidden("此接口仅在开发模式下可用（FOURX_DEV_MODE=1）", code="access.dev_only")
     if caller.operator:
         return caller
+    if caller.city is not None and not caller.district:
+        raise _forbidden(f"市级令牌（{caller.city}）只能查看本市各区的成效数据（/cities/{caller.city}/…），"
+                         f"不能访问或修改 {district!r} 区的记录",
+                         code="access.city_token")
     if caller.district != district:
         raise _forbidden(f"此令牌属于 {caller.district!r} 区，不能访问 {district!r} 区",
                          code="access.wrong_district")
@@ -127,6 +150,29 @@ async def authorize(request: Request, district: Annotated[str, Path()],
 Authorized = Annotated[Caller, Depends(authorize)]
 
 
+async def authorize_city(request: Request, city: Annotated[str, Path()],
+                         caller: Annotated[Caller, Depends(verified_caller)]) -> Caller:
+    """The caller, authorised for this city route (read-only; see the module's rules)."""
+    rule = _route_rule(request)
+    if caller.operator:
+        return caller
+    if caller.city is None or caller.district:
+        raise _forbidden("此接口仅限市级令牌（含所属市 city，不含区）", code="access.city_only")
+    if caller.city != city:
+        raise _forbidden(f"此令牌属于 {caller.city!r} 市，不能查看 {city!r} 市", code="access.wrong_city")
+    if not rule.admits(caller.roles):
+        raise _forbidden(f"此操作需要以下角色之一：{'、'.join(sorted(rule.roles or ()))}", code="access.role_required")
+    district = request.path_params.get("district")
+    if district is not None:
+        districts = await request.app.state.service.city_districts(city)
+        if district not in districts:
+            raise _forbidden(f"{district!r} 区不属于 {city!r} 市，不能查看", code="access.not_in_city")
+    return caller
+
+
+CityAuthorized = Annotated[Caller, Depends(authorize_city)]
+
+
 def people_of(snapshot: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
     """The people of a `directory-updated` snapshot, None for no snapshot."""
     return None if snapshot is None else list(snapshot.get("people") or [])
@@ -141,10 +187,19 @@ def install(app: FastAPI, table: AccessTable) -> None:
     unguarded = sorted({path for _, path, route in contexts if not _calls_authorize(route.dependant)})
     if unguarded:
         raise RuntimeError(f"routes that do not depend on access.authorize: {unguarded}")
+    city = list(_district_route_contexts(app, CITY_PREFIX))
+    writes = sorted({(m, path) for m, path, _ in city if m != "GET"})
+    if writes:  # the city level reads; it never changes a district's records
+        raise RuntimeError(f"city routes must be GET only: {writes}")
+    unguarded = sorted({path for _, path, route in city if not _calls_authorize(route.dependant, authorize_city)})
+    if unguarded:
+        raise RuntimeError(f"city routes that do not depend on access.authorize_city: {unguarded}")
+    contexts += city
     # Looked up by the matched route object (scope["route"]), whatever prefix it was mounted under.
     app.state.access_rules = {(id(route), method): table.rules[(method, path)] for method, path, route in contexts}
     app.state.access = table
 
 
-def _calls_authorize(dependant: Any) -> bool:
-    return any(d.call is authorize or _calls_authorize(d) for d in dependant.dependencies)
+def _calls_authorize(dependant: Any, guard: Any = None) -> bool:
+    guard = guard or authorize
+    return any(d.call is guard or _calls_authorize(d, guard) for d in dependant.dependencies)

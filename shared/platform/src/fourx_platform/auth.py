@@ -10,7 +10,8 @@ no signing secret lives in a service, in its configuration or in this repository
   `iss`, `aud` and `sub` are required.
 
 Claims: `sub` is the person id of the district's directory; `district` the district
-(`FOURX_AUTH_DISTRICT_CLAIM`); `roles` a list of role names (`FOURX_AUTH_ROLES_CLAIM`).
+(`FOURX_AUTH_DISTRICT_CLAIM`); `roles` a list of role names (`FOURX_AUTH_ROLES_CLAIM`). A
+city-level token carries `city` (`FOURX_AUTH_CITY_CLAIM`) instead of a district.
 Cross-district power (`platform_admin`) is never read from a token: the subjects listed in
 `FOURX_AUTH_OPERATORS` are operators, whatever their token says.
 
@@ -70,6 +71,8 @@ class AuthSettings(BaseSettings):
     operators: Annotated[list[str], NoDecode] = []
     district_claim: str = "district"
     roles_claim: str = "roles"
+    # The city (市) of a city-level token (a city role, no district): FOURX_AUTH_CITY_CLAIM.
+    city_claim: str = "city"
     leeway_seconds: float = 30.0
     # Not a way to configure anything: read only to refuse a symmetric secret with a reason.
     secret: str | None = None
@@ -93,6 +96,8 @@ class Caller:
     operator: bool = False
     # The caller's unit in the directory (kind, id); set once `access` has looked them up.
     unit: tuple[str, str] | None = None
+    # A city-level caller (the token names a city and no district): reads its districts' figures.
+    city: str | None = None
 
 
 def key_fingerprint(material: bytes) -> str:
@@ -166,11 +171,17 @@ class TokenVerifier:
         subject = claims["sub"]
         district = claims.get(self.settings.district_claim)
         roles = claims.get(self.settings.roles_claim, [])
+        city = claims.get(self.settings.city_claim)
         if not isinstance(subject, str) or not subject:
             raise _unauthorised("令牌无效：sub 必须是人员编号")
         if subject in self.operators:
             return Caller(person_id=subject, district=district if isinstance(district, str) else "*",
                           roles=frozenset(), operator=True)
+        if district is None and isinstance(city, str) and city and isinstance(roles, list):
+            # A city-level token: no district; what it may read is fourx_platform.access's
+            # city routes, and which districts are the city's is never taken from the token.
+            return Caller(person_id=subject, district="", city=city,
+                          roles=frozenset(str(r) for r in roles if r != PLATFORM_ROLE))
         if not isinstance(district, str) or not district or not isinstance(roles, list):
             raise _unauthorised(f"令牌无效：须含所属区（{self.settings.district_claim}）"
                                 f"和角色列表（{self.settings.roles_claim}）")

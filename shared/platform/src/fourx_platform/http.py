@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-import logging
-
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -40,7 +39,7 @@ HTTP_STATUS_CODES = {400: "input.bad_request", 401: "auth.token_invalid", 403: "
 UNKNOWN_ROUTE = "route.not_found"
 INTERNAL = "internal"
 UNAVAILABLE = "unavailable"
-log = logging.getLogger("fourx.http")
+log = structlog.get_logger("fourx.http")
 
 
 class Service(Protocol):
@@ -168,7 +167,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         # Starlette re-raises it after this answer, so the server still logs the traceback.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        log.error("unexpected failure", error_class=type(exc).__name__, method=request.method,
+                  path=request.url.path)
         if is_transient(exc):  # the store or the broker is away for a moment: try again
             return JSONResponse(error_body("存储或消息服务暂时不可用，操作未完成", code=UNAVAILABLE), status_code=503,
                                 headers={"Retry-After": "5"})

@@ -41,8 +41,9 @@ PRINCIPALS = (ADMIN, *SERVICES, OPS, PORTAL)
 # What each service consumes (their subscribers; tests/unit/test_access.py checks the code).
 CONSUMES: dict[str, tuple[str, ...]] = {
     "meetings": ("issue-raised", "progress-recorded", "issue-resolved", "issue-overdue"),
-    # report-requested: the issues service answers each with a `supervision-snapshot`.
-    "issues": ("meeting-held", "activity-held", "directory-updated", "report-requested"),
+    # report-requested: the issues service answers each with a `supervision-snapshot`;
+    # suggestion-decided: an adopted suggestion's supervision item.
+    "issues": ("meeting-held", "activity-held", "directory-updated", "report-requested", "suggestion-decided"),
     # Every topic but its own outputs (it keeps those where it makes them).
     "notify": tuple(t for t in TOPICS if t not in ("report-published", "notification-sent")),
 }

@@ -8,8 +8,12 @@ sums up; the day is closed (after one refused attempt that says what is missing)
 collective diagnosis records what it decided. The service's per-district clock is set so the
 month plays out in order, then given back to the real date.
 
+Then the X activities the figures count (an experience sharing by two secretaries, a study
+visit to two places, a site observation of two communities) and the linkage mechanism: two
+suggestions, one adopted into a work requirement and a supervision item, one declined.
+
 Facts left for later steps: directory, activity_day_date, meeting_id, people (ids by role),
-tasks, diagnosis.
+tasks, diagnosis, suggestion.
 """
 
 from __future__ import annotations
@@ -269,9 +273,50 @@ async def _month(ctx: DemoContext, d: str, office: httpx.AsyncClient, as_person,
     sharing = await _ok(await office.post(f"/districts/{d}/activities", json={
         "kind": "experience_sharing", "date": day_date.isoformat(), "meeting_id": meeting_id,
         "title": "书记讲给书记听：华林街道“红色物业”联盟", "participants": [p for p, *_ in PEOPLE if p.endswith("-sec")],
-        "record": {"presenter": "p-huayuan-sec", "lessons": "以党建联盟把物业企业纳入社区治理，服务评价上墙公示"},
+        "record": {"presenter": "p-huayuan-sec", "lessons": "以党建联盟把物业企业纳入社区治理，服务评价上墙公示",
+                   "speakers": ["p-huayuan-sec", "p-dongjie-sec"]},
     }))
-    ctx.done(f"经验分享：{sharing['title']}（已发布 activity-held）")
+    ctx.done(f"经验分享：{sharing['title']}，{len(sharing['figures']['speakers'])} 名社区党委书记登台（已发布 activity-held）")
+    visit = await _ok(await office.post(f"/districts/{d}/activities", json={
+        "kind": "study_visit", "date": (day_date + timedelta(days=7)).isoformat(), "meeting_id": meeting_id,
+        "title": "对标学访：赴厦门、泉州学习老旧小区停车治理",
+        "participants": ["p-pingshan-sec", "p-dongjie-sec", "p-hualin-org", "p-zhujian-lead"],
+        "record": {"destinations": ["厦门市思明区", "泉州市鲤城区"], "visitors": 12,
+                   "learned": "立体停车与错时共享结合，居民自治会参与车位管理"},
+    }))
+    ctx.done(f"对标学访：{visit['figures']['visitors']} 人赴{'、'.join(visit['figures']['destinations'])}"
+             f"等 {len(visit['figures']['destinations'])} 地参观学习")
+    observation = await _ok(await office.post(f"/districts/{d}/activities", json={
+        "kind": "site_observation", "date": (day_date + timedelta(days=10)).isoformat(), "meeting_id": meeting_id,
+        "title": "现场观摩点评：东街社区加装电梯、花园社区“红色物业”",
+        "participants": ["p-gulou-org", "p-hualin-org", "p-deputy-head"],
+        "record": {"observations": [
+            {"unit": {"kind": "community", "id": "c-dongjie"}, "comment": "加梯协调小组建到楼栋，做法可推广"},
+            {"unit": {"kind": "community", "id": "c-huayuan"}, "comment": "物业服务评价已上墙，考核办法还需细化"}]},
+    }))
+    ctx.done(f"现场观摩点评：{len(observation['figures']['observations'])} 个社区，逐一点评")
+
+    # 6. The linkage mechanism: suggestions handed to the office, adopted or declined.
+    ctx.step("联动机制：研究中心成员提出意见建议，区委党建办采纳转化为工作要求或说明不采纳理由")
+    async with as_person("p-pingshan-sec") as client:
+        made = await _ok(await client.post(f"/districts/{d}/suggestions", json={
+            "title": "建立机关单位停车位夜间共享机制", "meeting_id": meeting_id,
+            "text": "屏山片区周边机关单位车位夜间闲置，建议由街道牵头签订共享协议，缓解居民停车难"}))
+    async with as_person("p-wenquan-sec") as client:
+        other = await _ok(await client.post(f"/districts/{d}/suggestions", json={
+            "title": "每个小区增设固定宣传栏", "text": "便于张贴通知公告"}))
+    ctx.done(f"{_name(directory, 'p-pingshan-sec')} 提出：{made['title']}；{_name(directory, 'p-wenquan-sec')} 提出："
+             f"{other['title']}（已发布 suggestion-made）")
+    await set_today(day_date + timedelta(days=3))
+    adopted = await _ok(await office.post(f"/districts/{d}/suggestions/{made['suggestion_id']}/adopt", json={
+        "requirement": "各街道年底前与辖区机关单位签订停车位夜间共享协议，建立共享台账",
+        "supervision": {"title": "签订机关单位停车位夜间共享协议", "responsible": {"kind": "street", "id": "s-hualin"},
+                        "due_date": (day_date + timedelta(days=40)).isoformat()}}))
+    declined = await _ok(await office.post(f"/districts/{d}/suggestions/{other['suggestion_id']}/decline", json={
+        "reason": "各小区已按标准设置宣传栏，另行督促更新内容即可"}))
+    ctx.done(f"采纳：{adopted['title']} → 工作要求并纳入督办（{adopted['supervision']['due_date']} 前）；"
+             f"不采纳：{declined['title']}（{declined['reason']}）（已发布 suggestion-decided）")
+    ctx.facts["suggestion"] = adopted["suggestion_id"]
 
 
 def _name(directory: dict[str, Any], person_id: str) -> str:

@@ -73,6 +73,7 @@ class DistrictShape:
             "people": self.people,
             "district_name": self.name,
             "venue": self.venue,
+            "city": None,
         }
 
 

@@ -251,7 +251,8 @@ class DistrictWork:
         held_id = self._emit("activity-held", activity_id, {
             "activity_id": activity_id, "meeting_id": None, "kind": kind, "date": day.isoformat(),
             "title": problem, "participants": participants, "outcomes": outcomes,
-            "record": {"problem": problem} if kind == "collective_diagnosis" else None}, (activity_id,))
+            "record": {"problem": problem} if kind == "collective_diagnosis" else None,
+            **_figures(kind, participants, self.shape.people)}, (activity_id,))
         for index, outcome in enumerate(outcomes):
             self._raise(title=outcome["title"], description=f"{day.isoformat()} {kind}：{problem}",
                         source=("diagnosis", f"{activity_id}/{index}"),
@@ -333,7 +334,9 @@ class DistrictWork:
                 claimed = max(item.raised_on, day - timedelta(days=self.rng.randint(0, 3)))
                 self._emit("issue-resolved", issue_id, {
                     "issue_id": issue_id, "resolved_on": day.isoformat(), "claimed_on": claimed.isoformat(),
-                    "resolution": f"{item.title}已办结，经核验销号"}, (issue_id,))
+                    "resolution": f"{item.title}已办结，经核验销号",
+                    # what the issues service publishes: claimed by the due date (its rule)
+                    "on_time": claimed <= item.due}, (issue_id,))
 
     def _ladder(self, day: date) -> None:
         for issue_id in self.turning_overdue.pop(day, []):
@@ -399,3 +402,14 @@ class DistrictWork:
         role = {"community": "community_secretary", "street": "street_secretary",
                 "department": "dept_responsible_leader"}[unit.kind]
         return self.shape.person(role, unit.id)
+
+
+def _figures(kind: str, participants: list[str], people: list[dict[str, Any]]) -> dict[str, Any]:
+    """The typed figure fields the meetings service sends on `activity-held` (v1.3), without
+    drawing from the random stream (so the rest of the stream is what it was)."""
+    secretaries = [p["person_id"] for p in people
+                   if p["person_id"] in participants and "community_secretary" in p["roles"]]
+    return {"destinations": ["外地先进社区"] if kind == "study_visit" else [],
+            "visitors": len(participants) if kind == "study_visit" else None,
+            "speakers": secretaries[:1] if kind == "experience_sharing" else [],
+            "observations": []}

@@ -24,6 +24,7 @@ from fourx_contracts import events as contract
 from fourx_contracts.mapping import Mapper, UnmappedEvent, map_events  # noqa: F401 (UnmappedEvent: re-exported)
 
 from fourx_issues.domain import events
+from fourx_issues.domain.league import on_time
 from fourx_issues.domain.model import Inspection, SupervisionItem, UnitRef
 from fourx_issues.domain.snapshot import Snapshot
 
@@ -58,8 +59,11 @@ def _progress_recorded(item: SupervisionItem, event: events.ProgressRecorded, co
 
 
 def _issue_resolved(item: SupervisionItem, event: events.ItemVerified, correlationid: str | None) -> CloudEvent:
+    # on_time: this service's rule (league.on_time), published with the fact so that no
+    # reader (the outcome figures) re-derives it.
     data = contract.IssueResolved(issue_id=item.issue_id, resolved_on=event.verified_on,
-                                  resolution=item.resolution or "", claimed_on=item.resolved_on)
+                                  resolution=item.resolution or "", claimed_on=item.resolved_on,
+                                  on_time=on_time(item))
     return _event("issue-resolved", item.district, item.issue_id, data, (item.issue_id,), correlationid)
 
 

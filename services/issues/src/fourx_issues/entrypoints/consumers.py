@@ -1,11 +1,11 @@
-"""Kafka subscribers of the issues service: tasks and outcomes become supervision items; a
+"""Kafka subscribers of the issues service: tasks, outcomes and adopted suggestions become supervision items; a
 bulletin request (`report-requested`) is answered with the week's lights and league table."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld, ReportRequested
+from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld, ReportRequested, SuggestionDecided
 from fourx_platform.kafka import ReceivedEvent, subscribe_events
 
 from fourx_issues.service_layer import handlers
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from fourx_issues.bootstrap import IssuesService
 
 GROUP = "fourx-issues"
-TOPICS = ("meeting-held", "activity-held", "directory-updated", "report-requested")
+TOPICS = ("meeting-held", "activity-held", "directory-updated", "report-requested", "suggestion-decided")
 
 
 def register(service: "IssuesService") -> None:
@@ -27,6 +27,8 @@ def register(service: "IssuesService") -> None:
             await handlers.on_meeting_held(district, payload, received.envelope.correlationid, uow)
         elif isinstance(payload, ActivityHeld):
             await handlers.on_activity_held(district, payload, received.envelope.correlationid, uow)
+        elif isinstance(payload, SuggestionDecided):
+            await handlers.on_suggestion_decided(district, payload, received.envelope.correlationid, uow)
         elif isinstance(payload, DirectoryUpdated):
             await handlers.on_directory_updated(district, payload, uow)
         elif isinstance(payload, ReportRequested):

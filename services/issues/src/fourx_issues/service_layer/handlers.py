@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 
 import structlog
 from fourx_contracts.envelope import deterministic_id
-from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
+from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld, SuggestionDecided
 
 from fourx_contracts.vocabulary import ACTIVITY_LABELS, label
 from fourx_platform.errors import DomainError, Invalid, NotFound
@@ -121,6 +121,23 @@ async def on_activity_held(district: str, activity: ActivityHeld, correlationid:
         ), uow)
         created += new
     return created
+
+
+async def on_suggestion_decided(district: str, decided: SuggestionDecided, correlationid: str | None,
+                                uow: UnitOfWork) -> int:
+    """An adopted suggestion that names a supervision item becomes one (its id derives from
+    the suggestion: a redelivered decision finds it raised already)."""
+    sup = decided.supervision
+    if decided.decision != "adopted" or sup is None:
+        return 0
+    _, new = await raise_item(RaiseItem(
+        district=district, title=sup.title,
+        description=f"{decided.decided_on.isoformat()} 采纳意见建议：{decided.requirement or ''}",
+        source=Source("suggestion", decided.suggestion_id),
+        responsible=UnitRef(sup.responsible.kind, sup.responsible.id),
+        due_date=sup.due_date, raised_on=min(decided.decided_on, sup.due_date), correlationid=correlationid,
+    ), uow)
+    return int(new)
 
 
 async def on_directory_updated(district: str, snapshot: DirectoryUpdated, uow: UnitOfWork) -> None:

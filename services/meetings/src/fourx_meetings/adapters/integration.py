@@ -21,7 +21,11 @@ from fourx_contracts.events import (
     DirectoryUpdated,
     MeetingHeld,
     MeetingScheduled,
+    Observation,
     Outcome,
+    SuggestionDecided,
+    SuggestionMade,
+    SuggestionSupervision,
     TaskAssignment,
     TopicProposed,
     TopicSelected,
@@ -33,6 +37,7 @@ from fourx_meetings.domain import events
 from fourx_meetings.domain.activities import Activity
 from fourx_meetings.domain.directory import Directory
 from fourx_meetings.domain.model import ActivityDay
+from fourx_meetings.domain.suggestions import Suggestion
 
 SOURCE = "/services/meetings"
 
@@ -99,10 +104,33 @@ def activity_held(activity: Activity, correlationid: str | None) -> CloudEvent:
                           responsible=Unit(kind=o.responsible.kind, id=o.responsible.id))
                   for o in activity.outcomes],
         record=activity.record,
+        # additive (v1.3): what the outcome figures count
+        destinations=list(activity.figures.destinations), visitors=activity.figures.visitors,
+        speakers=list(activity.figures.speakers),
+        observations=[Observation(unit=Unit(kind=o.unit.kind, id=o.unit.id), comment=o.comment)
+                      for o in activity.figures.observations],
     )
     return _event("activity-held", activity.district, activity.activity_id, data, (activity.activity_id,),
                   correlationid)
 
+
+def suggestion_made(s: Suggestion, correlationid: str | None) -> CloudEvent:
+    data = SuggestionMade(suggestion_id=s.suggestion_id, title=s.title, text=s.text, made_by=s.made_by,
+                          unit=Unit(kind=s.unit.kind, id=s.unit.id), made_on=s.made_on, meeting_id=s.meeting_id)
+    return _event("suggestion-made", s.district, s.suggestion_id, data, (s.suggestion_id,), correlationid)
+
+
+def suggestion_decided(s: Suggestion, correlationid: str | None) -> CloudEvent:
+    sup = s.supervision
+    data = SuggestionDecided(
+        suggestion_id=s.suggestion_id, decision=s.status, decided_on=s.decided_on, decided_by=s.decided_by,
+        requirement=s.requirement, reason=s.reason,
+        supervision=None if sup is None else SuggestionSupervision(
+            title=sup.title, responsible=Unit(kind=sup.responsible.kind, id=sup.responsible.id),
+            due_date=sup.due_date))
+    # Decided once: the id derives from the suggestion, so a replay is dropped.
+    return _event("suggestion-decided", s.district, s.suggestion_id, data, (s.suggestion_id, "decided"),
+                  correlationid)
 
 
 MAPPERS: dict[type, Mapper] = {
@@ -112,6 +140,8 @@ MAPPERS: dict[type, Mapper] = {
     events.TopicSelected: lambda day, e, c: topic_selected(day, e.topic_id, c),
     events.ActivityDayHeld: lambda day, e, c: meeting_held(day, c),
     events.ActivityHeld: lambda activity, e, c: activity_held(activity, c),
+    events.SuggestionMade: lambda suggestion, e, c: suggestion_made(suggestion, c),
+    events.SuggestionDecided: lambda suggestion, e, c: suggestion_decided(suggestion, c),
 }
 
 
@@ -127,3 +157,7 @@ def day_events(day: ActivityDay, correlationid: str | None) -> list[CloudEvent]:
 
 def activity_events(activity: Activity, correlationid: str | None) -> list[CloudEvent]:
     return integration_events(activity, activity.pending_events, correlationid)
+
+
+def suggestion_events(suggestion: Suggestion, correlationid: str | None) -> list[CloudEvent]:
+    return integration_events(suggestion, suggestion.pending_events, correlationid)

@@ -19,9 +19,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from fourx_meetings.domain.activities import Activity, Outcome
+from fourx_meetings.domain.activities import Activity, Figures, Observation, Outcome
 from fourx_meetings.domain.directory import Directory
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, Topic, UnitRef
+from fourx_meetings.domain.suggestions import Suggestion, SupervisionRequest
 from fourx_meetings.domain.supervision import SupervisionFacts, SupervisionItem, latest_progress
 
 DIRECTORIES = "directories"
@@ -29,7 +30,8 @@ ACTIVITY_DAYS = "activity_days"
 ACTIVITIES = "activities"
 SUPERVISION = "supervision_items"
 CLOCKS = "district_clocks"
-OUTBOX_COLLECTIONS = (DIRECTORIES, ACTIVITY_DAYS, ACTIVITIES)
+SUGGESTIONS = "suggestions"
+OUTBOX_COLLECTIONS = (DIRECTORIES, ACTIVITY_DAYS, ACTIVITIES, SUGGESTIONS)
 
 # Every query below by something other than `_id` has its index here, keys in the order the
 # query uses them (equality first, then the sort). Directories and clocks are read by `_id`.
@@ -39,6 +41,9 @@ INDEXES: dict[str, list[IndexModel]] = {
                                name="district_date")],
     ACTIVITIES: [IndexModel([("district", ASCENDING), ("date", ASCENDING), ("_id", ASCENDING)],
                             name="district_date")],
+    # list (district, by the day made, then _id)
+    SUGGESTIONS: [IndexModel([("district", ASCENDING), ("made_on", ASCENDING), ("_id", ASCENDING)],
+                             name="district_made_on")],
     # for_community: the items raised for the community, and those it is responsible for
     SUPERVISION: [IndexModel([("district", ASCENDING), ("community_id", ASCENDING)], name="district_community"),
                   IndexModel([("district", ASCENDING), ("responsible.kind", ASCENDING),
@@ -171,7 +176,7 @@ class ActivityRepository:
             date=date.fromisoformat(doc["date"]), title=doc["title"], participants=doc["participants"],
             outcomes=[Outcome(o["title"], UnitRef(**o["responsible"]), date.fromisoformat(o["due_date"]))
                       for o in doc["outcomes"]],
-            record=doc["record"], meeting_id=doc.get("meeting_id"))
+            record=doc["record"], meeting_id=doc.get("meeting_id"), figures=_figures_from(doc.get("figures") or {}))
 
     async def get(self, district: str, activity_id: str) -> Activity | None:
         doc = await self._collection.find_one({"_id": _key(district, activity_id)}, {OUTBOX_FIELD: 0})
@@ -192,8 +197,65 @@ class ActivityRepository:
             "outcomes": [{"title": o.title, "responsible": _unit(o.responsible), "due_date": o.due_date.isoformat()}
                          for o in activity.outcomes],
             "record": activity.record, "meeting_id": activity.meeting_id,
+            "figures": _figures_to(activity.figures),
         }
         await insert_versioned(self._collection, _key(activity.district, activity.activity_id), state, outgoing)
+
+
+def _figures_to(f: Figures) -> dict[str, Any]:
+    return {"destinations": list(f.destinations), "visitors": f.visitors, "speakers": list(f.speakers),
+            "observations": [{"unit": _unit(o.unit), "comment": o.comment} for o in f.observations]}
+
+
+def _figures_from(doc: dict[str, Any]) -> Figures:
+    return Figures(destinations=tuple(doc.get("destinations") or ()), visitors=doc.get("visitors"),
+                   speakers=tuple(doc.get("speakers") or ()),
+                   observations=tuple(Observation(UnitRef(**o["unit"]), o["comment"])
+                                      for o in doc.get("observations") or ()))
+
+
+# --- suggestions (意见建议) ------------------------------------------------------------------------
+def _suggestion_to(s: Suggestion) -> dict[str, Any]:
+    sup = s.supervision
+    return {"district": s.district, "suggestion_id": s.suggestion_id, "title": s.title, "text": s.text,
+            "made_by": s.made_by, "unit": _unit(s.unit), "made_on": s.made_on.isoformat(), "meeting_id": s.meeting_id,
+            "status": s.status, "decided_on": s.decided_on.isoformat() if s.decided_on else None,
+            "decided_by": s.decided_by, "requirement": s.requirement, "reason": s.reason,
+            "supervision": None if sup is None else {"title": sup.title, "responsible": _unit(sup.responsible),
+                                                     "due_date": sup.due_date.isoformat()}}
+
+
+def _suggestion_from(doc: dict[str, Any]) -> Suggestion:
+    sup = doc.get("supervision")
+    return Suggestion(
+        district=doc["district"], suggestion_id=doc["suggestion_id"], title=doc["title"], text=doc["text"],
+        made_by=doc["made_by"], unit=UnitRef(**doc["unit"]), made_on=date.fromisoformat(doc["made_on"]),
+        meeting_id=doc.get("meeting_id"), status=doc["status"],
+        decided_on=date.fromisoformat(doc["decided_on"]) if doc.get("decided_on") else None,
+        decided_by=doc.get("decided_by"), requirement=doc.get("requirement"), reason=doc.get("reason"),
+        supervision=None if not sup else SupervisionRequest(sup["title"], UnitRef(**sup["responsible"]),
+                                                            date.fromisoformat(sup["due_date"])))
+
+
+class SuggestionRepository:
+    def __init__(self, db: AsyncDatabase):
+        self._collection = db[SUGGESTIONS]
+
+    async def get(self, district: str, suggestion_id: str) -> tuple[Suggestion | None, int]:
+        doc = await self._collection.find_one({"_id": _key(district, suggestion_id)}, {OUTBOX_FIELD: 0})
+        return (_suggestion_from(doc), doc[VERSION_FIELD]) if doc else (None, 0)
+
+    async def save(self, suggestion: Suggestion, version: int, outgoing: list[CloudEvent]) -> int:
+        return await write_versioned(self._collection, _key(suggestion.district, suggestion.suggestion_id), version,
+                                     _suggestion_to(suggestion), outgoing)
+
+    async def list(self, district: str, *, offset: int = 0, limit: int | None = None) -> list[Suggestion]:
+        """The district's suggestions by the day made (then id, so pages do not overlap)."""
+        cursor = self._collection.find({"district": district}, {OUTBOX_FIELD: 0}).sort(
+            [("made_on", ASCENDING), ("_id", ASCENDING)]).skip(offset)
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        return [_suggestion_from(doc) async for doc in cursor]
 
 
 # --- supervision items (read model of the issues service's events) -------------------------------

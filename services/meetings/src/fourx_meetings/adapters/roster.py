@@ -31,6 +31,9 @@ from fourx_meetings.domain.directory import (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A district has a few thousand people; more rows than this is not a roster.
 MAX_ROWS = 20_000
+# What the workbook may unpack to: a 2 MiB upload of repetitive XML could otherwise expand a
+# thousandfold in memory (a zip bomb). Python's zip reader stops at each member's declared size.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,11 @@ def read_roster(content: bytes) -> tuple[dict[str, Any], dict[tuple, int], Cells
     """The roster's data in the directory's shape, the row of each path, and the cell of each
     path; DirectoryInvalid for a file that is not a roster at all."""
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise DirectoryInvalid([Problem(None, "(file)", f"Excel 文件解压后过大（{unpacked} 字节，最多 "
+                                                            f"{MAX_UNPACKED_BYTES} 字节）；请删去多余的工作表和格式后再导入")])
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise DirectoryInvalid([Problem(None, "(file)", f"不是有效的 Excel 文件（.xlsx）：{type(exc).__name__}；"

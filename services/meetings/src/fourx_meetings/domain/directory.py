@@ -97,6 +97,8 @@ class Directory:
     venue: str = ""
     # The district's own name (e.g. 鼓楼区), for bulletin titles; an addition to the contract.
     district_name: str = ""
+    # The city (市) the district belongs to: which city's view lists this district (v1.3).
+    city: str = ""
     _people_by_id: dict[str, Person] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -121,8 +123,9 @@ class Directory:
         return set()
 
     def to_snapshot(self) -> dict[str, Any]:
-        """The contract's shape (without `version`)."""
-        return {
+        """The contract's shape (without `version`); `city` only when set (an unchanged
+        directory without one keeps its content hash)."""
+        snapshot = {
             "venue": self.venue,
             "district_name": self.district_name,
             "streets": [{"street_id": s.street_id, "name": s.name} for s in self.streets],
@@ -133,6 +136,9 @@ class Directory:
                         "unit": {"kind": p.unit_kind, "id": p.unit_id}, "channels": [dict(c) for c in p.channels]}
                        for p in self.people],
         }
+        if self.city:
+            snapshot["city"] = self.city
+        return snapshot
 
     def content_hash(self) -> str:
         canonical = json.dumps(self.to_snapshot(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -144,6 +150,7 @@ class Directory:
         return cls(
             venue=data.get("venue", ""),
             district_name=data.get("district_name", ""),
+            city=data.get("city") or "",
             streets=tuple(Street(s["street_id"], s["name"]) for s in data.get("streets", [])),
             communities=tuple(Community(c["community_id"], c["street_id"], c["name"])
                               for c in data.get("communities", [])),
@@ -362,6 +369,10 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
     if not isinstance(district_name, str):
         check.fail(("district_name",), "district_name 应为文本")
         district_name = ""
+    city = data.get("city") or ""
+    if not isinstance(city, str) or len(city) > 200 or (city and not city.strip()):
+        check.fail(("city",), "city 应为所属市的编号（文本，不超过 200 个字符）")
+        city = ""
 
     def unique(seen: dict[str, tuple], ident: str | None, path: tuple, what: str) -> bool:
         if ident is None:
@@ -454,4 +465,4 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
         raise DirectoryInvalid(check.problems)
     return Directory(streets=tuple(streets.values()), communities=tuple(communities.values()),
                      departments=tuple(departments.values()), people=tuple(people.values()), venue=venue,
-                     district_name=district_name)
+                     district_name=district_name, city=city)

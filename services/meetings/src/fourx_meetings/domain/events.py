@@ -42,3 +42,15 @@ class ActivityDayHeld:
 class ActivityHeld:
     district: str
     activity_id: str
+
+
+@dataclass(frozen=True)
+class SuggestionMade:
+    district: str
+    suggestion_id: str
+
+
+@dataclass(frozen=True)
+class SuggestionDecided:
+    district: str
+    suggestion_id: str

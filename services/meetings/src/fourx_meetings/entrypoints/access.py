@@ -34,6 +34,12 @@ ACCESS = AccessTable({
     ("POST", f"{DAY}/close"): roles("org_deputy_head", "party_office"),
     ("POST", f"{D}/activities"): roles("party_office"),
     ("GET", f"{D}/activities"): ANY_PERSON,
+    # The linkage mechanism: any member hands in suggestions; the office decides them.
+    ("POST", f"{D}/suggestions"): ANY_PERSON,
+    ("GET", f"{D}/suggestions"): ANY_PERSON,
+    ("GET", f"{D}/suggestions/{{suggestion_id}}"): ANY_PERSON,
+    ("POST", f"{D}/suggestions/{{suggestion_id}}/adopt"): roles("party_office"),
+    ("POST", f"{D}/suggestions/{{suggestion_id}}/decline"): roles("party_office"),
     ("GET", f"{D}/clock"): ANY_PERSON,
     # Moving a district's "today" is a rehearsal aid: operators, and only in dev mode.
     ("PUT", f"{D}/clock"): OPERATORS_IN_DEV_MODE,

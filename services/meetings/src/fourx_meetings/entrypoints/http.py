@@ -17,7 +17,8 @@ from fourx_platform.auth import Caller
 from fourx_platform.devmode import dev_mode
 from fourx_contracts.types import Month, SaneDate
 from fourx_contracts.vocabulary import ACTIVITY_KINDS
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from fourx_meetings.adapters.roster import XLSX
 from fourx_meetings.adapters.roster import template as roster_template
@@ -27,6 +28,7 @@ from fourx_meetings.domain.directory import DirectoryInvalid, Problem
 from fourx_meetings.domain.errors import NotAllowed, NotFound
 from fourx_meetings.domain.model import UnitRef
 from fourx_meetings.domain.roles import Actor
+from fourx_meetings.domain.suggestions import SupervisionRequest
 from fourx_meetings.entrypoints import views
 from fourx_meetings.service_layer import handlers
 from fourx_meetings.service_layer.unit_of_work import UnitOfWork
@@ -300,6 +302,9 @@ class _ActivityBase(Strict):
 class ExperienceSharingRecord(Strict):
     presenter: str = Field(min_length=1, max_length=200)
     lessons: str = Field(min_length=1, max_length=MAX_TEXT)
+    speakers: list[PersonId] = Field(default_factory=list, max_length=MAX_ENTRIES,
+                                     description="the community secretaries who taught (person ids); "
+                                                 "default: the presenter, if a community secretary")
 
 
 class CollectiveDiagnosisRecord(Strict):
@@ -312,14 +317,41 @@ class CaseTeachingRecord(Strict):
     questions_answered: list[Line] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
+Place = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class StudyVisitRecord(Strict):
-    destination: str = Field(min_length=1, max_length=200)
+    destination: str | None = Field(default=None, min_length=1, max_length=200)
+    destinations: list[Place] = Field(default_factory=list, max_length=MAX_ENTRIES,
+                                      description="every place visited (参观学习的地点)")
+    visitors: int | None = Field(default=None, ge=1, le=MAX_PEOPLE,
+                                 description="how many people went; default: the participants listed")
     learned: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> "StudyVisitRecord":
+        if not self.destination and not self.destinations:
+            raise PydanticCustomError("missing_destination", "对标学访须记录参观学习的地点（destination 或 destinations）")
+        return self
+
+
+class ObservationIn(Strict):
+    unit: UnitIn
+    comment: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class SiteObservationRecord(Strict):
-    community_id: str = Field(min_length=1, max_length=200)
-    comments: str = Field(min_length=1, max_length=MAX_TEXT)
+    community_id: str | None = Field(default=None, min_length=1, max_length=200)
+    comments: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+    observations: list[ObservationIn] = Field(default_factory=list, max_length=MAX_ENTRIES,
+                                              description="every unit observed, each with the comment made on it")
+
+    @model_validator(mode="after")
+    def _observed(self) -> "SiteObservationRecord":
+        if not self.observations and not (self.community_id and self.comments):
+            raise PydanticCustomError("missing_observation",
+                                      "现场观摩点评须记录被观摩的单位和点评意见（community_id 和 comments，或 observations）")
+        return self
 
 
 class ExperienceSharingIn(_ActivityBase):
@@ -369,6 +401,15 @@ async def _activity_caller(request: Request, caller: Authorized) -> Caller:
     return caller
 
 
+# The record fields the figures added (v1.3): left out when not given, so a record written the
+# old way is stored (and replays) exactly as before.
+_FIGURE_FIELDS = {"destination", "destinations", "visitors", "speakers", "community_id", "comments", "observations"}
+
+
+def _record(record: BaseModel) -> dict[str, Any]:
+    return {k: v for k, v in record.model_dump().items() if not (k in _FIGURE_FIELDS and v in (None, []))}
+
+
 @router.post("/activities", tags=["X activities"], status_code=201,
              summary="Record a typed X activity; publishes activity-held")
 async def record_activity(district: str, body: Annotated[ActivityIn, Body()], request: Request, response: Response,
@@ -376,7 +417,7 @@ async def record_activity(district: str, body: Annotated[ActivityIn, Body()], re
     outcomes = [Outcome(o.title, UnitRef(o.responsible.kind, o.responsible.id), o.due_date) for o in body.outcomes]
     activity, changed = await handlers.record_activity(handlers.RecordActivity(
         district=district, kind=body.kind, date=body.date, title=body.title, participants=body.participants,
-        outcomes=outcomes, record=body.record.model_dump(), actor=_actor(caller), meeting_id=body.meeting_id,
+        outcomes=outcomes, record=_record(body.record), actor=_actor(caller), meeting_id=body.meeting_id,
         activity_id=body.activity_id), _uow(request))
     if not changed:
         response.status_code = 200
@@ -389,6 +430,83 @@ async def list_activities(district: str, request: Request, response: Response, c
     """One page of the district's X activities by date; the `Link` header (rel="next") gives the next."""
     found = await _uow(request).activities.list(district, offset=offset, limit=limit + 1)
     return [views.activity(a) for a in paging.plain_page(request, response, found, offset, limit)]
+
+
+# --- suggestions (意见建议): made by any member, decided by the office --------------------------------
+class SuggestionIn(Strict):
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    meeting_id: str | None = Field(default=None, max_length=200, description="the activity day it was made at")
+    suggestion_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class SupervisionIn(Strict):
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    responsible: UnitIn
+    due_date: SaneDate
+
+
+class AdoptIn(Strict):
+    requirement: str = Field(min_length=1, max_length=MAX_TEXT, description="the work requirement (工作要求) it becomes")
+    supervision: SupervisionIn | None = Field(default=None, description="where it fits: the supervision item to raise")
+
+
+class DeclineIn(Strict):
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+@router.post("/suggestions", tags=["suggestions"], status_code=201,
+             summary="Hand a suggestion to the Party-building office (any member, in their unit's name)")
+async def make_suggestion(district: str, body: SuggestionIn, request: Request, response: Response,
+                          caller: Authorized) -> dict:
+    service = _service(request)
+    suggestion, changed = await handlers.make_suggestion(handlers.MakeSuggestion(
+        district, body.title, body.text, _actor(caller), await service.today(district), body.meeting_id,
+        body.suggestion_id), service.unit_of_work())
+    if not changed:
+        response.status_code = 200
+    return {**views.suggestion(suggestion), "changed": changed}
+
+
+@router.get("/suggestions", tags=["suggestions"], responses=paging.NEXT_PAGE)
+async def list_suggestions(district: str, request: Request, response: Response, caller: Authorized,
+                           limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> list[dict]:
+    """One page of the district's suggestions by the day made; `Link` (rel="next") gives the next."""
+    found = await _uow(request).suggestions.list(district, offset=offset, limit=limit + 1)
+    return [views.suggestion(s) for s in paging.plain_page(request, response, found, offset, limit)]
+
+
+@router.get("/suggestions/{suggestion_id}", tags=["suggestions"])
+async def get_suggestion(district: str, suggestion_id: str, request: Request, caller: Authorized) -> dict:
+    suggestion, _ = await _uow(request).suggestions.get(district, suggestion_id)
+    if suggestion is None:
+        raise HTTPException(404, f"本区（{district}）没有意见建议 {suggestion_id!r}")
+    return views.suggestion(suggestion)
+
+
+@router.post("/suggestions/{suggestion_id}/adopt", tags=["suggestions"],
+             summary="Adopt into a work requirement (and, where it fits, a supervision item); publishes suggestion-decided")
+async def adopt_suggestion(district: str, suggestion_id: str, body: AdoptIn, request: Request,
+                           caller: Authorized) -> dict:
+    service = _service(request)
+    sup = body.supervision
+    suggestion, changed = await handlers.decide_suggestion(handlers.DecideSuggestion(
+        district, suggestion_id, _actor(caller), await service.today(district), adopt=True,
+        requirement=body.requirement,
+        supervision=None if sup is None else SupervisionRequest(
+            sup.title, UnitRef(sup.responsible.kind, sup.responsible.id), sup.due_date)), service.unit_of_work())
+    return {**views.suggestion(suggestion), "changed": changed}
+
+
+@router.post("/suggestions/{suggestion_id}/decline", tags=["suggestions"],
+             summary="Decline with a reason; publishes suggestion-decided")
+async def decline_suggestion(district: str, suggestion_id: str, body: DeclineIn, request: Request,
+                             caller: Authorized) -> dict:
+    service = _service(request)
+    suggestion, changed = await handlers.decide_suggestion(handlers.DecideSuggestion(
+        district, suggestion_id, _actor(caller), await service.today(district), adopt=False,
+        reason=body.reason), service.unit_of_work())
+    return {**views.suggestion(suggestion), "changed": changed}
 
 
 # --- the district's clock (tests, demo, rehearsals) ------------------------------------------------

@@ -9,6 +9,7 @@ from fourx_contracts.vocabulary import ROLE_LABELS, UNIT_KIND_LABELS, label
 from fourx_meetings.domain.activities import Activity
 from fourx_meetings.domain.directory import Directory, Person
 from fourx_meetings.domain.model import ActivityDay
+from fourx_meetings.domain.suggestions import Suggestion
 
 
 def activity_day(day: ActivityDay, directory: Directory | None = None) -> dict[str, Any]:
@@ -48,6 +49,10 @@ def activity(a: Activity) -> dict[str, Any]:
     return {
         "activity_id": a.activity_id, "meeting_id": a.meeting_id, "kind": a.kind, "date": a.date.isoformat(),
         "title": a.title, "participants": a.participants, "record": a.record,
+        "figures": {"destinations": list(a.figures.destinations), "visitors": a.figures.visitors,
+                    "speakers": list(a.figures.speakers),
+                    "observations": [{"unit": {"kind": o.unit.kind, "id": o.unit.id}, "comment": o.comment}
+                                     for o in a.figures.observations]},
         "outcomes": [{"title": o.title, "due_date": o.due_date.isoformat(),
                       "responsible": {"kind": o.responsible.kind, "id": o.responsible.id}} for o in a.outcomes],
     }
@@ -77,3 +82,16 @@ def person(p: Person, directory: Directory, district: str, *, operator: bool = F
     return {"district": district, "district_name": directory.district_name or None, "person_id": p.person_id,
             "name": p.name, "operator": operator,
             "roles": [{"role": r, "label": label(ROLE_LABELS, r)} for r in roles], "unit": unit}
+
+
+def suggestion(s: Suggestion) -> dict[str, Any]:
+    sup = s.supervision
+    return {
+        "suggestion_id": s.suggestion_id, "title": s.title, "text": s.text, "made_by": s.made_by,
+        "unit": {"kind": s.unit.kind, "id": s.unit.id}, "made_on": s.made_on.isoformat(), "meeting_id": s.meeting_id,
+        "status": s.status, "decided_on": s.decided_on.isoformat() if s.decided_on else None,
+        "decided_by": s.decided_by, "requirement": s.requirement, "reason": s.reason,
+        "supervision": None if sup is None else {
+            "title": sup.title, "responsible": {"kind": sup.responsible.kind, "id": sup.responsible.id},
+            "due_date": sup.due_date.isoformat()},
+    }

@@ -29,6 +29,7 @@ from fourx_meetings.domain.directory import Directory, parse_directory
 from fourx_meetings.domain.errors import DomainError, Invalid, NotFound
 from fourx_meetings.domain.model import ActivityDay, Comment, CommunityReport, TaskAssignment, UnitRef
 from fourx_meetings.domain.roles import Actor
+from fourx_meetings.domain.suggestions import Suggestion, SupervisionRequest
 from fourx_meetings.domain.supervision import report_form, supervision_facts
 from fourx_meetings.service_layer.unit_of_work import UnitOfWork
 
@@ -343,9 +344,15 @@ async def record_activity(cmd: RecordActivity, uow: UnitOfWork) -> tuple[Activit
                                                         f"{outcome.responsible.id}")
     activity_id = cmd.activity_id or "act-" + deterministic_id("activity", cmd.district, cmd.kind,
                                                                cmd.date.isoformat(), cmd.title)[:13]
+    for i, observed in enumerate(cmd.record.get("observations") or []):
+        unit = observed["unit"]
+        if not directory.has_unit(unit["kind"], unit["id"]):
+            raise Invalid(f"record.observations.{i}.unit", f"组织名录中没有{label(UNIT_KIND_LABELS, unit['kind'])} "
+                                                           f"{unit['id']}")
+    secretaries = frozenset(p.person_id for p in directory.people if "community_secretary" in p.roles)
     activity = Activity.hold(district=cmd.district, activity_id=activity_id, kind=cmd.kind, date=cmd.date,
                              title=cmd.title, participants=cmd.participants, outcomes=cmd.outcomes,
-                             record=cmd.record, meeting_id=cmd.meeting_id)
+                             record=cmd.record, meeting_id=cmd.meeting_id, secretaries=secretaries)
     existing = await uow.activities.get(cmd.district, activity_id)
     if existing is not None:
         existing.ensure_replay_of(activity)
@@ -359,3 +366,84 @@ async def record_activity(cmd: RecordActivity, uow: UnitOfWork) -> tuple[Activit
     activity.pending_events.clear()
     uow.committed()
     return activity, True
+
+
+# --- suggestions (意见建议, the linkage mechanism) ---------------------------------------------------
+@dataclass(frozen=True)
+class MakeSuggestion:
+    district: str
+    title: str
+    text: str
+    actor: Actor
+    today: date
+    meeting_id: str | None = None
+    suggestion_id: str | None = None
+    correlationid: str | None = None
+
+
+async def make_suggestion(cmd: MakeSuggestion, uow: UnitOfWork) -> tuple[Suggestion, bool]:
+    """Any member hands a suggestion to the office, in their own unit's name, dated today."""
+    directory = await _directory(uow, cmd.district)
+    kind, unit_id = roles.proposer_unit(directory, cmd.actor)
+    if cmd.meeting_id is not None:
+        day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
+        if day is None:
+            raise NotFound(f"{cmd.district} 没有集中活动日 {cmd.meeting_id}")
+    suggestion_id = cmd.suggestion_id or "sug-" + deterministic_id(
+        "suggestion", cmd.district, cmd.actor.person_id, cmd.title, cmd.text)[:13]
+    suggestion = Suggestion.make(district=cmd.district, suggestion_id=suggestion_id, title=cmd.title, text=cmd.text,
+                                 made_by=cmd.actor.person_id, unit=UnitRef(kind, unit_id), made_on=cmd.today,
+                                 meeting_id=cmd.meeting_id)
+    existing, _ = await uow.suggestions.get(cmd.district, suggestion_id)
+    if existing is not None:
+        existing.ensure_replay_of(suggestion)
+        return existing, False
+    try:
+        await uow.suggestions.save(suggestion, 0, integration.suggestion_events(suggestion, cmd.correlationid))
+    except ConcurrencyConflict:
+        existing, _ = await uow.suggestions.get(cmd.district, suggestion_id)
+        existing.ensure_replay_of(suggestion)
+        return existing, False
+    suggestion.pending_events.clear()
+    uow.committed()
+    return suggestion, True
+
+
+@dataclass(frozen=True)
+class DecideSuggestion:
+    district: str
+    suggestion_id: str
+    actor: Actor
+    today: date
+    adopt: bool
+    requirement: str = ""
+    reason: str = ""
+    supervision: SupervisionRequest | None = None
+    correlationid: str | None = None
+
+
+async def decide_suggestion(cmd: DecideSuggestion, uow: UnitOfWork) -> tuple[Suggestion, bool]:
+    """The office adopts (into a work requirement, and maybe a supervision item) or declines."""
+    directory = await _directory(uow, cmd.district)
+    roles.check_office(directory, cmd.actor)
+    sup = cmd.supervision
+    if sup is not None and not directory.has_unit(sup.responsible.kind, sup.responsible.id):
+        raise Invalid("supervision.responsible", f"组织名录中没有{label(UNIT_KIND_LABELS, sup.responsible.kind)} "
+                                                 f"{sup.responsible.id}")
+
+    async def attempt() -> tuple[Suggestion, bool]:
+        suggestion, version = await uow.suggestions.get(cmd.district, cmd.suggestion_id)
+        if suggestion is None:
+            raise NotFound(f"{cmd.district} 没有意见建议 {cmd.suggestion_id}")
+        if cmd.adopt:
+            changed = suggestion.adopt(requirement=cmd.requirement, by=cmd.actor.person_id, today=cmd.today,
+                                       supervision=sup)
+        else:
+            changed = suggestion.decline(reason=cmd.reason, by=cmd.actor.person_id, today=cmd.today)
+        if changed:
+            await uow.suggestions.save(suggestion, version, integration.suggestion_events(suggestion, cmd.correlationid))
+            suggestion.pending_events.clear()
+            uow.committed()
+        return suggestion, changed
+
+    return await retry_on_conflict(attempt)

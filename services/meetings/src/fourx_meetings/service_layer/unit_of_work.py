@@ -25,11 +25,13 @@ from fourx_meetings.adapters.repository import (
     ActivityRepository,
     ClockOverrides,
     DirectoryRepository,
+    SuggestionRepository,
     SupervisionRepository,
 )
 from fourx_meetings.domain.activities import Activity
 from fourx_meetings.domain.directory import Directory
 from fourx_meetings.domain.model import ActivityDay
+from fourx_meetings.domain.suggestions import Suggestion
 from fourx_meetings.domain.supervision import SupervisionFacts, SupervisionItem
 
 
@@ -57,6 +59,13 @@ class ActivityStore(Protocol):
         """Insert; ConcurrencyConflict when the activity already exists."""
 
 
+class SuggestionStore(Protocol):
+    async def get(self, district: str, suggestion_id: str) -> tuple[Suggestion | None, int]:
+        """(suggestion, version); (None, 0) when there is none."""
+    async def save(self, suggestion: Suggestion, version: int, outgoing: list[CloudEvent]) -> int: ...
+    async def list(self, district: str, *, offset: int = 0, limit: int | None = None) -> list[Suggestion]: ...
+
+
 class SupervisionStore(Protocol):
     async def apply(self, district: str, issue_id: str, event_id: str, facts: SupervisionFacts) -> bool:
         """Apply once per event id; False for a duplicate."""
@@ -72,6 +81,7 @@ class UnitOfWork(Protocol):
     directories: DirectoryStore
     activity_days: ActivityDayStore
     activities: ActivityStore
+    suggestions: SuggestionStore
     supervision: SupervisionStore
     clocks: ClockStore
 
@@ -85,6 +95,7 @@ class MongoUnitOfWork:
         self.directories = DirectoryRepository(db)
         self.activity_days = ActivityDayRepository(db)
         self.activities = ActivityRepository(db)
+        self.suggestions = SuggestionRepository(db)
         self.supervision = SupervisionRepository(db)
         self.clocks = ClockOverrides(db)
         self._after_commit = after_commit

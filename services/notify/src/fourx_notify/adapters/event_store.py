@@ -108,6 +108,17 @@ class EventStore:
         cursor = self._collection.find({"district": district, "occurred_on": {"$lte": last_day.isoformat()}})
         return [_from_doc(d) async for d in cursor]
 
+    async def of_types(self, district: str, event_types: Sequence[str]) -> list[StoredEvent]:
+        """Every stored event of the district of these types (one indexed query per type)."""
+        found: list[StoredEvent] = []
+        for event_type in event_types:
+            found += [_from_doc(d) async for d in self._collection.find({"district": district, "type": event_type})]
+        return found
+
+    async def districts_of_city(self, city: str) -> dict[str, str]:
+        """district → its name, for the districts whose latest directory names `city`."""
+        return await self.projections.districts_of_city(city)
+
     async def districts_with(self, event_type: str) -> list[str]:
         return sorted(await self._collection.distinct("district", {"type": event_type}))
 

@@ -110,6 +110,8 @@ class Projections:
 
     async def create_indexes(self) -> None:
         await self._items.create_index([("district", ASCENDING), ("open_until", ASCENDING)])
+        # A city's view: the districts whose latest directory names the city.
+        await self._directories.create_index([("data.city", ASCENDING)], sparse=True)
 
     async def apply(self, events: Sequence[StoredEvent]) -> None:
         """Bring the projections up to these events (every one of them, new or seen: a crash
@@ -176,6 +178,10 @@ class Projections:
     async def directory(self, district: str) -> dict[str, Any] | None:
         doc = await self._directories.find_one({"_id": district}, {"data": 1})
         return doc["data"] if doc else None
+
+    async def districts_of_city(self, city: str) -> dict[str, str]:
+        return {d["_id"]: d["data"].get("district_name") or d["_id"]
+                async for d in self._directories.find({"data.city": city}, {"data.district_name": 1})}
 
     async def districts(self) -> list[str]:
         return sorted([d["_id"] async for d in self._directories.find({}, {"_id": 1})])

@@ -5,6 +5,7 @@ this service stored; `fourx_platform.access`). An inbox is always the caller's o
 
 from __future__ import annotations
 
+from fourx_contracts.vocabulary import CITY_ROLES
 from fourx_platform.access import ANY_PERSON, AccessTable, roles
 
 from fourx_notify.domain.distribution import BULLETIN_ROLES
@@ -14,6 +15,8 @@ WEEK = f"{D}/bulletins/{{week}}"
 # The bulletin's recipients (distribution.BULLETIN_ROLES) and the centre's director.
 READERS = roles(*sorted(BULLETIN_ROLES | {"org_deputy_head"}))
 OFFICE = roles("party_office", "org_deputy_head")
+C = "/cities/{city}"
+CITY = roles(*CITY_ROLES)
 
 ACCESS = AccessTable({
     # The bulletin in each of its forms: JSON, HTML, Markdown, Word.
@@ -22,4 +25,11 @@ ACCESS = AccessTable({
     ("GET", f"{WEEK}/acknowledgements"): OFFICE,
     ("GET", f"{D}/inbox"): ANY_PERSON,
     ("POST", f"{D}/inbox/{{item_id}}/acknowledge"): ANY_PERSON,
+    # The outcome figures: who reads the bulletin reads them; the summary is the office's to write.
+    ("GET", f"{D}/outcomes"): READERS,
+    ("GET", f"{D}/outcomes/summary.docx"): OFFICE,
+    # The city level: read-only (fourx_platform.access refuses a city route that is not a GET),
+    # its districts only.
+    **{("GET", f"{C}{route}"): CITY for route in ("/districts", "/outcomes", "/league", "/trend",
+                                                  "/districts/{district}/outcomes")},
 })

@@ -11,11 +11,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from fourx_platform.access import Authorized
-from fourx_platform.errors import NotFound
+from fourx_platform.access import Authorized, CityAuthorized
+from fourx_platform.errors import Invalid, NotFound
 from fourx_contracts.types import IsoWeek
 
 from fourx_notify.adapters.render import render_docx, render_html
+from fourx_notify.adapters.summary import render_summary_docx
+from fourx_notify.domain.outcomes import (FACT_TYPES, FIGURE_KEYS, Period, PeriodInvalid, compute_facts,
+                                          compute_outcomes, district_league, months_of, parse_period)
 
 router = APIRouter()
 # An ISO week that exists (2025-W53 does not), years 2000–2100: anything else is a 422 naming `week`.
@@ -124,3 +127,99 @@ def _inbox_row(item: dict[str, Any]) -> dict[str, Any]:
     return {"item_id": item["_id"], "kind": item["kind"], "ref": item["ref"], "subject": item["subject"],
             "body": item.get("body"), "week": item.get("week"), "received_at": item.get("delivered_at"),
             "acknowledged_at": item.get("acknowledged_at")}
+
+
+# --- outcome figures (成效数据), the period summary (工作总结), the city level -----------------------------
+PeriodQuery = Annotated[str, Query(max_length=20, description="2026-11 (month), 2026-Q4, 2026 (year), 2026-ytd")]
+
+
+def _period(request: Request, text: str) -> Period:
+    try:
+        return parse_period(text, request.app.state.service.clock.today())
+    except PeriodInvalid as exc:
+        raise Invalid("period", str(exc)) from exc
+
+
+async def _district_facts(request: Request, district: str, period: Period) -> dict[str, Any]:
+    events = await request.app.state.service.event_store().of_types(district, FACT_TYPES)
+    return compute_facts(events, period)
+
+
+def _figures_view(district: str, period: Period, figures: dict[str, int]) -> dict[str, Any]:
+    return {"district": district, "period": period.key, "label": period.label, "from": period.start.isoformat(),
+            "to": period.end.isoformat(), "figures": figures}
+
+
+@router.get("/districts/{district}/outcomes", tags=["outcomes"])
+async def get_outcomes(request: Request, district: str, caller: Authorized, period: PeriodQuery) -> dict:
+    """The district's outcome figures for a period, computed from the stored events."""
+    p = _period(request, period)
+    return _figures_view(district, p, (await _district_facts(request, district, p))["figures"])
+
+
+@router.get("/districts/{district}/outcomes/summary.docx", tags=["outcomes"])
+async def get_summary_docx(request: Request, district: str, caller: Authorized, period: PeriodQuery) -> Response:
+    """The period summary (工作总结) in the source's shape, figures filled in, narrative left to the office."""
+    p = _period(request, period)
+    facts = await _district_facts(request, district, p)
+    directory = await request.app.state.service.event_store().directory(district) or {}
+    name = directory.get("district_name") or district
+    return Response(render_summary_docx(name, p, facts), media_type=DOCX,
+                    headers=_attachment(f"{name}工作总结-{p.key}.docx"))
+
+
+async def _city_rows(request: Request, city: str, period: Period) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    districts = await request.app.state.service.city_districts(city)
+    rows = {d: (await _district_facts(request, d, period))["figures"] for d in sorted(districts)}
+    return districts, rows
+
+
+@router.get("/cities/{city}/districts", tags=["city"])
+async def get_city_districts(request: Request, city: str, caller: CityAuthorized) -> dict:
+    """The districts of the city: those whose directory names it."""
+    districts = await request.app.state.service.city_districts(city)
+    return {"city": city, "districts": [{"district": d, "name": n} for d, n in sorted(districts.items())]}
+
+
+@router.get("/cities/{city}/outcomes", tags=["city"])
+async def get_city_outcomes(request: Request, city: str, caller: CityAuthorized, period: PeriodQuery) -> dict:
+    """Every district's figures side by side, and the city's totals."""
+    p = _period(request, period)
+    names, rows = await _city_rows(request, city, p)
+    totals = {key: sum(r[key] for r in rows.values()) for key in FIGURE_KEYS}
+    return {"city": city, "period": p.key, "label": p.label, "from": p.start.isoformat(), "to": p.end.isoformat(),
+            "districts": [{"district": d, "name": names[d], "figures": f} for d, f in rows.items()], "totals": totals}
+
+
+@router.get("/cities/{city}/league", tags=["city"])
+async def get_city_league(request: Request, city: str, caller: CityAuthorized, period: PeriodQuery) -> dict:
+    """The city's districts ranked on the period's figures (domain/outcomes.district_league)."""
+    p = _period(request, period)
+    names, rows = await _city_rows(request, city, p)
+    return {"city": city, "period": p.key, "label": p.label,
+            "league": [{**row, "name": names[row["district"]]} for row in district_league(rows)]}
+
+
+@router.get("/cities/{city}/trend", tags=["city"])
+async def get_city_trend(request: Request, city: str, caller: CityAuthorized,
+                         year: Annotated[int, Query(ge=2000, le=2100)]) -> dict:
+    """Month by month of one year: each district's figures and the city's totals."""
+    names = await request.app.state.service.city_districts(city)
+    store = request.app.state.service.event_store()
+    events = {d: await store.of_types(d, FACT_TYPES) for d in sorted(names)}
+    months = []
+    for month in months_of(year):
+        p = _period(request, month)
+        by_district = {d: compute_outcomes(found, p) for d, found in events.items()}
+        months.append({"month": month, "districts": by_district,
+                       "totals": {key: sum(f[key] for f in by_district.values()) for key in FIGURE_KEYS}})
+    return {"city": city, "year": year, "districts": [{"district": d, "name": n} for d, n in sorted(names.items())],
+            "months": months}
+
+
+@router.get("/cities/{city}/districts/{district}/outcomes", tags=["city"])
+async def get_city_district_outcomes(request: Request, city: str, district: str, caller: CityAuthorized,
+                                     period: PeriodQuery) -> dict:
+    """One district's figures, for its city (403 for a district of another city)."""
+    p = _period(request, period)
+    return {"city": city, **_figures_view(district, p, (await _district_facts(request, district, p))["figures"])}
