@@ -150,6 +150,7 @@ def test_dev_sign_in_is_off_outside_dev_mode(dist, monkeypatch):
     client = portal_client(dist, dev=False, oidc_issuer="https://idp.example", oidc_client_id="fourx-console",
                            oidc_redirect_url="https://console.example/auth/callback")
     for path, params in (("/auth/people", {}), ("/auth/people", {"district": "d"}), ("/auth/districts", {}),
+                         ("/auth/cities", {}), ("/login", {"as": "p-city", "city": "fz"}),
                          ("/login", {"as": "p-office", "district": "d"})):
         answer = client.get(path, params=params, follow_redirects=False)
         assert answer.status_code == 404 and answer.json()["code"] == "portal.not_found", path
@@ -228,3 +229,33 @@ def test_the_event_stream_ends_with_the_session(dist):
         assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
         body = b"".join(stream.iter_bytes())  # returns: the stream ended when the token did
     assert body.startswith(b": connected\n\n")
+
+
+def test_dev_sign_in_as_a_city_person(dist):
+    """The cities are those the districts' directories name; a city sign-in gets a city-level
+    token (city_org_dept, the `city` claim, no district) and /api/me answers without a district."""
+    client = portal_client(dist)
+    directories = client.app.state.portal.directories
+    directories.received(b"d2", {"district": "d2", "data": {**DIRECTORY, "district_name": "台江区", "city": "fz"}})
+    directories.received(b"d3", {"district": "d3", "data": {**DIRECTORY, "district_name": "思明区", "city": "xm"}})
+    assert client.get("/auth/cities").json() == [
+        {"city": "fz", "districts": [{"district": "d2", "name": "台江区"}]},
+        {"city": "xm", "districts": [{"district": "d3", "name": "思明区"}]}]
+
+    signed = client.get("/login", params={"as": "p-city", "city": "fz", "next": "/city"}, follow_redirects=False)
+    assert signed.status_code == 302 and signed.headers["location"] == "/city"
+    caller = TokenVerifier().verify(client.cookies["fourx_session"])
+    assert (caller.person_id, caller.district or None, caller.city, caller.roles) == (
+        "p-city", None, "fz", frozenset({"city_org_dept"}))
+    me = client.get("/api/me")
+    assert me.status_code == 200
+    assert me.json() == {"person_id": "p-city", "name": "p-city", "district": None, "city": "fz",
+                         "roles": ["city_org_dept"], "role_labels": {"city_org_dept": "市委组织部"},
+                         "unit": {"kind": "city", "id": "fz", "name": "fz"}}
+    refused = client.get("/api/events")
+    assert refused.status_code == 403 and refused.json()["code"] == "portal.city_no_events"
+
+    unknown = client.get("/login", params={"as": "p-city", "city": "nowhere"}, follow_redirects=False)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "auth.unknown_city"
+    assert "nowhere" in unknown.json()["detail"]
+

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from fourx_contracts.vocabulary import CITY_ROLES
 from fourx_platform import devkeys
 
 from fourx_portal import people
@@ -54,3 +55,13 @@ class DevSignIn:
         return devkeys.issue_token(person_id, district, person.get("roles") or [], ttl=self.ttl,
                                    private_key_file=self.private_key_file, issuer=self.issuer,
                                    audience=self.audience)
+
+    def city_token_for(self, person_id: str, city: str, city_claim: str) -> str | None:
+        """A city-level token (role city_org_dept, the `city` claim, no district) for a city that
+        some district's directory names; None: no directory names it. City people are in no
+        district's directory, so any id will do in dev mode."""
+        if city not in self.directories.cities():
+            return None
+        return devkeys.issue_token(person_id, None, list(CITY_ROLES), ttl=self.ttl,
+                                   private_key_file=self.private_key_file, issuer=self.issuer,
+                                   audience=self.audience, **{city_claim: city})

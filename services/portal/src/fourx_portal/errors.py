@@ -13,6 +13,8 @@ PORTAL_ERRORS: dict[str, str] = {
     "auth.signed_out": "请先登录",
     "auth.session_expired": "登录已过期，请重新登录",
     "auth.unknown_person": "名册中没有这个人员，请从人员列表中选择",
+    "auth.unknown_city": "没有哪个区的名册属于这个市，请从市列表中选择",
+    "portal.city_no_events": "市级账号没有区的实时消息，请在市级总览中查看各区成效数据",
     "auth.sign_in_failed": "登录失败，请重新登录；仍不成功请联系区委党建办",
     "auth.not_configured": "统一身份认证尚未配置，请联系系统管理员",
     "portal.csrf": "请求被拒绝：请从工作台页面操作（缺少 X-Requested-With 请求头）",

@@ -162,6 +162,16 @@ class DirectoryFeed(_Reader):
     def all(self) -> Iterable[tuple[str, dict[str, Any]]]:
         return sorted(self._directories.items())
 
+    def cities(self) -> dict[str, list[dict[str, str]]]:
+        """city → its districts ({district, name}), by the `city` each latest directory names."""
+        found: dict[str, list[dict[str, str]]] = {}
+        for district, data in sorted(self._directories.items()):
+            city = data.get("city")
+            if isinstance(city, str) and city:
+                found.setdefault(city, []).append({"district": district,
+                                                   "name": data.get("district_name") or district})
+        return dict(sorted(found.items()))
+
 
 def sse_message(event: dict[str, Any]) -> bytes:
     """One CloudEvent as an SSE message: `event:` its type, `id:` its id, `data:` its JSON."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fourx_contracts.vocabulary import ROLE_LABELS
+from fourx_contracts.vocabulary import CITY_ROLE_LABELS, ROLE_LABELS
 
 UNIT_LABELS = {"district": "区", "street": "街道", "community": "社区", "department": "部门"}
 
@@ -54,3 +54,12 @@ def picker_entry(person: Mapping[str, Any], directory: Mapping[str, Any], distri
     """A person as the dev picker lists them: role_labels as a list, in the roles' order."""
     described = describe(person, directory, district)
     return {**described, "role_labels": [described["role_labels"][r] for r in described["roles"]]}
+
+
+def describe_city_caller(person_id: str, city: str, roles: list[str]) -> dict[str, Any]:
+    """A city-level caller as /api/me answers: no district, the city (its districts are
+    notify's `/cities/{city}/districts`). City people are in no district's directory: the
+    name is the id the token carries."""
+    return {"person_id": person_id, "name": person_id, "district": None, "city": city,
+            "roles": roles, "role_labels": {r: CITY_ROLE_LABELS.get(r, ROLE_LABELS.get(r, r)) for r in roles},
+            "unit": {"kind": "city", "id": city, "name": city}}

@@ -121,6 +121,15 @@ async def dev_districts(request: Request) -> list[str]:
     return directories.districts()
 
 
+@router.get("/auth/cities")
+async def dev_cities(request: Request) -> list[dict[str, Any]]:
+    """Dev mode: the cities the districts' directories name, each with its districts."""
+    _dev_only(request)
+    directories = _portal(request).directories
+    assert directories is not None
+    return [{"city": city, "districts": districts} for city, districts in directories.cities().items()]
+
+
 @router.get("/auth/people")
 async def dev_people(request: Request, district: Annotated[str | None, Query(max_length=200)] = None) -> list[dict]:
     """Dev mode: everyone one may sign in as (of one district, or of all)."""
@@ -131,8 +140,18 @@ async def dev_people(request: Request, district: Annotated[str | None, Query(max
 async def login(request: Request,
                 as_: Annotated[str | None, Query(alias="as", max_length=200)] = None,
                 district: Annotated[str | None, Query(max_length=200)] = None,
+                city: Annotated[str | None, Query(max_length=200)] = None,
                 next_path: Annotated[str | None, Query(alias="next", max_length=2000)] = None) -> Response:
     portal = _portal(request)
+    if as_ is not None and city is not None:
+        # Dev mode: a person of the city's organisation department (read-only city level).
+        token = _dev_only(request).city_token_for(as_, city, portal.verifier.settings.city_claim)
+        if token is None:
+            raise PortalError(404, "auth.unknown_city", f"没有哪个区的名册属于“{city}”市，请从市列表中选择")
+        response = RedirectResponse(_local_path(next_path), status_code=302)
+        portal.cookie.set(response, token)
+        log.info("dev sign-in", person_id=as_, city=city)
+        return response
     if as_ is not None:
         sign_in = _dev_only(request)
         if district is None:
@@ -212,6 +231,8 @@ async def me(request: Request) -> dict[str, Any]:
     portal = _portal(request)
     session = await _session(request)
     caller = session.caller
+    if caller.city is not None and not caller.district:
+        return people.describe_city_caller(caller.person_id, caller.city, sorted(caller.roles))
     assert portal.http is not None
     url = f"{portal.settings.service_urls()['meetings']}/districts/{caller.district}/directory"
     try:
@@ -240,6 +261,8 @@ async def events(request: Request) -> StreamingResponse:
     """Server-sent events of the caller's district, from now on."""
     portal = _portal(request)
     session = await _session(request)
+    if not session.caller.district:  # a city-level caller: no district's stream is theirs
+        raise PortalError(403, "portal.city_no_events")
     hub = portal.events
     heartbeat = portal.settings.heartbeat_seconds
     district = session.caller.district
