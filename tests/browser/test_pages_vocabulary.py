@@ -33,5 +33,10 @@ def test_every_light_status_and_role_has_a_chinese_label() -> None:
     assert set(labels["lights"]) == set(v.LIGHT_COLOURS)
     assert set(labels["item_statuses"]) == set(v.ITEM_STATUSES)
     assert set(labels["roles"]) == set(v.ROLES)
-    for table in ("lights", "item_statuses", "roles", "light_reasons", "activities", "inspections"):
+    # The 工作成效 page shows every figure, in the contract's order, each with its label.
+    assert labels["outcome_order"] == list(v.OUTCOME_FIGURES)
+    assert set(labels["outcome_figures"]) == set(v.OUTCOME_FIGURES)
+    assert set(labels["suggestion_decisions"]) == set(v.SUGGESTION_DECISIONS)
+    for table in ("lights", "item_statuses", "roles", "light_reasons", "activities", "inspections",
+                  "outcome_figures", "suggestion_decisions", "city_roles"):
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in labels[table].values()), table

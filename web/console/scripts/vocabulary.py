@@ -20,6 +20,9 @@ def tables() -> dict:
         "item_statuses": v.ITEM_STATUS_LABELS, "reported_statuses": v.REPORTED_STATUS_LABELS,
         "lights": v.LIGHT_LABELS, "light_order": list(v.LIGHT_COLOURS), "no_light": v.NO_LIGHT_LABEL,
         "light_reasons": v.LIGHT_REASON_LABELS, "sources": v.SOURCE_KIND_LABELS,
+        "outcome_figures": v.OUTCOME_FIGURE_LABELS, "outcome_order": list(v.OUTCOME_FIGURES),
+        "suggestion_decisions": v.SUGGESTION_DECISION_LABELS, "suggestion_pending": v.SUGGESTION_PENDING_LABEL,
+        "city_roles": v.CITY_ROLE_LABELS,
     }
 
 

@@ -44,3 +44,9 @@ export function weeksBefore(week, n) {
 
 export const weekLabel = (w) => (w ? w.replace(/^(\d{4})-W(\d{2})$/, '$1 年第 $2 周') : '—')
 export const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString('zh-CN', { hour12: false }) : '—')
+
+// 工作成效: the figures in the contract's order, each with its label; 意见建议's statuses.
+export const OUTCOME_ORDER = V.outcome_order
+export const figureLabel = (k) => pick(V.outcome_figures, k)
+export const suggestionStatusLabel = (s) => (s === 'pending' ? V.suggestion_pending : pick(V.suggestion_decisions, s))
+export const SUGGESTION_TAG = { pending: 'warning', adopted: 'success', declined: 'info' }

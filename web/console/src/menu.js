@@ -15,7 +15,12 @@ export const MENU = [
   { path: '/bulletins', title: '周通报', icon: 'Document', roles: BULLETIN_READERS },
   { path: '/league', title: '排名', icon: 'TrendCharts', roles: ANY },
   { path: '/directory', title: '组织架构', icon: 'OfficeBuilding', roles: ANY },
+  { path: '/outcomes', title: '工作成效', icon: 'DataLine', roles: OFFICE },
+  { path: '/suggestions', title: '意见建议', icon: 'EditPen', roles: ANY },
 ]
+
+// A city caller's menu: the city level only, no district page.
+export const CITY_MENU = [{ path: '/city', title: '市级总览', icon: 'DataAnalysis' }]
 
 export function menuFor(roles) {
   return MENU.filter((m) => m.roles === ANY || m.roles.some((r) => roles.includes(r)))

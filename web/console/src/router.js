@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { session, loadMe } from './store'
+import { session, loadMe, isCityCaller } from './store'
 
 const routes = [
   { path: '/login', component: () => import('./pages/LoginPage.vue'), meta: { title: '登录', public: true } },
@@ -15,6 +15,11 @@ const routes = [
   { path: '/bulletins', component: () => import('./pages/BulletinsPage.vue'), meta: { title: '周通报' } },
   { path: '/league', component: () => import('./pages/LeaguePage.vue'), meta: { title: '排名' } },
   { path: '/directory', component: () => import('./pages/DirectoryPage.vue'), meta: { title: '组织架构' } },
+  { path: '/outcomes', component: () => import('./pages/OutcomesPage.vue'), meta: { title: '工作成效' } },
+  { path: '/suggestions', component: () => import('./pages/SuggestionsPage.vue'), meta: { title: '意见建议' } },
+  // The city level (a city token, no district): its own pages only.
+  { path: '/city', component: () => import('./pages/CityPage.vue'), meta: { title: '市级总览', city: true } },
+  { path: '/city/districts/:district', component: () => import('./pages/CityDistrictPage.vue'), meta: { title: '区工作成效', city: true } },
   { path: '/:rest(.*)*', component: () => import('./pages/NotFoundPage.vue'), meta: { title: '页面不存在' } },
 ]
 
@@ -29,6 +34,8 @@ router.beforeEach(async (to) => {
       return { path: '/login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
     }
   }
+  // A city caller has no district pages; a district's people have no city pages.
+  if (isCityCaller() !== Boolean(to.meta.city)) return isCityCaller() ? '/city' : '/'
   return true
 })
 

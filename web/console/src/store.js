@@ -20,6 +20,9 @@ export function hasRole(...roles) {
   return roles.some((r) => mine.includes(r))
 }
 
+// A city-level caller (市委组织部): a city and no district; reads the city's figures only.
+export const isCityCaller = () => Boolean(session.me && session.me.city && !session.me.district)
+
 export const isOffice = () => hasRole('party_office', 'org_deputy_head')
 
 // A unit's name from the directory; its id when the directory does not know it.
