@@ -310,7 +310,7 @@ async def test_office_home_is_live(month: Month, console: Console, page: Page, s
 
 # Every page of the menu, for the office and for the community secretary.
 PAGES = ["/", "/activity-days", "/topics", "/activities", "/items", "/notices", "/inspections", "/bulletins",
-         "/league", "/directory"]
+         "/league", "/directory", "/outcomes", "/suggestions"]
 
 
 async def english_words(page: Page, *ids: str) -> set[str]:
