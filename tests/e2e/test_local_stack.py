@@ -110,6 +110,17 @@ async def test_demo_month_leaves_the_whole_method_on_the_stream(local_stack, dis
         assert "party_office" in office.get("/api/me").json()["roles"]
         bulletin = office.get(f"/api/notify/districts/{district}/bulletins/{week}")
         assert bulletin.status_code == 200, bulletin.text
+    # The city level (issue 15): the demo's directory names its city; the city person's link
+    # signs a city token in, and the city's figures list the demo district.
+    city_link = re.search(r"^市委组织部\S*：(http\S+)$", demo.stdout, re.MULTILINE)
+    assert city_link, demo.stdout[-2000:]
+    with httpx.Client(base_url=portal, timeout=30, follow_redirects=True) as city_person:
+        assert city_person.get(city_link[1]).status_code == 200
+        me = city_person.get("/api/me").json()
+        assert me["district"] is None and me["city"] and me["roles"] == ["city_org_dept"]
+        overview = city_person.get(f"/api/notify/cities/{me['city']}/outcomes", params={"period": str(day.year)})
+        assert overview.status_code == 200, overview.text
+        assert district in [d["district"] for d in overview.json()["districts"]]
     # outcomes (issue 15): the figures of the demo's year, as `fourx-dev outcomes --json` prints them
     figures = json.loads(local_stack.cli("outcomes", "--district", district, "--period", str(day.year), "--json").stdout)
     assert list(figures) == list(OUTCOME_FIGURES)

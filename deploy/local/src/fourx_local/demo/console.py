@@ -1,6 +1,7 @@
 """After the demo: where to see it in the web console (工作台). The sign-in links of the
 district's community secretary with the most supervision items (their 督办清单 shows them with
-their lights) and of the Party-building office (the district's bulletin of the demo week)."""
+their lights) and of the Party-building office (the district's bulletin of the demo week), and
+a city person's (市级总览) when the directory names a city.""""
 
 from __future__ import annotations
 
@@ -40,4 +41,7 @@ def sign_in_links(ctx: DemoContext, portal_url: str) -> list[tuple[str, str]]:
     if secretary is not None:
         links.append(("社区书记（督办清单与亮灯）", _login(portal_url, secretary, ctx.district)))
     links.append(("区委党建办（本周通报）", _login(portal_url, office, ctx.district)))
+    city = (ctx.facts.get("directory") or {}).get("city")
+    if city:
+        links.append(("市委组织部（市级总览）", f"{portal_url}/login?{urlencode({'as': 'p-city-org', 'city': city})}"))
     return links

@@ -87,6 +87,9 @@ async def _ok(response: httpx.Response, *codes: int) -> Any:
     return response.json()
 
 
+DEMO_CITY = "demo-fuzhou"
+
+
 def build_directory(ctx: DemoContext) -> dict[str, Any]:
     # Without a receiver, its address anyway: the one internal webhook target dev mode allowlists.
     webhook = ctx.facts.get("webhook_url") or ctx.facts.get("webhook") or "http://127.0.0.1:8026/fourx-demo-webhook"
@@ -101,6 +104,8 @@ def build_directory(ctx: DemoContext) -> dict[str, Any]:
     return {
         "district_name": "鼓楼区",
         "venue": "鼓楼区党群服务中心三楼报告厅",
+        # The city level (市级总览) lists the districts whose directory names the city.
+        "city": DEMO_CITY,
         "streets": [{"street_id": s, "name": n} for s, n in STREETS],
         "communities": [{"community_id": c, "street_id": s, "name": n} for c, s, n in COMMUNITIES],
         "departments": [{"department_id": d, "name": n} for d, n in DEPARTMENTS],
