@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DEV := $(UV) run --frozen fourx-dev
 
-.PHONY: help setup up down status demo run test test-unit bench bench-scale faults asyncapi deploy-check contract-check contract-update k8s-render images
+.PHONY: help setup up down status demo run test test-unit bench bench-scale faults asyncapi error-codes deploy-check contract-check contract-update k8s-render images
 
 # Districts for `make bench-scale` (N=100: the quick variant).
 N ?= 2800
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-scale [N=2800]   fourx at the scale of N districts (N=100: quick); ends with one 'scale:' line"
 	@echo "make faults     the fault suite: kill, stop, poison, rebalance; lost/doubled/stalled per case"
 	@echo "make asyncapi   regenerate docs/asyncapi.json (the event catalog as AsyncAPI 3.0) from the code"
+	@echo "make error-codes   regenerate docs/error-codes.json (API error codes and their Chinese messages) from the code"
 	@echo "make deploy-check   offline: render + validate the Kubernetes manifests, check compose, lint Dockerfiles, contract check"
 	@echo "make contract-check | contract-update   event schemas vs the committed ones | rewrite them after a compatible change"
 	@echo "make k8s-render [OVERLAY=production]   plain manifests into deploy/k8s/out/OVERLAY"
@@ -65,6 +66,9 @@ faults: setup
 
 asyncapi:
 	$(DEV) asyncapi
+
+error-codes:
+	$(DEV) error-codes
 
 # No Kafka jars needed: only the workspace (a clean clone works).
 deploy-check:

@@ -61,6 +61,8 @@ EXPECTED: dict[str, dict[tuple[str, str], frozenset[str]]] = {
     "meetings": {
         ("PUT", "/directory"): OFFICE,
         ("GET", "/directory"): ANYONE,
+        ("GET", "/directory/template.xlsx"): OFFICE,
+        ("GET", "/me"): ANYONE,
         ("POST", "/activity-days/schedule"): OFFICE,
         ("GET", "/activity-days"): ANYONE,
         ("GET", "/activity-days/{meeting_id}"): ANYONE,
@@ -80,6 +82,7 @@ EXPECTED: dict[str, dict[tuple[str, str], frozenset[str]]] = {
     "issues": {
         ("POST", "/issues"): ALL,
         ("GET", "/issues"): ANYONE,
+        ("GET", "/issues/export.xlsx"): ANYONE,
         ("GET", "/issues/{issue_id}"): ANYONE,
         ("POST", "/issues/{issue_id}/start"): ALL,
         ("POST", "/issues/{issue_id}/progress"): ALL,
@@ -88,6 +91,7 @@ EXPECTED: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("POST", "/issues/{issue_id}/reopen"): SUPERVISORS,
         ("POST", "/issues/{issue_id}/notice"): SUPERVISORS,
         ("POST", "/issues/{issue_id}/notice/acknowledgement"): ALL,
+        ("POST", "/issues/{issue_id}/interview"): SUPERVISORS,
         ("POST", "/issues/{issue_id}/interview/outcome"): SUPERVISORS,
         ("POST", "/daily-check"): SUPERVISORS,
         ("POST", "/inspections"): SUPERVISORS,

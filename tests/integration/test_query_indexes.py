@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from fourx_contracts.envelope import new_event
 from fourx_issues.adapters import repository as issues_repo
+from fourx_issues.domain.listing import ItemFilter
 from fourx_issues.service_layer import handlers as issues_handlers
 from fourx_issues.service_layer.unit_of_work import MongoUnitOfWork as IssuesUnitOfWork
 from fourx_meetings.adapters import repository as meetings_repo
@@ -191,8 +192,11 @@ async def test_every_issues_query_is_served_by_an_index(database, mongo_settings
     await uow.items.not_closed(d)
     await uow.items.districts_with_open_items()
     await uow.items.fill_from_directory(d, {"c-1": "s-1"}, {("community", "c-1"): "p-1"})
-    for filters in ({}, {"street": "s-1"}, {"community": "c-1"}, {"status": "open"}):
-        await issues_handlers.list_items(uow, d, today=today, **filters)
+    for filters in ({}, {"street": "s-1"}, {"community": "c-1"}, {"status": "open"},
+                    {"due_after": date(2026, 11, 1), "due_before": date(2026, 12, 1)},
+                    {"street": "s-1", "status": "open", "due_before": date(2026, 12, 1)},
+                    {"department": "zhujian", "notice": "unsigned"}):
+        await issues_handlers.list_items(uow, d, today=today, where=ItemFilter(**filters))
     await uow.items.find({"district": d}, offset=20, limit=10)
     await uow.inspections.get(d, "x-1")
     await uow.inspections.find({"district": d}, offset=0, limit=10)

@@ -17,7 +17,8 @@ def test_every_name_has_one_label_and_the_literals_match():
     for names, labels in ((v.ROLES, v.ROLE_LABELS), (v.UNIT_KINDS, v.UNIT_KIND_LABELS),
                           (v.ACTIVITY_KINDS, v.ACTIVITY_LABELS), (v.INSPECTION_KINDS, v.INSPECTION_LABELS),
                           (v.ITEM_STATUSES, v.ITEM_STATUS_LABELS), (v.LIGHT_COLOURS, v.LIGHT_LABELS),
-                          (v.LIGHT_REASONS, v.LIGHT_REASON_LABELS), (v.REPORTED_STATUSES, v.REPORTED_STATUS_LABELS)):
+                          (v.LIGHT_REASONS, v.LIGHT_REASON_LABELS), (v.REPORTED_STATUSES, v.REPORTED_STATUS_LABELS),
+                          (v.SOURCE_KINDS, v.SOURCE_KIND_LABELS)):
         assert tuple(labels) == names
         assert len(set(labels.values())) == len(labels)
     assert set(v.ROLE_UNIT_KIND) == set(v.ROLES) and set(v.ROLE_UNIT_KIND.values()) <= set(v.UNIT_KINDS)
@@ -50,7 +51,7 @@ def test_no_service_keeps_its_own_label_table():
     old copies: 经验交流 vs 经验分享, light and activity tables in notify and issues)."""
     labels = {*v.ACTIVITY_LABELS.values(), *v.INSPECTION_LABELS.values(), *v.LIGHT_LABELS.values(),
               *v.ITEM_STATUS_LABELS.values(), *v.REPORTED_STATUS_LABELS.values(), *v.ROLE_LABELS.values(),
-              "经验交流"}
+              *v.SOURCE_KIND_LABELS.values(), "经验交流"}
     offenders = []
     for folder in ("services", "shared/contracts/src", "shared/platform/src", "deploy/local/src"):
         for path in (ROOT / folder).rglob("*.py"):

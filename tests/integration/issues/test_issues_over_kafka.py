@@ -164,6 +164,7 @@ async def test_bad_input_is_a_4xx_naming_the_field(issues_app, as_person, distri
     assert r.status_code == 422 and "week" in r.text
     r = await issues_app.post(f"/districts/{district}/issues/{issue_id}/verification", headers=office)
     assert r.status_code == 409 and r.json()["detail"]["field"] == "status"
+    assert r.json()["code"] == "item.wrong_status"
     r = await issues_app.post(f"/districts/{district}/issues/nope/start", headers=office)
     assert r.status_code == 404 and "issue_id" in r.text
     r = await issues_app.get(f"/districts/{district}/issues", params={"light": "purple"}, headers=office)

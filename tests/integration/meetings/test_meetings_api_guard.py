@@ -97,6 +97,7 @@ async def test_role_checks_hold_over_http(meetings_http, district):
     body = {"last_month": "上月", "next_month": "下月"}
     other = await meetings_http.put(f"{base}/reports/c-2", json=body, headers=auth(district, "p-sec-1"))
     assert other.status_code == 403 and "只能为本社区填报" in other.json()["detail"]
+    assert other.json()["code"] == "report.not_your_community"
     wrong_street = await meetings_http.put(f"{base}/comments/c-3", json={"text": "x"}, headers=auth(district, "p-org-east"))
     assert wrong_street.status_code == 403
     no_role = await meetings_http.put(f"{base}/summary", json={"text": "x"}, headers=auth(district, "p-sec-1"))

@@ -103,11 +103,12 @@ async def test_a_full_activity_day_publishes_one_meeting_held_covering_every_com
         await flow.set_today(meetings_http, district, "2026-10-31")
         late = await meetings_http.post(f"{base}/topics", json={"title": "迟到的议题"}, headers=auth(district, "p-sec-2"))
         assert late.status_code == 409 and "已于 2026-10-30 截止" in late.json()["detail"]
+        assert late.json()["code"] == "topic.window_closed"
 
         await flow.set_today(meetings_http, district, "2026-11-06")
         await flow.record_items(meetings_http, district, meeting_id, communities=["c-1", "c-2"], summary=False)
         refused = await flow.close(meetings_http, district, meeting_id)
-        assert refused.status_code == 409
+        assert refused.status_code == 409 and refused.json()["code"] == "activity_day.cannot_close"
         missing = refused.json()["detail"]["missing"]
         assert [c["community_id"] for c in missing["reports"]] == ["c-3"]
         assert [c["community_id"] for c in missing["comments"]] == ["c-3"]

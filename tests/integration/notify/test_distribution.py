@@ -114,10 +114,14 @@ async def test_bulletin_reaches_every_recipient_once_per_channel_despite_smtp_re
     # Scoped: the secretary may not see the office's list, another district's token nothing.
     assert (await notify_http.get(f"/districts/{district}/bulletins/{WEEK}/acknowledgements", headers=sec)).status_code == 403
     other = {"Authorization": f"Bearer {issue_token('x', 'elsewhere', ['party_office'])}"}
-    assert (await notify_http.get(f"/districts/{district}/bulletins/{WEEK}/html", headers=other)).status_code == 403
-    assert (await notify_http.get(f"/districts/{district}/inbox")).status_code == 401
+    foreign = await notify_http.get(f"/districts/{district}/bulletins/{WEEK}/html", headers=other)
+    assert foreign.status_code == 403 and foreign.json()["code"] == "access.wrong_district"
+    anonymous = await notify_http.get(f"/districts/{district}/inbox")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "auth.token_missing"
     r = await notify_http.post(f"/districts/{district}/inbox/nope/acknowledge", headers=sec)
-    assert r.status_code == 404 and "待办中没有" in r.text
+    assert r.status_code == 404 and "待办中没有" in r.json()["detail"] and r.json()["code"] == "inbox.not_found"
+    missing = await notify_http.get(f"/districts/{district}/bulletins/2020-W01", headers=office)
+    assert missing.status_code == 404 and missing.json()["code"] == "bulletin.not_found"
 
 
 async def test_regenerating_gives_the_same_stats_and_content_hash(kafka_settings, wired_notify, issues, notify_http,

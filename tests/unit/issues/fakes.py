@@ -59,7 +59,11 @@ class FakeRepository:
         self.queries.append(query)
 
         def matches(value, wanted):
-            return value in wanted["$in"] if isinstance(wanted, dict) and "$in" in wanted else value == wanted
+            if not isinstance(wanted, dict):
+                return value == wanted
+            return (("$in" not in wanted or value in wanted["$in"])
+                    and ("$gte" not in wanted or (value is not None and value >= wanted["$gte"]))
+                    and ("$lte" not in wanted or (value is not None and value <= wanted["$lte"])))
         found = [self._from_doc(d) for k, d in sorted(self.docs.items())
                  if all(matches(d.get(f), v) for f, v in query.items())]
         return found[offset:None if limit is None else offset + limit]

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
+from fourx_issues.domain.listing import ItemFilter
 from fourx_issues.domain.model import Finding, Source, UnitRef
 from fourx_platform.errors import DomainError, Invalid, NotFound
 from fourx_issues.service_layer import handlers
@@ -62,7 +63,7 @@ async def test_every_outcome_becomes_an_item_and_a_late_directory_fills_the_stre
     [raised] = uow.events("issue-raised")
     assert raised.data["source"] == {"kind": "diagnosis", "ref": "a1/0"} and raised.data["street_id"] is None
     await handlers.on_directory_updated(D, DIRECTORY, uow)
-    [item] = await handlers.list_items(uow, D, today=date(2026, 11, 10), street="s2")
+    [item] = await handlers.list_items(uow, D, today=date(2026, 11, 10), where=ItemFilter(street="s2"))
     assert item.title == "错时共享停车" and item.owner is None  # c2 has no secretary in the directory
     await handlers.on_meeting_held(D, MEETING, None, uow)
     late = FakeUnitOfWork()
@@ -139,10 +140,10 @@ async def test_list_filters_and_league_table():
     await handlers.on_activity_held(D, DIAGNOSIS, None, uow)
     today = date(2026, 12, 5)
     await handlers.daily_check(uow, D, today, handlers.LadderPolicy())
-    assert [i.title for i in await handlers.list_items(uow, D, today=today, light="red")] == ["加装电梯摸底"]
-    assert len(await handlers.list_items(uow, D, today=today, unit=UnitRef("department", "zhujian"))) == 1
-    assert len(await handlers.list_items(uow, D, today=today, community="c1")) == 1
-    assert len(await handlers.list_items(uow, D, today=today, status="open")) == 4
+    assert [i.title for i in await handlers.list_items(uow, D, today=today, where=ItemFilter(light="red"))] == ["加装电梯摸底"]
+    assert len(await handlers.list_items(uow, D, today=today, where=ItemFilter(unit=UnitRef("department", "zhujian")))) == 1
+    assert len(await handlers.list_items(uow, D, today=today, where=ItemFilter(community="c1"))) == 1
+    assert len(await handlers.list_items(uow, D, today=today, where=ItemFilter(status="open"))) == 4
     rows = {r["street_id"]: r for r in await handlers.league(uow, D, by="street", today=today)}
     assert rows["s1"]["overdue"] == 1 and rows["s1"]["notices"] == 1 and rows["s1"]["on_time_rate"] == 0
     assert rows["s2"]["items"] == 2 and rows["s2"]["overdue"] == 0 and rows["s2"]["on_time_rate"] is None

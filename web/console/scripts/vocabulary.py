@@ -19,7 +19,7 @@ def tables() -> dict:
         "activities": v.ACTIVITY_LABELS, "inspections": v.INSPECTION_LABELS,
         "item_statuses": v.ITEM_STATUS_LABELS, "reported_statuses": v.REPORTED_STATUS_LABELS,
         "lights": v.LIGHT_LABELS, "light_order": list(v.LIGHT_COLOURS), "no_light": v.NO_LIGHT_LABEL,
-        "light_reasons": v.LIGHT_REASON_LABELS,
+        "light_reasons": v.LIGHT_REASON_LABELS, "sources": v.SOURCE_KIND_LABELS,
     }
 
 

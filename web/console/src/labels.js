@@ -12,9 +12,7 @@ export const lightLabel = (l) => (l ? pick(V.lights, l) : V.no_light)
 export const lightReasonLabel = (r) => pick(V.light_reasons, r)
 export const activityLabel = (k) => pick(V.activities, k)
 export const inspectionLabel = (k) => pick(V.inspections, k)
-// Where an item came from; the contract has the names (SOURCE_KINDS) but no labels for them.
-export const SOURCE_LABELS = { meeting_task: '集中活动日交办任务', diagnosis: '集体会诊', community: '社区上报', inspection: '督查发现' }
-export const sourceLabel = (k) => pick(SOURCE_LABELS, k)
+export const sourceLabel = (k) => pick(V.sources, k)
 export const DAY_STATUS = { scheduled: '待召开', held: '已召开' }
 export const dayStatusLabel = (s) => pick(DAY_STATUS, s)
 export const LIGHT_TAG = { red: 'danger', yellow: 'warning', blue: 'primary', green: 'success' }

@@ -184,6 +184,20 @@ def asyncapi(check: Annotated[bool, typer.Option(help="exit 1 if docs/asyncapi.j
     raise typer.Exit(code)
 
 
+@app.command("error-codes")
+def error_codes(check: Annotated[bool, typer.Option(help="exit 1 if docs/error-codes.json is stale; write nothing")] = False) -> None:
+    """Regenerate docs/error-codes.json (every API error code and its Chinese message, what
+    the web console shows) from fourx_platform.error_codes."""
+    from fourx_local.paths import repo_root
+    from fourx_platform import error_codes as catalog
+
+    target = repo_root() / "docs" / "error-codes.json"
+    code = catalog.main(["--output", str(target), *(["--check"] if check else [])])
+    if code == 0 and not check:
+        console.print(f"wrote {target.relative_to(repo_root())}")
+    raise typer.Exit(code)
+
+
 @app.command()
 def seed(
     districts: Annotated[int, typer.Option(help="how many districts", min=1)] = 100,

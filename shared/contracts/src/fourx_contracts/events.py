@@ -24,6 +24,7 @@ The additive fields, by topic (the `# additive` comments below mark them in the 
   progress-recorded   seq (the item's record number: orders records within a week)
   issue-resolved      claimed_on
   notice-issued       number (督办〔YYYY〕第N号)
+  interview-scheduled at (HH:MM), place, interviewer (person id): when the office schedules it
   report-published    number (第N期), title, content_hash (sha256 hex of the Markdown)
 
 New topic (v1.2, additive: a new topic, no field of an old one changed):
@@ -36,7 +37,7 @@ New topic (v1.2, additive: a new topic, no field of an old one changed):
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
@@ -301,6 +302,9 @@ class InterviewScheduled(Payload):
     person_id: str
     reason: str
     scheduled_for: date | datetime
+    at: time | None = None  # additive: the hour the office set (HH:MM), with `scheduled_for` a date
+    place: str | None = None  # additive: where the interview is held
+    interviewer: str | None = None  # additive: the person id who holds it
 
 
 class SnapshotItem(Payload):

@@ -75,6 +75,8 @@ REPORTED_STATUS_LABELS: dict[str, str] = {"open": ITEM_STATUS_LABELS["open"], "i
 
 SourceKind = Literal["meeting_task", "diagnosis", "community", "inspection"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+SOURCE_KIND_LABELS: dict[str, str] = {"meeting_task": "集中活动日交办", "diagnosis": "集体会诊",
+                                      "community": "社区提出", "inspection": "督查发现"}
 
 # Warning lights (预警灯), most severe first; the issues service owns the rules (its lights.py).
 LightColour = Literal["red", "yellow", "blue", "green"]

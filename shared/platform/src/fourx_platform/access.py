@@ -23,10 +23,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from fourx_platform.auth import Caller, verified_caller
+from fourx_platform.auth import Caller, Refusal, verified_caller
 from fourx_platform.devmode import dev_mode
 
 DISTRICT_PREFIX = "/districts/{district}"
@@ -80,8 +80,8 @@ def district_routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted((method, path) for method, path, _ in _district_route_contexts(app))
 
 
-def _forbidden(detail: str) -> HTTPException:
-    return HTTPException(403, detail)
+def _forbidden(detail: str, *, code: str) -> Refusal:
+    return Refusal(403, detail, code=code)
 
 
 def _route_rule(request: Request) -> Rule:
@@ -89,7 +89,7 @@ def _route_rule(request: Request) -> Rule:
     rules: dict[tuple[int, str], Rule] = getattr(request.app.state, "access_rules", {})
     rule = rules.get((id(route), request.method.upper()))
     if rule is None:  # fail closed: service_app refuses such an app, this is the second lock
-        raise _forbidden("此接口未列入访问规则表，拒绝访问")
+        raise _forbidden("此接口未列入访问规则表，拒绝访问", code="access.unlisted_route")
     return rule
 
 
@@ -98,24 +98,27 @@ async def authorize(request: Request, district: Annotated[str, Path()],
     """The caller, authorised for this route in this district, with the roles that count."""
     rule = _route_rule(request)
     if rule.dev_only and not dev_mode():
-        raise _forbidden("此接口仅在开发模式下可用（FOURX_DEV_MODE=1）")
+        raise _forbidden("此接口仅在开发模式下可用（FOURX_DEV_MODE=1）", code="access.dev_only")
     if caller.operator:
         return caller
     if caller.district != district:
-        raise _forbidden(f"此令牌属于 {caller.district!r} 区，不能访问 {district!r} 区")
+        raise _forbidden(f"此令牌属于 {caller.district!r} 区，不能访问 {district!r} 区",
+                         code="access.wrong_district")
     if rule.operators_only:
-        raise _forbidden("此操作仅限平台运维人员（FOURX_AUTH_OPERATORS）")
+        raise _forbidden("此操作仅限平台运维人员（FOURX_AUTH_OPERATORS）", code="access.operators_only")
     people = await request.app.state.service.directory_people(district)
     person = next((p for p in people or () if p.get("person_id") == caller.person_id), None)
     if person is None:
         if people is None and rule.first_directory and rule.admits(caller.roles):
             return caller
-        raise _forbidden(f"{caller.person_id!r} 不在 {district!r} 区的组织名册中" if people is not None
-                         else f"{district!r} 区尚未导入组织名册")
+        if people is None:
+            raise _forbidden(f"{district!r} 区尚未导入组织名册", code="access.no_directory")
+        raise _forbidden(f"{caller.person_id!r} 不在 {district!r} 区的组织名册中", code="access.not_in_directory")
     granted = caller.roles & frozenset(person.get("roles") or ())
     if not rule.admits(granted):
         raise _forbidden(f"此操作需要以下角色之一：{'、'.join(sorted(rule.roles or ()))}；"
-                         f"{caller.person_id} 在名册中的角色为：{'、'.join(sorted(granted)) or '无'}")
+                         f"{caller.person_id} 在名册中的角色为：{'、'.join(sorted(granted)) or '无'}",
+                         code="access.role_required")
     unit = person.get("unit") or {}
     return Caller(person_id=caller.person_id, district=district, roles=granted,
                   unit=(unit["kind"], unit["id"]) if unit.get("kind") and unit.get("id") else None)

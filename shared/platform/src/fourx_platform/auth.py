@@ -232,8 +232,17 @@ def startup_verifier() -> TokenVerifier:
         raise SystemExit(78) from None  # EX_CONFIG
 
 
-def _unauthorised(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+class Refusal(HTTPException):
+    """An HTTP refusal before any route runs (token, access table) with its stable code
+    (`fourx_platform.error_codes`); `fourx_platform.http` puts the code in the body."""
+
+    def __init__(self, status_code: int, detail: Any, *, code: str, headers: dict[str, str] | None = None):
+        super().__init__(status_code, detail, headers=headers)
+        self.code = code
+
+
+def _unauthorised(detail: str, *, code: str = "auth.token_invalid") -> Refusal:
+    return Refusal(401, detail, code=code, headers={"WWW-Authenticate": "Bearer"})
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -244,10 +253,10 @@ def verified_caller(request: Request,
     """The token's caller (signature, issuer, audience, expiry checked); not yet authorised.
     A plain function: FastAPI runs it in a worker thread, so a JWKS fetch never blocks the loop."""
     if credentials is None:
-        raise _unauthorised("缺少身份令牌（Authorization: Bearer …）")
+        raise _unauthorised("缺少身份令牌（Authorization: Bearer …）", code="auth.token_missing")
     verifier: TokenVerifier | None = getattr(request.app.state, "verifier", None)
     if verifier is None:  # an app built without service_app: fail closed
-        raise _unauthorised("本服务未配置令牌校验")
+        raise _unauthorised("本服务未配置令牌校验", code="auth.not_configured")
     return verifier.verify(credentials.credentials)
 
 

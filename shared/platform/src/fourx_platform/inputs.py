@@ -48,6 +48,8 @@ class InputLimits(BaseSettings):
 class InputRefused(ValueError):
     """A value breaks a limit; `loc` is the path to it, as in FastAPI's validation errors."""
 
+    code = "input.value_refused"
+
     def __init__(self, loc: tuple[Any, ...], kind: str, message: str):
         self.loc, self.kind, self.message = loc, kind, message
         super().__init__(f"{'.'.join(map(str, loc)) or '(root)'}: {message}")
@@ -158,7 +160,7 @@ class InputGuard:
             await self.app(scope, receive, send)
             return
         if "\x00" in scope["path"] or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
-            await _answer(send, 400, "请求路径或查询参数中不能含有 NUL 字符")
+            await _answer(send, 400, "请求路径或查询参数中不能含有 NUL 字符", code="input.bad_request")
             return
         headers = {k.lower(): v for k, v in scope["headers"]}
         limit = self.limit_for(scope)
@@ -166,10 +168,10 @@ class InputGuard:
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.strip().isdigit():
-                await _answer(send, 400, "Content-Length 不是合法的数字")
+                await _answer(send, 400, "Content-Length 不是合法的数字", code="input.bad_request")
                 return
             if int(declared) > limit:
-                await _answer(send, 413, too_large)
+                await _answer(send, 413, too_large, code="input.too_large")
                 return
         chunks, size = [], 0
         while True:
@@ -179,7 +181,7 @@ class InputGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _answer(send, 413, too_large)
+                await _answer(send, 413, too_large, code="input.too_large")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -190,7 +192,7 @@ class InputGuard:
             try:
                 load_json(body, self.limits)
             except InputRefused as exc:
-                await _answer(send, 422, exc.detail())
+                await _answer(send, 422, exc.detail(), code=InputRefused.code)
                 return
             except ValueError:
                 pass  # malformed JSON: FastAPI answers with its own 422 naming the position
@@ -206,8 +208,9 @@ class InputGuard:
         await self.app(scope, replay, send)
 
 
-async def _answer(send: Send, status: int, detail: Any) -> None:
-    body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
+async def _answer(send: Send, status: int, detail: Any, *, code: str) -> None:
+    # The same body as every other refusal (fourx_platform.http): a stable code beside the detail.
+    body = json.dumps({"code": code, "detail": detail}, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})

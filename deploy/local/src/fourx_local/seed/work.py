@@ -360,7 +360,9 @@ class DistrictWork:
             self._emit("interview-scheduled", issue_id, {
                 "interview_id": deterministic_id("interview", self.district, issue_id), "issue_id": issue_id,
                 "person_id": item.owner, "reason": f"督办通知到期仍未办结：{item.title}",
-                "scheduled_for": (day + timedelta(days=2)).isoformat()}, (issue_id,))
+                "scheduled_for": (day + timedelta(days=2)).isoformat(),
+                # As the ladder sends them: no hour, place or interviewer (the office sets those).
+                "at": None, "place": None, "interviewer": None}, (issue_id,))
 
     # --- helpers ----------------------------------------------------------------------------
     def _at(self, day: date) -> None:

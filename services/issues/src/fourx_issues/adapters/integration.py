@@ -83,7 +83,8 @@ def _interview_scheduled(item: SupervisionItem, event: events.InterviewScheduled
     if i is None:  # likewise raised only as the interview is set
         raise ValueError(f"InterviewScheduled for {item.issue_id}, which holds no interview")
     data = contract.InterviewScheduled(interview_id=i.interview_id, issue_id=item.issue_id, person_id=i.person_id,
-                                       reason=i.reason, scheduled_for=i.scheduled_for)
+                                       reason=i.reason, scheduled_for=i.scheduled_for, at=i.at, place=i.place,
+                                       interviewer=i.interviewer)
     return _event("interview-scheduled", item.district, item.issue_id, data, (item.issue_id,), correlationid)
 
 

@@ -9,7 +9,7 @@ cannot both win — the loser gets ConcurrencyConflict and reloads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from fourx_contracts.envelope import CloudEvent
@@ -22,7 +22,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from fourx_issues.domain.model import (
-    CLOSED, STATUSES, Finding, Inspection, Interview, Notice, ProgressRecord, Source, SupervisionItem, UnitRef,
+    CLOSED, STATUSES, Finding, Happening, Inspection, Interview, Notice, ProgressRecord, Source, SupervisionItem,
+    UnitRef,
 )
 
 ITEMS = "items"
@@ -67,8 +68,11 @@ def item_to_document(item: SupervisionItem) -> dict[str, Any]:
         "interview": None if i is None else {
             "interview_id": i.interview_id, "person_id": i.person_id, "reason": i.reason,
             "scheduled_for": i.scheduled_for.isoformat(), "outcome": i.outcome,
-            "outcome_recorded_on": _iso(i.outcome_recorded_on)},
+            "outcome_recorded_on": _iso(i.outcome_recorded_on),
+            "at": i.at.strftime("%H:%M") if i.at else None, "place": i.place, "interviewer": i.interviewer,
+            "scheduled_on": _iso(i.scheduled_on), "scheduled_by": i.scheduled_by},
         "light": item.light, "light_on": _iso(item.light_on),
+        "history": [{"kind": h.kind, "on": _iso(h.on), "by": h.by, "text": h.text} for h in item.history],
     }
 
 
@@ -97,8 +101,13 @@ def item_from_document(doc: dict[str, Any]) -> SupervisionItem:
         interview=None if i is None else Interview(
             interview_id=i["interview_id"], person_id=i["person_id"], reason=i["reason"],
             scheduled_for=date.fromisoformat(i["scheduled_for"]), outcome=i.get("outcome"),
-            outcome_recorded_on=_d(i.get("outcome_recorded_on"))),
+            outcome_recorded_on=_d(i.get("outcome_recorded_on")),
+            at=time.fromisoformat(i["at"]) if i.get("at") else None, place=i.get("place"),
+            interviewer=i.get("interviewer"), scheduled_on=_d(i.get("scheduled_on")),
+            scheduled_by=i.get("scheduled_by")),
         light=doc.get("light"), light_on=_d(doc.get("light_on")), version=doc.get(VERSION_FIELD, 0),
+        history=[Happening(kind=h["kind"], on=_d(h.get("on")), by=h.get("by"), text=h.get("text", ""))
+                 for h in doc.get("history", [])],
     )
 
 

@@ -23,6 +23,7 @@ class Directory:
     streets: list[str] = field(default_factory=list)
     communities: list[str] = field(default_factory=list)
     people: list[dict[str, Any]] = field(default_factory=list)
+    names: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) → the unit's name
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any] | None) -> "Directory":
@@ -33,7 +34,22 @@ class Directory:
             streets=[s["street_id"] for s in snapshot.get("streets", [])],
             communities=[c["community_id"] for c in snapshot.get("communities", [])],
             people=list(snapshot.get("people", [])),
+            names={**{("street", s["street_id"]): s.get("name", "") for s in snapshot.get("streets", [])},
+                   **{("community", c["community_id"]): c.get("name", "") for c in snapshot.get("communities", [])},
+                   **{("department", d["department_id"]): d.get("name", "")
+                      for d in snapshot.get("departments", [])},
+                   ("district", "-"): snapshot.get("district_name") or ""},
         )
+
+    def has_person(self, person_id: str) -> bool:
+        return any(p.get("person_id") == person_id for p in self.people)
+
+    def person_name(self, person_id: str | None) -> str | None:
+        return next((p.get("name") for p in self.people if p.get("person_id") == person_id), None)
+
+    def unit_name(self, unit: UnitRef | None) -> str | None:
+        """The unit's name in the directory (None when it has none there)."""
+        return (self.names.get((unit.kind, unit.id)) or None) if unit else None
 
     def place(self, unit: UnitRef) -> tuple[str | None, str | None]:
         """(street_id, community_id) of a unit; departments and the district have neither."""

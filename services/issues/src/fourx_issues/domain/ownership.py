@@ -33,11 +33,11 @@ def check_acts_for(item: SupervisionItem, actor: Actor) -> None:
     if actor.supervisor or actor.person_id == item.owner or actor.unit == item.responsible:
         return
     raise NotAllowed(f"{actor.person_id} 不属于责任单位（{item.responsible.kind} {item.responsible.id}），"
-                     f"不能办理督办事项 {item.issue_id}")
+                     f"不能办理督办事项 {item.issue_id}", code="item.not_your_unit")
 
 
 def check_may_raise(responsible: UnitRef, actor: Actor) -> None:
     if actor.supervisor or actor.unit == responsible:
         return
     raise NotAllowed(f"{actor.person_id} 只能为本单位提出督办事项，"
-                     f"不能指定 {responsible.kind} {responsible.id} 为责任单位")
+                     f"不能指定 {responsible.kind} {responsible.id} 为责任单位", code="item.own_unit_only")

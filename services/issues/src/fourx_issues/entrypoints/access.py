@@ -22,6 +22,8 @@ SUPERVISION = roles(*sorted(SUPERVISORS))
 ACCESS = AccessTable({
     ("POST", f"{D}/issues"): UNIT,
     ("GET", f"{D}/issues"): ANY_PERSON,
+    # The same list as a workbook: whoever may read the list may take it away.
+    ("GET", f"{D}/issues/export.xlsx"): ANY_PERSON,
     ("GET", ITEM): ANY_PERSON,
     ("POST", f"{ITEM}/start"): UNIT,
     ("POST", f"{ITEM}/progress"): UNIT,
@@ -30,6 +32,7 @@ ACCESS = AccessTable({
     ("POST", f"{ITEM}/reopen"): SUPERVISION,
     ("POST", f"{ITEM}/notice"): SUPERVISION,
     ("POST", f"{ITEM}/notice/acknowledgement"): UNIT,
+    ("POST", f"{ITEM}/interview"): SUPERVISION,
     ("POST", f"{ITEM}/interview/outcome"): SUPERVISION,
     ("POST", f"{D}/daily-check"): SUPERVISION,
     ("POST", f"{D}/inspections"): SUPERVISION,

@@ -4,10 +4,12 @@ office) acts on it (domain/ownership.py); bad input is a 4xx naming the field, n
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fourx_platform import paging
 from fourx_platform.access import Authorized
@@ -17,12 +19,17 @@ from fourx_contracts.types import IsoWeek, SaneDate
 from fourx_contracts.vocabulary import InspectionKind, ItemStatus, LightColour, SourceKind, UnitKind
 from pydantic import BaseModel, Field
 
+from fourx_issues.adapters import export
 from fourx_issues.adapters.repository import item_to_document
-from fourx_issues.domain.model import Finding, Inspection, SupervisionItem, Source, UnitRef
+from fourx_issues.domain.listing import InterviewState, ItemFilter, Mine, NoticeState
+from fourx_issues.domain.model import HAPPENING_LABELS, Finding, Inspection, SupervisionItem, Source, UnitRef
 from fourx_issues.domain.ownership import Actor
 from fourx_issues.service_layer import handlers
 
 router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# An export is one response built in memory: a district's list fits many times over.
+MAX_EXPORT_ROWS = 5000
 
 # Bounds on what one request may carry. Texts are bounded too, not only by the body limit:
 # each ends up in an integration event, and the broker refuses a record over 1 MiB.
@@ -74,6 +81,16 @@ class ReasonIn(BaseModel):
 class NoticeIn(BaseModel):
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
     respond_by: SaneDate | None = None
+
+
+class InterviewIn(BaseModel):
+    scheduled_for: SaneDate
+    at: Annotated[str | None, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM")] = None
+    place: str | None = Field(None, min_length=1, max_length=500)
+    person_id: str | None = Field(None, min_length=1, max_length=200,
+                                  description="who is interviewed; defaults to the notice's addressee")
+    interviewer: str | None = Field(None, min_length=1, max_length=200, description="who holds the interview")
+    reason: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
 
 
 class OutcomeIn(BaseModel):
@@ -138,7 +155,13 @@ def item_view(item: SupervisionItem, today: date) -> dict[str, Any]:
                 days_left=(item.due_date - today).days,
                 version=item.version)
     view.pop("light_on", None)
+    view.pop("history", None)  # the item's page shows it as its timeline
     return view
+
+
+def timeline_view(item: SupervisionItem) -> list[dict[str, Any]]:
+    return [{"kind": h.kind, "label": HAPPENING_LABELS.get(h.kind, h.kind), "on": h.on.isoformat() if h.on else None,
+             "by": h.by, "text": h.text} for h in item.timeline()]
 
 
 def inspection_view(inspection: Inspection) -> dict[str, Any]:
@@ -159,38 +182,82 @@ async def raise_item(request: Request, district: str, body: RaiseItemIn, caller:
     return {**item_view(item, today), "created": created}
 
 
-@router.get("/districts/{district}/issues", tags=["supervision items"], responses=paging.NEXT_PAGE)
-async def list_items(
-    request: Request, response: Response, district: str, caller: Authorized,
+async def item_filter(
+    caller: Authorized,
     street: str | None = None, community: str | None = None,
+    department: Annotated[str | None, Query(description="responsible (or co-responsible) department id")] = None,
     unit_kind: UnitKind | None = None,
     unit_id: str | None = None,
     status: ItemStatus | None = None,
     light: LightColour | None = None,
+    due_after: Annotated[SaneDate | None, Query(description="due on or after this day")] = None,
+    due_before: Annotated[SaneDate | None, Query(description="due on or before this day")] = None,
+    notice: Annotated[NoticeState | None, Query(description="issued, unsigned (to sign), signed, none")] = None,
+    interview: Annotated[InterviewState | None, Query(description="scheduled, pending (no outcome yet), done, "
+                                                                  "none")] = None,
+    mine: Annotated[bool, Query(description="only the caller's: their unit's items and the notices and "
+                                            "interviews addressed to them")] = False,
+) -> ItemFilter:
+    """The list's filters, the same for the page and the Excel export."""
+    if (unit_kind is None) != (unit_id is None):
+        missing = "unit_id" if unit_id is None else "unit_kind"
+        raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "input": None,
+                                       "msg": "unit_kind 与 unit_id 须同时给出"}])
+    if due_after and due_before and due_after > due_before:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "due_before"),
+                                       "input": due_before.isoformat(), "msg": "due_before 不能早于 due_after"}])
+    me = Mine(caller.person_id, UnitRef(*caller.unit) if caller.unit else None) if mine else None
+    return ItemFilter(street=street, community=community, department=department,
+                      unit=UnitRef(unit_kind, unit_id) if unit_kind else None, status=status, light=light,
+                      due_after=due_after, due_before=due_before, notice=notice, interview=interview, mine=me)
+
+
+Filters = Annotated[ItemFilter, Depends(item_filter)]
+
+
+@router.get("/districts/{district}/issues", tags=["supervision items"], responses=paging.NEXT_PAGE)
+async def list_items(
+    request: Request, response: Response, district: str, caller: Authorized, where: Filters,
     today: Annotated[SaneDate | None, Query(description="compute the lights as of this day (dev mode only)")] = None,
     limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0,
 ) -> dict:
     """The supervision list (督办问题清单), filtered; lights as of `today`. One page of at most
     `limit` items by id; `next_offset`/`next` (and the `Link` header) give the next page."""
-    if (unit_kind is None) != (unit_id is None):
-        missing = "unit_id" if unit_id is None else "unit_kind"
-        raise RequestValidationError([{"type": "missing", "loc": ("query", missing), "input": None,
-                                       "msg": "unit_kind 与 unit_id 须同时给出"}])
     day = _today(request, today)
-    items = await handlers.list_items(
-        _service(request).unit_of_work(), district, today=day, street=street, community=community,
-        unit=UnitRef(unit_kind, unit_id) if unit_kind else None, status=status, light=light,
-        offset=offset, limit=limit + 1)
+    items = await handlers.list_items(_service(request).unit_of_work(), district, today=day, where=where,
+                                      offset=offset, limit=limit + 1)
     page = paging.page_of(items, offset, limit)
     return {"today": day.isoformat(), "count": len(page.items), "items": [item_view(i, day) for i in page.items],
             **paging.announce(request, response, page)}
 
 
+@router.get("/districts/{district}/issues/export.xlsx", tags=["supervision items"],
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+async def export_items(request: Request, district: str, caller: Authorized, where: Filters,
+                       today: Annotated[SaneDate | None, Query(description="dev mode only")] = None) -> Response:
+    """The filtered supervision list as an Excel workbook (Chinese headers and labels), every
+    matching item (at most `MAX_EXPORT_ROWS`), lights as of today."""
+    day = _today(request, today)
+    uow = _service(request).unit_of_work()
+    items = await handlers.list_items(uow, district, today=day, where=where, limit=MAX_EXPORT_ROWS + 1)
+    if len(items) > MAX_EXPORT_ROWS:
+        raise RequestValidationError([{"type": "too_long", "loc": ("query",), "input": None,
+                                       "msg": f"符合条件的事项超过 {MAX_EXPORT_ROWS} 条，请缩小筛选范围后再导出"}])
+    directory = await handlers.directory_of(uow, district)
+    content = export.workbook(items, directory, day)
+    name = f"督办清单-{district}-{day.isoformat()}.xlsx"
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"issues-{day.isoformat()}.xlsx\"; "
+                               f"filename*=UTF-8''{quote(name)}"})
+
+
 @router.get("/districts/{district}/issues/{issue_id}", tags=["supervision items"])
 async def get_item(request: Request, district: str, issue_id: str, caller: Authorized,
                    today: Annotated[SaneDate | None, Query(description="dev mode only")] = None) -> dict:
+    """One item with its light and its timeline (履历: raised, records, claims, verification or
+    reopening, notice and its signing, interview and its outcome), oldest first."""
     item = await handlers.load_item(_service(request).unit_of_work(), district, issue_id)
-    return item_view(item, _today(request, today))
+    return {**item_view(item, _today(request, today)), "timeline": timeline_view(item)}
 
 
 @router.post("/districts/{district}/issues/{issue_id}/start", tags=["supervision items"])
@@ -225,14 +292,17 @@ async def claim_resolved(request: Request, district: str, issue_id: str, body: R
 async def verify(request: Request, district: str, issue_id: str, caller: Authorized) -> dict:
     """The Party-building office verifies and closes the item → `issue-resolved`."""
     today = _today(request)
-    item = await handlers.verify(_service(request).unit_of_work(), district, issue_id, today=today)
+    item = await handlers.verify(_service(request).unit_of_work(), district, issue_id, today=today,
+                                 by=caller.person_id)
     return item_view(item, today)
 
 
 @router.post("/districts/{district}/issues/{issue_id}/reopen", tags=["supervision items"])
 async def reopen(request: Request, district: str, issue_id: str, body: ReasonIn, caller: Authorized) -> dict:
-    item = await handlers.reopen(_service(request).unit_of_work(), district, issue_id, reason=body.reason)
-    return item_view(item, _today(request))
+    today = _today(request)
+    item = await handlers.reopen(_service(request).unit_of_work(), district, issue_id, reason=body.reason,
+                                 today=today, by=caller.person_id)
+    return item_view(item, today)
 
 
 # --- escalation -----------------------------------------------------------------------------
@@ -242,7 +312,7 @@ async def issue_notice(request: Request, district: str, issue_id: str, body: Not
     service, today = _service(request), _today(request)
     item = await handlers.issue_notice(service.unit_of_work(), district, issue_id, today=today,
                                             reason=body.reason, respond_by=body.respond_by,
-                                            policy=service.policy)
+                                            policy=service.policy, by=caller.person_id)
     return item_view(item, today)
 
 
@@ -256,12 +326,26 @@ async def acknowledge_notice(request: Request, district: str, issue_id: str, cal
     return item_view(item, today)
 
 
+@router.post("/districts/{district}/issues/{issue_id}/interview", tags=["escalation"])
+async def schedule_interview(request: Request, district: str, issue_id: str, body: InterviewIn,
+                             caller: Authorized) -> dict:
+    """Schedule the interview (约谈) of an item that got its notice: day, hour, place, who is
+    interviewed and who holds it → `interview-scheduled`. Once per item (the daily check
+    schedules it by itself when nobody did before the notice's respond-by day passed)."""
+    today = _today(request)
+    item = await handlers.schedule_interview(handlers.ScheduleInterview(
+        district=district, issue_id=issue_id, scheduled_for=body.scheduled_for, today=today, reason=body.reason,
+        person_id=body.person_id, at=time.fromisoformat(body.at) if body.at else None, place=body.place,
+        interviewer=body.interviewer, by=caller.person_id), _service(request).unit_of_work())
+    return {**item_view(item, today), "timeline": timeline_view(item)}
+
+
 @router.post("/districts/{district}/issues/{issue_id}/interview/outcome", tags=["escalation"])
 async def record_interview_outcome(request: Request, district: str, issue_id: str, body: OutcomeIn,
                                    caller: Authorized) -> dict:
     today = _today(request)
     item = await handlers.record_interview_outcome(_service(request).unit_of_work(), district, issue_id,
-                                                        outcome=body.outcome, today=today)
+                                                        outcome=body.outcome, today=today, by=caller.person_id)
     return item_view(item, today)
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import structlog
 from fourx_contracts.envelope import deterministic_id
 from fourx_contracts.events import ActivityHeld, DirectoryUpdated, MeetingHeld
 
 from fourx_contracts.vocabulary import ACTIVITY_LABELS, label
-from fourx_platform.errors import DomainError, NotFound
+from fourx_platform.errors import DomainError, Invalid, NotFound
 from fourx_platform.versioned import retry_on_conflict
 
 from fourx_issues.adapters.integration import snapshot_event
 from fourx_issues.domain.directory import Directory
 from fourx_issues.domain.league import league_table
+from fourx_issues.domain.listing import ItemFilter
 from fourx_issues.domain.model import (
     CLOSED, Finding, Inspection, LadderPolicy, Source, Stage, SupervisionItem, UnitRef,
 )
@@ -38,14 +39,15 @@ def item_id_for(district: str, source: Source) -> str:
     return deterministic_id("issue", district, source.kind, source.ref)
 
 
-async def _directory(uow: UnitOfWork, district: str) -> Directory:
+async def directory_of(uow: UnitOfWork, district: str) -> Directory:
+    """The district's organisation, from the latest `directory-updated` this service kept."""
     return Directory.from_snapshot(await uow.directory.get(district))
 
 
 async def load_item(uow: UnitOfWork, district: str, issue_id: str) -> SupervisionItem:
     item = await uow.items.get(district, issue_id)
     if item is None:
-        raise NotFound(f"本区（{district}）没有督办事项 {issue_id!r}", field="issue_id")
+        raise NotFound(f"本区（{district}）没有督办事项 {issue_id!r}", field="issue_id", code="item.not_found")
     return item
 
 
@@ -75,7 +77,7 @@ async def raise_item(cmd: RaiseItem, uow: UnitOfWork) -> tuple[SupervisionItem, 
     existing = await uow.items.get(cmd.district, issue_id)
     if existing is not None:
         return existing, False
-    directory = await _directory(uow, cmd.district)
+    directory = await directory_of(uow, cmd.district)
     street_id, community_id = directory.place(cmd.responsible)
     item = SupervisionItem.raise_item(
         district=cmd.district, issue_id=issue_id, title=cmd.title, description=cmd.description,
@@ -165,16 +167,18 @@ async def record_progress(uow, district, issue_id, *, week, note, percent, today
 
 async def claim_resolved(uow, district, issue_id, *, resolution, today, correlationid=None,
                          actor=None) -> SupervisionItem:
+    by = actor.person_id if actor else None
     return await change_item(uow, district, issue_id,
-                             lambda i: i.claim_resolved(resolution=resolution, today=today), correlationid, actor)
+                             lambda i: i.claim_resolved(resolution=resolution, today=today, by=by), correlationid, actor)
 
 
-async def verify(uow, district, issue_id, *, today, correlationid=None) -> SupervisionItem:
-    return await change_item(uow, district, issue_id, lambda i: i.verify(today=today), correlationid)
+async def verify(uow, district, issue_id, *, today, by=None, correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id, lambda i: i.verify(today=today, by=by), correlationid)
 
 
-async def reopen(uow, district, issue_id, *, reason, correlationid=None) -> SupervisionItem:
-    return await change_item(uow, district, issue_id, _always(lambda i: i.reopen(reason=reason)), correlationid)
+async def reopen(uow, district, issue_id, *, reason, today=None, by=None, correlationid=None) -> SupervisionItem:
+    return await change_item(uow, district, issue_id,
+                             _always(lambda i: i.reopen(reason=reason, today=today, by=by)), correlationid)
 
 
 async def acknowledge_notice(uow, district, issue_id, *, person_id, today, as_office=False,
@@ -183,9 +187,45 @@ async def acknowledge_notice(uow, district, issue_id, *, person_id, today, as_of
         person_id=person_id, today=today, as_office=as_office), actor=actor)
 
 
-async def record_interview_outcome(uow, district, issue_id, *, outcome, today) -> SupervisionItem:
+async def record_interview_outcome(uow, district, issue_id, *, outcome, today, by=None) -> SupervisionItem:
     return await change_item(uow, district, issue_id, _always(
-        lambda i: i.record_interview_outcome(outcome=outcome, today=today)))
+        lambda i: i.record_interview_outcome(outcome=outcome, today=today, by=by)))
+
+
+@dataclass(frozen=True)
+class ScheduleInterview:
+    district: str
+    issue_id: str
+    scheduled_for: date
+    today: date
+    reason: str | None = None
+    person_id: str | None = None      # None: the notice's addressee, else the unit's responsible person
+    at: time | None = None
+    place: str | None = None
+    interviewer: str | None = None
+    by: str | None = None
+
+
+async def schedule_interview(cmd: ScheduleInterview, uow: UnitOfWork) -> SupervisionItem:
+    """The office schedules the interview (约谈) of an item that got its notice. The same id as
+    the ladder's, so an item is interviewed once whoever schedules it."""
+    directory = await directory_of(uow, cmd.district)
+    for name, person in (("person_id", cmd.person_id), ("interviewer", cmd.interviewer)):
+        if person is not None and not directory.has_person(person):
+            raise Invalid(name, f"组织名册中没有人员 {person}")
+
+    def schedule(item: SupervisionItem) -> None:
+        item.check_interview()
+        notice = item.notice
+        person = cmd.person_id or (notice.to_person if notice else None) or _addressee(item, directory)
+        if person is None:
+            raise Invalid("person_id", "责任单位在名册中没有负责人，请指定约谈对象")
+        reason = cmd.reason or (f"督办通知{notice.number}下发后仍未办结" if notice else "")
+        item.schedule_interview(interview_id=deterministic_id("interview", cmd.district, cmd.issue_id),
+                                person_id=person, reason=reason, scheduled_for=cmd.scheduled_for,
+                                today=cmd.today, at=cmd.at, place=cmd.place, interviewer=cmd.interviewer,
+                                by=cmd.by)
+    return await change_item(uow, cmd.district, cmd.issue_id, _always(schedule))
 
 
 # --- the escalation ladder ---------------------------------------------------------------
@@ -194,11 +234,11 @@ def _addressee(item: SupervisionItem, directory: Directory) -> str | None:
 
 
 async def _notice(uow: UnitOfWork, item: SupervisionItem, today: date, respond_by: date, reason: str,
-                  directory: Directory) -> None:
+                  directory: Directory, by: str | None = None) -> None:
     n = await uow.notice_numbers.number_for(item.district, today.year, item.issue_id)
     item.issue_notice(notice_id=deterministic_id("notice", item.district, item.issue_id),
                       number=notice_number(today.year, n), today=today, respond_by=respond_by,
-                      reason=reason, to_person=_addressee(item, directory))
+                      reason=reason, to_person=_addressee(item, directory), by=by)
 
 
 async def _release_unused(uow: UnitOfWork, item: SupervisionItem, year: int) -> None:
@@ -210,10 +250,10 @@ async def _release_unused(uow: UnitOfWork, item: SupervisionItem, year: int) -> 
 
 
 async def issue_notice(uow: UnitOfWork, district: str, issue_id: str, *, today: date, reason: str,
-                       respond_by: date | None, policy: LadderPolicy, correlationid: str | None = None
-                       ) -> SupervisionItem:
+                       respond_by: date | None, policy: LadderPolicy, correlationid: str | None = None,
+                       by: str | None = None) -> SupervisionItem:
     """The office issues a notice by hand (weak progress, before the ladder would)."""
-    directory = await _directory(uow, district)
+    directory = await directory_of(uow, district)
     respond_by = respond_by or today + timedelta(days=policy.respond_within_days)
     reserved = False  # an earlier attempt took a notice number for this item
 
@@ -226,7 +266,7 @@ async def issue_notice(uow: UnitOfWork, district: str, issue_id: str, *, today: 
             if reserved:  # a concurrent change made the notice needless: hand its number back
                 await _release_unused(uow, item, today.year)
             raise
-        await _notice(uow, item, today, respond_by, reason, directory)
+        await _notice(uow, item, today, respond_by, reason, directory, by)
         reserved = True
         await uow.items.save(item, correlationid)
         uow.committed()
@@ -277,7 +317,7 @@ async def climb_ladder(uow: UnitOfWork, district: str, issue_id: str, today: dat
                     person_id=notice.to_person or _addressee(item, directory)
                     or f"{item.responsible.kind}:{item.responsible.id}",
                     reason=f"督办通知{notice.number}要求于{notice.respond_by.isoformat()}前办结，逾期仍未办结",
-                    scheduled_for=today + timedelta(days=policy.interview_in_days))
+                    scheduled_for=today + timedelta(days=policy.interview_in_days), today=today)
             fired.append(stage)
         if reserved is not None and Stage.NOTICE not in fired:
             await _release_unused(uow, item, reserved)
@@ -296,7 +336,7 @@ async def daily_check(uow: UnitOfWork, district: str, today: date, policy: Ladde
                       correlationid: str | None = None) -> CheckReport:
     """The daily check of one district: lights recomputed, the ladder climbed where due."""
     report = CheckReport(today=today)
-    directory = await _directory(uow, district)
+    directory = await directory_of(uow, district)
     for item in await uow.items.not_closed(district):
         report.checked += 1
         fired, light = await climb_ladder(uow, district, item.issue_id, today, policy, directory, correlationid)
@@ -337,7 +377,8 @@ async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *,
     async def attempt() -> Inspection:
         inspection = await uow.inspections.get(district, inspection_id)
         if inspection is None:
-            raise NotFound(f"本区（{district}）没有督查 {inspection_id!r}", field="inspection_id")
+            raise NotFound(f"本区（{district}）没有督查 {inspection_id!r}", field="inspection_id",
+                           code="inspection.not_found")
         if inspection.hold(findings=findings, held_on=held_on):
             await uow.inspections.save(inspection, correlationid)
             uow.committed()
@@ -358,31 +399,20 @@ async def hold_inspection(uow: UnitOfWork, district: str, inspection_id: str, *,
 
 
 # --- queries -------------------------------------------------------------------------------
-async def list_items(uow: UnitOfWork, district: str, *, today: date, street: str | None = None,
-                     community: str | None = None, unit: UnitRef | None = None, status: str | None = None,
-                     light: str | None = None, offset: int = 0, limit: int | None = None) -> list[SupervisionItem]:
+async def list_items(uow: UnitOfWork, district: str, *, today: date, where: ItemFilter = ItemFilter(),
+                     offset: int = 0, limit: int | None = None) -> list[SupervisionItem]:
     """The district's items matching the filters, by id: `offset` skipped, at most `limit`.
-    Street, community and status are asked of the store (and paged there); a unit or light
-    filter is applied here, so with one of those the page is cut after it."""
-    query: dict = {"district": district}
-    if street:
-        query["street_id"] = street
-    if community:
-        query["community_id"] = community
-    if status:
-        query["status"] = status
-    if unit is None and light is None:
+    What the store can answer is asked of it (and paged there); the other filters are judged
+    on each item here (domain/listing.py), so with one of those the page is cut after them."""
+    query = where.store_query(district)
+    if not where.judged_here:
         return await uow.items.find(query, offset=offset, limit=limit)
-    items = await uow.items.find(query)
-    if unit is not None:
-        items = [i for i in items if i.responsible == unit or unit in i.co_units]
-    if light is not None:
-        items = [i for i in items if (lt := i.light_for(today)) is not None and lt.value == light]
+    items = [i for i in await uow.items.find(query) if where.matches(i, today)]
     return items[offset:None if limit is None else offset + limit]
 
 
 async def league(uow: UnitOfWork, district: str, *, by: str, today: date) -> list[dict]:
-    directory = await _directory(uow, district)
+    directory = await directory_of(uow, district)
     items = await uow.items.find({"district": district})
     units = directory.streets if by == "street" else directory.communities
     return [row.as_dict(f"{by}_id", rank)
@@ -395,7 +425,7 @@ async def publish_snapshot(uow: UnitOfWork, district: str, week: str, *, today: 
     """Answer a bulletin request (`report-requested`) with the district's lights and league
     table for the week (`supervision-snapshot`, through the outbox). A redelivered request
     is answered once: the event id derives from the request id."""
-    directory = await _directory(uow, district)
+    directory = await directory_of(uow, district)
     items = await uow.items.find({"district": district})
     snapshot = take_snapshot(district, week, items, today=today, streets=directory.streets,
                              communities=directory.communities)

@@ -74,4 +74,4 @@ class Activity:
 
     def ensure_replay_of(self, other: Activity) -> None:
         if not self.same_as(other):
-            raise DomainError(f"活动 {self.activity_id} 已按其他内容记录过")
+            raise DomainError(f"活动 {self.activity_id} 已按其他内容记录过", code="activity.conflict")

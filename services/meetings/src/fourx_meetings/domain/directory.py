@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 from fourx_contracts import vocabulary
-from fourx_contracts.vocabulary import UNIT_KIND_LABELS, label
+from fourx_contracts.vocabulary import ROLE_LABELS, UNIT_KIND_LABELS, label
 from fourx_platform.outbound import OutboundPolicy, Refused, check_email, webhook_target
 from fourx_platform.inputs import InputRefused, check_value, load_json
 
@@ -22,6 +22,9 @@ from fourx_meetings.domain.errors import Invalid
 
 # The roles, unit kinds and which kind of unit holds each role: the contract's vocabulary.
 ROLES, ROLE_UNIT_KIND, UNIT_KINDS = vocabulary.ROLES, vocabulary.ROLE_UNIT_KIND, vocabulary.UNIT_KINDS
+# How a refusal lists the choices: the Chinese label people know, the name the file may use too.
+ROLE_CHOICES = "、".join(f"{ROLE_LABELS[r]}（{r}）" for r in ROLES)
+UNIT_KIND_CHOICES = "、".join(f"{UNIT_KIND_LABELS[k]}（{k}）" for k in UNIT_KINDS)
 CHANNEL_KINDS = ("email", "webhook", "in_app", "sms")
 # What each kind of channel may say: the contract types exactly these (`directory-updated`),
 # so anything else would be published as an undeclared field.
@@ -42,6 +45,8 @@ class Problem:
 
 class DirectoryInvalid(Invalid):
     """The directory is refused as a whole; `problems` names each one with its line (422)."""
+
+    code = "directory.invalid"
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -403,7 +408,7 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
         good_roles = []
         for j, role in enumerate(roles):
             if role not in ROLES:
-                check.fail(path + ("roles", j), f"未知角色 {role}；可用角色：{'、'.join(ROLES)}")
+                check.fail(path + ("roles", j), f"角色“{role}”不存在；可用角色：{ROLE_CHOICES}")
             else:
                 good_roles.append(role)
         unit = item.get("unit")
@@ -413,7 +418,7 @@ def validate_directory(data: Any, lines: dict | None = None, outbound: OutboundP
         else:
             kind, unit_id = unit.get("kind"), unit.get("id")
             if kind not in UNIT_KINDS:
-                check.fail(path + ("unit", "kind"), f"unit.kind 应为以下之一：{'、'.join(UNIT_KINDS)}")
+                check.fail(path + ("unit", "kind"), f"单位类型 unit.kind 应为以下之一：{UNIT_KIND_CHOICES}")
                 kind = None
             elif not isinstance(unit_id, str) or not unit_id:
                 check.fail(path + ("unit",), "缺少 unit.id")

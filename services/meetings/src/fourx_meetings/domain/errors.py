@@ -11,6 +11,8 @@ __all__ = ["CloseRefused", "DomainError", "Invalid", "NotAllowed", "NotFound"]
 class CloseRefused(DomainError):
     """The activity day cannot close yet; `missing` says exactly what is missing (409)."""
 
+    code = "activity_day.cannot_close"
+
     def __init__(self, missing: dict):
         self.missing = missing
         parts = []

@@ -93,7 +93,7 @@ class ActivityDay:
 
     def _open(self) -> None:
         if self.closed:
-            raise DomainError(f"集中活动日 {self.meeting_id}（{self.date}）已结束，不能再修改")
+            raise DomainError(f"集中活动日 {self.meeting_id}（{self.date}）已结束，不能再修改", code="activity_day.closed")
 
     # --- topics (X) -----------------------------------------------------------------------
     def propose_topic(self, topic_id: str, title: str, proposed_by: UnitRef, proposer: str, today: date) -> bool:
@@ -102,12 +102,13 @@ class ActivityDay:
         if existing is not None:
             if (existing.title, existing.proposed_by) == (title, proposed_by):
                 return False
-            raise DomainError(f"议题 {topic_id} 已存在且内容不同")
+            raise DomainError(f"议题 {topic_id} 已存在且内容不同", code="topic.conflict")
         if today > self.topic_deadline:
             raise DomainError(f"{self.date} 集中活动日的议题征集已于 {self.topic_deadline} 截止（今天是 {today}），"
-                              f"新议题请提交到下月活动日")
+                              f"新议题请提交到下月活动日", code="topic.window_closed")
         if today < self.solicitation_opens:
-            raise DomainError(f"{self.date} 集中活动日的议题征集 {self.solicitation_opens} 开始（今天是 {today}）")
+            raise DomainError(f"{self.date} 集中活动日的议题征集 {self.solicitation_opens} 开始（今天是 {today}）",
+                              code="topic.window_not_open")
         self._open()
         self.topics.append(Topic(topic_id, title, proposed_by, proposer, today))
         self.pending_events.append(events.TopicProposed(self.district, self.meeting_id, topic_id))
@@ -125,7 +126,7 @@ class ActivityDay:
     def topic(self, topic_id: str, missing_ok: bool = False) -> Topic | None:
         found = next((t for t in self.topics if t.topic_id == topic_id), None)
         if found is None and not missing_ok:
-            raise NotFound(f"集中活动日 {self.meeting_id} 没有议题 {topic_id}")
+            raise NotFound(f"集中活动日 {self.meeting_id} 没有议题 {topic_id}", code="topic.not_found")
         return found
 
     @property
@@ -180,7 +181,8 @@ class ActivityDay:
         if self.closed:
             return False
         if today < self.date:
-            raise DomainError(f"集中活动日在 {self.date}，举行之前不能结束（今天是 {today}）")
+            raise DomainError(f"集中活动日在 {self.date}，举行之前不能结束（今天是 {today}）",
+                              code="activity_day.not_yet_held")
         missing = self.missing(communities)
         if missing["reports"] or missing["comments"] or missing["summary"]:
             raise CloseRefused(missing)

@@ -25,9 +25,10 @@ def _person(directory: Directory, actor: Actor, role: str) -> Person | None:
         return directory.person(actor.person_id)
     person = directory.person(actor.person_id)
     if person is None:
-        raise NotAllowed(f"{actor.person_id} 不在本区组织名录中")
+        raise NotAllowed(f"{actor.person_id} 不在本区组织名录中", code="access.not_in_directory")
     if role not in person.roles or role not in actor.roles:
-        raise NotAllowed(f"此操作需要{label(ROLE_LABELS, role)}（{role}）角色；{person.name}（{person.person_id}）不具备")
+        raise NotAllowed(f"此操作需要{label(ROLE_LABELS, role)}（{role}）角色；{person.name}（{person.person_id}）不具备",
+                         code="access.role_required")
     return person
 
 
@@ -37,7 +38,7 @@ def check_report(directory: Directory, actor: Actor, community_id: str) -> None:
     person = _person(directory, actor, "community_secretary")
     if person is not None and not actor.operator and person.unit_id != community.community_id:
         raise NotAllowed(f"{person.name}是 {person.unit_id} 的书记，不是{community.name}（{community_id}）的；"
-                         f"社区书记只能为本社区填报")
+                         f"社区书记只能为本社区填报", code="report.not_your_community")
 
 
 def check_comment(directory: Directory, actor: Actor, community_id: str) -> None:
@@ -46,7 +47,8 @@ def check_comment(directory: Directory, actor: Actor, community_id: str) -> None
     person = _person(directory, actor, "street_org_member")
     if person is not None and not actor.operator and person.unit_id != community.street_id:
         raise NotAllowed(f"{person.name}是街道 {person.unit_id} 的组织委员，"
-                         f"{community.name}（{community_id}）属于街道 {community.street_id}")
+                         f"{community.name}（{community_id}）属于街道 {community.street_id}",
+                         code="comment.not_your_street")
 
 
 def check_task(directory: Directory, actor: Actor, unit_kind: str, unit_id: str) -> None:
@@ -66,7 +68,8 @@ def check_close(directory: Directory, actor: Actor) -> None:
         return
     person = directory.person(actor.person_id)
     if person is None or not ({"org_deputy_head", "party_office"} & set(person.roles) & actor.roles):
-        raise NotAllowed("结束集中活动日需要组织部副部长（org_deputy_head）或党建办（party_office）角色")
+        raise NotAllowed("结束集中活动日需要组织部副部长（org_deputy_head）或党建办（party_office）角色",
+                         code="activity_day.close_not_allowed")
 
 
 def check_office(directory: Directory, actor: Actor) -> None:
@@ -80,12 +83,12 @@ def proposer_unit(directory: Directory, actor: Actor) -> tuple[str, str]:
     if person is None:
         if actor.operator:
             return "district", "-"
-        raise NotAllowed(f"{actor.person_id} 不在本区组织名录中")
+        raise NotAllowed(f"{actor.person_id} 不在本区组织名录中", code="access.not_in_directory")
     return person.unit_kind, person.unit_id
 
 
 def _community(directory: Directory, community_id: str):
     community = directory.community(community_id)
     if community is None:
-        raise NotFound(f"组织名录中没有社区 {community_id}")
+        raise NotFound(f"组织名录中没有社区 {community_id}", code="community.not_found")
     return community

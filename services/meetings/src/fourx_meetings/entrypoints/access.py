@@ -15,6 +15,10 @@ ACCESS = AccessTable({
     # The office keeps the directory; its very first import precedes anyone being in one.
     ("PUT", f"{D}/directory"): roles("party_office", first_directory=True),
     ("GET", f"{D}/directory"): ANY_PERSON,
+    # The roster to fill in comes before the first import, like the import itself.
+    ("GET", f"{D}/directory/template.xlsx"): roles("party_office", first_directory=True),
+    # Who am I: any person of the directory (the console picks its workbench from it).
+    ("GET", f"{D}/me"): ANY_PERSON,
     ("POST", f"{D}/activity-days/schedule"): roles("party_office"),
     ("GET", f"{D}/activity-days"): ANY_PERSON,
     ("GET", DAY): ANY_PERSON,

@@ -19,6 +19,7 @@ from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.runtime import ServiceRuntime
 
 from fourx_meetings.adapters.repository import OUTBOX_COLLECTIONS
+from fourx_meetings.adapters.roster import parse_roster
 from fourx_meetings.domain.calendar import activity_day_date, parse_month
 from fourx_meetings.domain.directory import DirectoryInvalid, parse_directory
 from fourx_meetings.service_layer import handlers
@@ -35,6 +36,24 @@ def _read(path: Path) -> str:
         raise typer.Exit(2) from exc
 
 
+def _command(path: Path, district: str) -> handlers.ImportDirectory:
+    """The import of `path`: an Excel roster (.xlsx) or a YAML/JSON text."""
+    outbound = OutboundPolicy.from_env()
+    if path.suffix.lower() == ".xlsx":
+        try:
+            return handlers.ImportDirectory(district, "", outbound=outbound, roster=path.read_bytes())
+        except OSError as exc:
+            typer.echo(f"{path}: cannot read: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    return handlers.ImportDirectory(district, _read(path), outbound=outbound)
+
+
+def _parse(cmd: handlers.ImportDirectory):
+    if cmd.roster is not None:
+        return parse_roster(cmd.roster, cmd.outbound)
+    return parse_directory(cmd.text, cmd.outbound)
+
+
 def _report_invalid(path: Path, exc: DirectoryInvalid) -> None:
     for problem in exc.problems:
         where = f"{path}:{problem.line}" if problem.line else str(path)
@@ -44,9 +63,9 @@ def _report_invalid(path: Path, exc: DirectoryInvalid) -> None:
 
 @app.command()
 def validate(file: Path) -> None:
-    """Check a directory file (YAML or JSON) and print every problem with its line."""
+    """Check a directory file (YAML, JSON or an .xlsx roster) and print every problem with its line."""
     try:
-        directory = parse_directory(_read(file), OutboundPolicy.from_env())
+        directory = _parse(_command(file, "-"))
     except DirectoryInvalid as exc:
         _report_invalid(file, exc)
         raise typer.Exit(1) from exc
@@ -73,15 +92,16 @@ def _database() -> str:
 
 @app.command("import-directory")
 def import_directory(file: Path, district: str = typer.Option(..., help="the district id")) -> None:
-    """Validate, store and publish a directory (directory-updated); identical content publishes nothing."""
-    text = _read(file)
+    """Validate, store and publish a directory (YAML, JSON or an .xlsx roster) → directory-updated;
+    identical content publishes nothing."""
+    command = _command(file, district)
     try:
-        parse_directory(text, OutboundPolicy.from_env())
+        _parse(command)
     except DirectoryInvalid as exc:
         _report_invalid(file, exc)
         raise typer.Exit(1) from exc
     _, version, changed = asyncio.run(_with_store(
-        lambda uow: handlers.import_directory(handlers.ImportDirectory(district, text, outbound=OutboundPolicy.from_env()), uow)))
+        lambda uow: handlers.import_directory(command, uow)))
     typer.echo(f"district {district}: directory version {version}" + ("" if changed else " (unchanged, nothing published)"))
 
 

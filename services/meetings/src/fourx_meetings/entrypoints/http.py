@@ -5,9 +5,11 @@ finer rule — a secretary reports only for their own community, ... — is the 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fourx_platform import paging
 from fourx_platform.access import Authorized
@@ -17,9 +19,12 @@ from fourx_contracts.types import Month, SaneDate
 from fourx_contracts.vocabulary import ACTIVITY_KINDS
 from pydantic import BaseModel, ConfigDict, Field
 
+from fourx_meetings.adapters.roster import XLSX
+from fourx_meetings.adapters.roster import template as roster_template
 from fourx_meetings.domain.activities import Outcome
 from fourx_meetings.domain.calendar import parse_month
 from fourx_meetings.domain.directory import DirectoryInvalid, Problem
+from fourx_meetings.domain.errors import NotAllowed, NotFound
 from fourx_meetings.domain.model import UnitRef
 from fourx_meetings.domain.roles import Actor
 from fourx_meetings.entrypoints import views
@@ -65,29 +70,68 @@ class UnitIn(Strict):
 _DIRECTORY_BODY = {"requestBody": {"required": True, "content": {
     "application/yaml": {"schema": {"type": "string"}},
     "application/json": {"schema": {"type": "object"}},
+    XLSX: {"schema": {"type": "string", "format": "binary"}},
 }}}
+_ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip; YAML and JSON never start like this
+
+
+def _is_roster(request: Request, raw: bytes) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == XLSX or raw.startswith(_ZIP_MAGIC)
 
 
 @router.put("/directory", tags=["directory"], openapi_extra=_DIRECTORY_BODY,
-            summary="Import the organisation directory (YAML or JSON); errors name their line")
+            summary="Import the organisation directory (YAML, JSON or an .xlsx roster); errors name their line")
 async def import_directory(district: str, request: Request, caller: Authorized) -> dict:
+    """The whole directory at once. An Excel roster (content type
+    `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, see
+    `GET …/directory/template.xlsx`) names each problem's sheet, row and column."""
     raw = await request.body()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DirectoryInvalid([Problem(None, "(file)", "组织名册须为 UTF-8 文本（YAML 或 JSON）")]) from exc
+    roster = raw if _is_roster(request, raw) else None
+    text = ""
+    if roster is None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DirectoryInvalid([Problem(None, "(file)", "组织名册须为 UTF-8 文本（YAML 或 JSON）或 Excel 名册（.xlsx）")]) from exc
     directory, version, changed = await handlers.import_directory(
-        handlers.ImportDirectory(district, text, outbound=_service(request).outbound), _uow(request))
+        handlers.ImportDirectory(district, text, outbound=_service(request).outbound, roster=roster), _uow(request))
     return {"district": district, "version": version, "changed": changed,
             "counts": {"streets": len(directory.streets), "communities": len(directory.communities),
                        "departments": len(directory.departments), "people": len(directory.people)}}
+
+
+@router.get("/directory/template.xlsx", tags=["directory"], response_class=Response,
+            responses={200: {"content": {XLSX: {}}}})
+async def directory_template(district: str, caller: Authorized) -> Response:
+    """The Excel roster to fill in and import: one sheet per part with its header and an
+    example row, and a sheet explaining the roles and unit kinds (in Chinese)."""
+    content = await asyncio.to_thread(roster_template)
+    return Response(content, media_type=XLSX, headers={
+        "Content-Disposition": "attachment; filename=\"directory-template.xlsx\"; "
+                               f"filename*=UTF-8''{quote('组织名册模板.xlsx')}"})
+
+
+@router.get("/me", tags=["directory"])
+async def who_am_i(district: str, request: Request, caller: Authorized) -> dict:
+    """The caller as the district's directory knows them: name, roles (with their Chinese
+    labels), unit (its kind, name, and the street of a community), so a client shows the
+    right workbench (工作台). An operator outside the directory gets `operator: true`."""
+    directory, _, _ = await _uow(request).directories.get(district)
+    person = directory.person(caller.person_id) if directory else None
+    if person is None:
+        if caller.operator:
+            return {"district": district, "person_id": caller.person_id, "operator": True, "name": None,
+                    "roles": [], "unit": None}
+        raise NotFound(f"{caller.person_id} 不在本区组织名册中", code="access.not_in_directory")
+    return views.person(person, directory, district, operator=caller.operator, counting=caller.roles)
 
 
 @router.get("/directory", tags=["directory"])
 async def get_directory(district: str, request: Request, caller: Authorized) -> dict:
     snapshot = await _uow(request).directories.snapshot(district)
     if snapshot is None:
-        raise HTTPException(404, f"本区（{district}）还没有组织名册，请先导入")
+        raise NotFound(f"本区（{district}）还没有组织名册，请先导入", code="directory.missing")
     return snapshot
 
 
@@ -124,7 +168,7 @@ async def get_activity_day(district: str, meeting_id: str, request: Request,
     uow = _uow(request)
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
-        raise HTTPException(404, f"本区（{district}）没有集中活动日 {meeting_id!r}")
+        raise NotFound(f"本区（{district}）没有集中活动日 {meeting_id!r}", code="activity_day.not_found")
     directory, _, _ = await uow.directories.get(district)
     return views.activity_day(day, directory)
 
@@ -364,6 +408,7 @@ async def set_clock(district: str, body: ClockIn, request: Request,
                     caller: Authorized) -> dict[str, Any]:
     service = _service(request)
     if not service.clock_override_allowed():
-        raise HTTPException(403, "本区日期覆盖已关闭（仅开发模式且 MEETINGS_ALLOW_CLOCK_OVERRIDE=true 时可用）")
+        raise NotAllowed("本区日期覆盖已关闭（仅开发模式且 MEETINGS_ALLOW_CLOCK_OVERRIDE=true 时可用）",
+                         code="clock.override_off")
     await service.unit_of_work().clocks.set(district, body.today)
     return {"today": (await service.today(district)).isoformat(), "overridden": body.today is not None}

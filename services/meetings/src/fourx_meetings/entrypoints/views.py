@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fourx_contracts.vocabulary import ROLE_LABELS, UNIT_KIND_LABELS, label
+
 from fourx_meetings.domain.activities import Activity
-from fourx_meetings.domain.directory import Directory
+from fourx_meetings.domain.directory import Directory, Person
 from fourx_meetings.domain.model import ActivityDay
 
 
@@ -49,3 +51,29 @@ def activity(a: Activity) -> dict[str, Any]:
         "outcomes": [{"title": o.title, "due_date": o.due_date.isoformat(),
                       "responsible": {"kind": o.responsible.kind, "id": o.responsible.id}} for o in a.outcomes],
     }
+
+
+def _unit_name(directory: Directory, kind: str, unit_id: str) -> str | None:
+    if kind == "street":
+        return next((s.name for s in directory.streets if s.street_id == unit_id), None)
+    if kind == "community":
+        community = directory.community(unit_id)
+        return community.name if community else None
+    if kind == "department":
+        return next((d.name for d in directory.departments if d.department_id == unit_id), None)
+    return directory.district_name or None
+
+
+def person(p: Person, directory: Directory, district: str, *, operator: bool = False,
+           counting: frozenset[str] | None = None) -> dict[str, Any]:
+    """A person of the directory as the console shows them (GET …/me). `roles` are those
+    that count for this caller (the directory's that the token claims too; an operator's: all)."""
+    roles = [r for r in p.roles if operator or counting is None or r in counting]
+    unit: dict[str, Any] = {"kind": p.unit_kind, "kind_label": label(UNIT_KIND_LABELS, p.unit_kind),
+                            "id": p.unit_id, "name": _unit_name(directory, p.unit_kind, p.unit_id)}
+    if p.unit_kind == "community" and (community := directory.community(p.unit_id)):
+        unit["street"] = {"id": community.street_id,
+                          "name": _unit_name(directory, "street", community.street_id)}
+    return {"district": district, "district_name": directory.district_name or None, "person_id": p.person_id,
+            "name": p.name, "operator": operator,
+            "roles": [{"role": r, "label": label(ROLE_LABELS, r)} for r in roles], "unit": unit}

@@ -21,6 +21,7 @@ from fourx_platform.outbound import OutboundPolicy
 from fourx_platform.versioned import ConcurrencyConflict, retry_on_conflict
 
 from fourx_meetings.adapters import integration
+from fourx_meetings.adapters.roster import parse_roster
 from fourx_meetings.domain import events, roles
 from fourx_meetings.domain.activities import Activity, Outcome
 from fourx_meetings.domain.calendar import activity_day_date, meeting_id_for
@@ -37,6 +38,8 @@ class ImportDirectory:
     district: str
     text: str
     correlationid: str | None = None
+    # An Excel roster instead of the text (then `text` is ignored): adapters/roster.py.
+    roster: bytes | None = None
     # The outbound-channel rules (dev mode, webhook allowlist); strict unless the caller says.
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
@@ -45,7 +48,10 @@ async def import_directory(cmd: ImportDirectory, uow: UnitOfWork) -> tuple[Direc
     """Validate (DirectoryInvalid with lines), store, publish the whole snapshot. Importing
     content identical to what is stored publishes nothing. Returns (directory, version, changed)."""
     # Off the event loop: a large file takes seconds to read, and the loop serves everyone.
-    directory = await asyncio.to_thread(parse_directory, cmd.text, cmd.outbound)
+    if cmd.roster is not None:
+        directory = await asyncio.to_thread(parse_roster, cmd.roster, cmd.outbound)
+    else:
+        directory = await asyncio.to_thread(parse_directory, cmd.text, cmd.outbound)
 
     async def run() -> tuple[Directory, int, bool]:
         _, version, stored_hash = await uow.directories.get(cmd.district)
@@ -65,7 +71,7 @@ async def import_directory(cmd: ImportDirectory, uow: UnitOfWork) -> tuple[Direc
 async def _directory(uow: UnitOfWork, district: str) -> Directory:
     directory, _, _ = await uow.directories.get(district)
     if directory is None:
-        raise DomainError(f"{district} 尚未导入组织名录，请先导入")
+        raise DomainError(f"{district} 尚未导入组织名录，请先导入", code="directory.missing")
     return directory
 
 
@@ -121,7 +127,7 @@ async def _change_day(uow: UnitOfWork, district: str, meeting_id: str, correlati
     async def run() -> tuple[ActivityDay, bool]:
         day, version = await uow.activity_days.get(district, meeting_id)
         if day is None:
-            raise NotFound(f"{district} 没有集中活动日 {meeting_id}")
+            raise NotFound(f"{district} 没有集中活动日 {meeting_id}", code="activity_day.not_found")
         if not change(day, directory):
             return day, False
         await uow.activity_days.save(day, version, integration.day_events(day, correlationid))
@@ -285,11 +291,11 @@ async def community_report_form(district: str, meeting_id: str, community_id: st
                                 uow: UnitOfWork) -> dict[str, Any]:
     day, _ = await uow.activity_days.get(district, meeting_id)
     if day is None:
-        raise NotFound(f"{district} 没有集中活动日 {meeting_id}")
+        raise NotFound(f"{district} 没有集中活动日 {meeting_id}", code="activity_day.not_found")
     directory = await _directory(uow, district)
     community = directory.community(community_id)
     if community is None:
-        raise NotFound(f"组织名录中没有社区 {community_id}")
+        raise NotFound(f"组织名录中没有社区 {community_id}", code="community.not_found")
     previous = await uow.activity_days.previous(district, day.date)
     items = await uow.supervision.for_community(district, community_id)
     form = report_form(items, community_id, previous.date if previous else None)
@@ -330,7 +336,7 @@ async def record_activity(cmd: RecordActivity, uow: UnitOfWork) -> tuple[Activit
     if cmd.meeting_id is not None:
         day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
         if day is None:
-            raise NotFound(f"{cmd.district} 没有集中活动日 {cmd.meeting_id}")
+            raise NotFound(f"{cmd.district} 没有集中活动日 {cmd.meeting_id}", code="activity_day.not_found")
     for i, outcome in enumerate(cmd.outcomes):
         if not directory.has_unit(outcome.responsible.kind, outcome.responsible.id):
             raise Invalid(f"outcomes.{i}.responsible", f"组织名录中没有{label(UNIT_KIND_LABELS, outcome.responsible.kind)} "

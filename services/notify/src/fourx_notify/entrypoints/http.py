@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fourx_platform.access import Authorized
+from fourx_platform.errors import NotFound
 from fourx_contracts.types import IsoWeek
 
 from fourx_notify.adapters.render import render_docx, render_html
@@ -25,7 +26,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 async def _bulletin(request: Request, district: str, week: str) -> dict:
     bulletin = await request.app.state.service.bulletins().get(f"{district}:{week}")
     if bulletin is None:
-        raise HTTPException(404, f"{district} 在 {week} 周还没有工作通报")
+        raise NotFound(f"{district} 在 {week} 周还没有工作通报", code="bulletin.not_found")
     return bulletin
 
 
@@ -115,7 +116,7 @@ async def acknowledge(request: Request, district: str, item_id: str, caller: Aut
     item = await request.app.state.service.deliveries().acknowledge(district, caller.person_id, item_id,
                                                                     datetime.now(UTC))
     if item is None:
-        raise HTTPException(404, f"{caller.person_id} 的待办中没有 {item_id}")
+        raise NotFound(f"{caller.person_id} 的待办中没有 {item_id}", code="inbox.not_found")
     return _inbox_row(item)
 
 
