@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import httpx
 import jwt
 import structlog
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from starlette.responses import StreamingResponse
 
@@ -85,7 +86,7 @@ async def health(request: Request) -> JSONResponse:
     async def service_ok(url: str) -> bool:
         try:
             return (await portal.http.get(f"{url}/health", timeout=3.0)).status_code == 200
-        except Exception:
+        except httpx.HTTPError:
             return False
 
     names = list(portal.settings.service_urls())
@@ -173,7 +174,7 @@ async def login(request: Request,
     flow = Flow.start(_local_path(next_path))
     try:
         target = await portal.oidc.authorization_url(flow)
-    except (SignInFailed, Exception) as exc:
+    except (SignInFailed, httpx.HTTPError, ValueError, KeyError) as exc:  # provider down or its discovery unusable
         log.error("oidc discovery failed", error=str(exc))
         raise PortalError(502, "auth.sign_in_failed") from exc
     response = RedirectResponse(target, status_code=302)
@@ -196,7 +197,7 @@ async def oidc_callback(request: Request, code: Annotated[str | None, Query(max_
     try:
         token = await portal.oidc.redeem(code, flow)
         caller = await asyncio.to_thread(portal.verifier.verify, token)
-    except (SignInFailed, Exception) as exc:
+    except (SignInFailed, HTTPException, httpx.HTTPError, ValueError, KeyError) as exc:
         # The services would refuse this token too (FOURX_AUTH_… must match the provider).
         log.error("oidc sign-in failed", error=str(exc))
         raise PortalError(401, "auth.sign_in_failed") from exc
@@ -237,7 +238,7 @@ async def me(request: Request) -> dict[str, Any]:
     url = f"{portal.settings.service_urls()['meetings']}/districts/{caller.district}/directory"
     try:
         answer = await portal.http.get(url, headers={"authorization": f"Bearer {session.token}"})
-    except Exception as exc:
+    except httpx.HTTPError as exc:
         raise PortalError(502, "portal.upstream_unavailable") from exc
     if answer.status_code != 200:
         # The service's own refusal (its code and Chinese detail), as it is.
