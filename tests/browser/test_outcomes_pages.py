@@ -204,9 +204,12 @@ async def test_the_office_reads_the_figures_and_downloads_the_summary(city: City
     await expect(page.locator("[data-test=outcomes-range]")).to_contain_text("2026-10-01")
     await expect(table.locator("[data-figure=suggestions_made]")).to_have_text("2")
 
-    # A community secretary has no 工作成效 in the menu.
+    # A community secretary has no 工作成效 in the menu, and its address says whose page it is.
     await as_person(page, console, signed_in, city, "p-sec", "/suggestions")
     await expect(page.locator(".side-menu")).not_to_contain_text("工作成效")
+    await go(page, console, "/outcomes")
+    await expect(page.locator("[data-test=outcomes-not-office]")).to_contain_text("区委党建办")
+    await expect(page.locator("[data-test=summary-download]")).to_have_count(0)
 
 
 async def test_a_city_person_sees_the_city_and_nothing_else(city: City, console: Console, page: Page) -> None:
