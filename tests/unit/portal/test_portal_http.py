@@ -258,4 +258,6 @@ def test_dev_sign_in_as_a_city_person(dist):
     unknown = client.get("/login", params={"as": "p-city", "city": "nowhere"}, follow_redirects=False)
     assert unknown.status_code == 404 and unknown.json()["code"] == "auth.unknown_city"
     assert "nowhere" in unknown.json()["detail"]
+    nobody = client.get("/login", params={"as": " ", "city": "fz"}, follow_redirects=False)
+    assert nobody.status_code == 404 and "set-cookie" not in nobody.headers
 

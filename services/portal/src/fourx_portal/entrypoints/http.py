@@ -146,7 +146,10 @@ async def login(request: Request,
     portal = _portal(request)
     if as_ is not None and city is not None:
         # Dev mode: a person of the city's organisation department (read-only city level).
-        token = _dev_only(request).city_token_for(as_, city, portal.verifier.settings.city_claim)
+        sign_in = _dev_only(request)
+        if not as_.strip():
+            raise PortalError(404, "auth.unknown_person", "请填写市级账号的人员编号")
+        token = sign_in.city_token_for(as_.strip(), city, portal.verifier.settings.city_claim)
         if token is None:
             raise PortalError(404, "auth.unknown_city", f"没有哪个区的名册属于“{city}”市，请从市列表中选择")
         response = RedirectResponse(_local_path(next_path), status_code=302)
