@@ -60,6 +60,7 @@ class City:
     other_city: str
     other: str
     services: dict[str, str]
+    meeting_id: str = ""
 
     def headers(self, person_id: str, district: str | None = None) -> dict[str, str]:
         roles = ROLES.get(person_id, ["platform_admin"])
@@ -89,6 +90,8 @@ async def city(console: Console) -> City:
                                     (found.other, found.other_city, "思明区")):
         await import_directory(console, district, DIRECTORY_YAML.format(name=name, city=in_city))
         await found.call("meetings", "PUT", "/clock", "ops", district, json={"today": TODAY})
+    day = await found.call("meetings", "POST", "/activity-days/schedule", "p-office", json={"month": "2026-11"})
+    found.meeting_id = day["meeting_id"]
 
     async def notify_knows_the_city() -> bool:
         answer = await found.get("notify", f"/cities/{found.city}/districts", found.city_headers())
@@ -108,10 +111,12 @@ async def test_a_member_suggests_and_the_office_decides(city: City, console: Con
     """The community secretary hands in two suggestions; the office adopts one into a work
     requirement and a supervision item (which reaches the 督办清单) and declines the other."""
     await as_person(page, console, signed_in, city, "p-sec", "/suggestions")
-    for title, text in ((ADOPTED, "老旧小区停车难，建议与周边单位错时共享车位。"),
-                        (DECLINED, "活动日频次加密，便于及时交流。")):
+    for title, text, at_day in ((ADOPTED, "老旧小区停车难，建议与周边单位错时共享车位。", True),
+                                (DECLINED, "活动日频次加密，便于及时交流。", False)):
         await page.locator("[data-test=suggestion-title]").fill(title)
         await page.locator("[data-test=suggestion-text]").fill(text)
+        if at_day:  # made at November's activity day
+            await pick(page, "[data-test=suggestion-day]", "集中活动日")
         await page.locator("[data-test=suggestion-submit]").click()
         row = page.locator("[data-test=suggestions-table] .el-table__row", has_text=title)
         await expect(row).to_contain_text("待研究")
@@ -143,7 +148,8 @@ async def test_a_member_suggests_and_the_office_decides(city: City, console: Con
     await screenshot(page, "suggestions-office")
 
     stored = {s["title"]: s for s in await city.call("meetings", "GET", "/suggestions", "p-office")}
-    assert stored[ADOPTED]["status"] == "adopted"
+    assert (stored[ADOPTED]["status"], stored[ADOPTED]["meeting_id"]) == ("adopted", city.meeting_id)
+    assert stored[DECLINED]["meeting_id"] is None
     assert stored[ADOPTED]["supervision"] == {"title": ITEM, "responsible": {"kind": "community", "id": "c-1"},
                                               "due_date": "2026-12-31"}
     assert (stored[DECLINED]["status"], stored[DECLINED]["reason"]) == ("declined", "每月一次集中活动日已能满足交流需要。")

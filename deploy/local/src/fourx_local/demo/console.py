@@ -1,7 +1,7 @@
 """After the demo: where to see it in the web console (工作台). The sign-in links of the
 district's community secretary with the most supervision items (their 督办清单 shows them with
 their lights) and of the Party-building office (the district's bulletin of the demo week), and
-a city person's (市级总览) when the directory names a city.""""
+a city person's (市级总览) when the directory names a city."""
 
 from __future__ import annotations
 
