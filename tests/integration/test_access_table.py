@@ -105,6 +105,7 @@ EXPECTED: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("GET", "/league"): ANYONE,
     },
     "notify": {
+        ("GET", "/bulletins"): READERS,
         ("GET", "/bulletins/{week}"): READERS,
         ("GET", "/bulletins/{week}/html"): READERS,
         ("GET", "/bulletins/{week}/markdown"): READERS,

@@ -154,6 +154,15 @@ async def test_regenerating_gives_the_same_stats_and_content_hash(kafka_settings
     assert html.status_code == 200 and "测试区周工作记实通报" in html.text
     md = await notify_http.get(f"/districts/{district}/bulletins/{WEEK}/markdown", headers=office)
     assert md.text == stored_second["markdown"]
+    # The district's bulletins, newest week first, a page at a time, without their texts.
+    await request_report(kafka_settings, district, "2026-W47")
+    page = await notify_http.get(f"/districts/{district}/bulletins", params={"limit": 1}, headers=office)
+    assert page.status_code == 200 and 'rel="next"' in page.headers["link"]
+    first_page = page.json()
+    assert [(b["week"], b["number"]) for b in first_page["bulletins"]] == [(WEEK, 1)]
+    assert "markdown" not in first_page["bulletins"][0] and first_page["next_offset"] == 1
+    rest = (await notify_http.get(f"/districts/{district}/bulletins", params={"offset": 1}, headers=office)).json()
+    assert [(b["week"], b["number"]) for b in rest["bulletins"]] == [("2026-W47", 2)] and rest["next"] is None
 
 
 async def test_notice_goes_at_once_to_the_person_and_unit_leaders(kafka_settings, wired_notify, issues, mailbox, hooks,

@@ -51,6 +51,9 @@ CATALOG: dict[str, str] = {
     "directory.invalid": "组织名册有误，未导入。请按所列行号逐条改正后重新导入。",
     "community.not_found": "组织名册中没有这个社区。请核对社区编号，或先在组织名册中添加该社区。",
     # --- activity days and topics (meetings) -------------------------------------------------
+    "suggestion.not_found": "没有这条意见建议。请返回意见建议列表重新选择。",
+    "suggestion.already_decided": "这条意见建议已经作出采纳或不予采纳的决定，不能再次决定。",
+    "suggestion.conflicting_repeat": "这条意见建议已经以不同内容提交过。请刷新页面查看已提交的内容。",
     "activity_day.not_found": "没有这个集中活动日。请返回集中活动日列表重新选择。",
     "activity_day.closed": "该集中活动日已经结束，内容不能再修改。如需补充，请联系区党建办。",
     "activity_day.not_yet_held": "集中活动日还没有举行，不能结束。请在活动日当天或之后再结束。",

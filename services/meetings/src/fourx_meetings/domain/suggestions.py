@@ -63,7 +63,7 @@ class Suggestion:
 
     def ensure_replay_of(self, other: Suggestion) -> None:
         if not self.same_as(other):
-            raise DomainError(f"意见建议 {self.suggestion_id} 已按其他内容提交过")
+            raise DomainError(f"意见建议 {self.suggestion_id} 已按其他内容提交过", code="suggestion.conflicting_repeat")
 
     def adopt(self, *, requirement: str, by: str, today: date,
               supervision: SupervisionRequest | None = None) -> bool:
@@ -94,4 +94,5 @@ class Suggestion:
     def _undecided(self) -> None:
         if self.status != PENDING:
             raise DomainError(f"意见建议 {self.suggestion_id} 已于 {self.decided_on} 作出决定"
-                              f"（{SUGGESTION_DECISION_LABELS[self.status]}），不能再次决定", field="status")
+                              f"（{SUGGESTION_DECISION_LABELS[self.status]}），不能再次决定", field="status",
+                              code="suggestion.already_decided")

@@ -480,7 +480,7 @@ async def list_suggestions(district: str, request: Request, response: Response, 
 async def get_suggestion(district: str, suggestion_id: str, request: Request, caller: Authorized) -> dict:
     suggestion, _ = await _uow(request).suggestions.get(district, suggestion_id)
     if suggestion is None:
-        raise HTTPException(404, f"本区（{district}）没有意见建议 {suggestion_id!r}")
+        raise NotFound(f"本区（{district}）没有意见建议 {suggestion_id!r}", code="suggestion.not_found")
     return views.suggestion(suggestion)
 
 

@@ -48,6 +48,14 @@ class BulletinRepository:
         texts = await self._texts.find_one({"_id": report_id}) or {}
         return {**bulletin, **{k: texts[k] for k in TEXT_FIELDS if k in texts}}
 
+    async def of_district(self, district: str, *, offset: int, limit: int) -> list[dict[str, Any]]:
+        """The district's bulletins, newest week first, without their texts. Served by the `_id`
+        index: an id is `district:week`, so the district's ids lie between `district:` and
+        `district;` (';' follows ':'), and the ISO weeks sort as they fall."""
+        fields = {"week": 1, "number": 1, "title": 1, "generated_at": 1, "content_hash": 1, "stats": 1}
+        cursor = self._collection.find({"_id": {"$gte": f"{district}:", "$lt": f"{district};"}}, fields)
+        return [doc async for doc in cursor.sort("_id", -1).skip(offset).limit(limit)]
+
     async def number_for(self, district: str, week: str) -> int:
         """The bulletin's issue number: the one it got when first published, else the next of
         the district's year. Regenerating a week keeps its number (and so its content hash).

@@ -19,7 +19,8 @@ C = "/cities/{city}"
 CITY = roles(*CITY_ROLES)
 
 ACCESS = AccessTable({
-    # The bulletin in each of its forms: JSON, HTML, Markdown, Word.
+    # The district's bulletins, newest first; then one bulletin in each of its forms: JSON, HTML, Markdown, Word.
+    ("GET", f"{D}/bulletins"): READERS,
     **{("GET", f"{WEEK}{form}"): READERS for form in ("", "/html", "/markdown", "/docx")},
     ("GET", f"{WEEK}/deliveries"): OFFICE,
     ("GET", f"{WEEK}/acknowledgements"): OFFICE,

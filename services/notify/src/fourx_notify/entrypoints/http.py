@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fourx_platform import paging
 from fourx_platform.access import Authorized, CityAuthorized
 from fourx_platform.errors import Invalid, NotFound
 from fourx_contracts.types import IsoWeek
@@ -47,6 +48,17 @@ def _attachment(filename: str) -> dict[str, str]:
     # A download, never rendered in the browser, whatever the user text in it.
     return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
             "X-Content-Type-Options": "nosniff"}
+
+
+@router.get("/districts/{district}/bulletins", tags=["bulletins"], responses=paging.NEXT_PAGE)
+async def list_bulletins(request: Request, response: Response, district: str, caller: Authorized,
+                         limit: paging.Limit = paging.DEFAULT_LIMIT, offset: paging.Offset = 0) -> dict:
+    """One page of the district's bulletins, newest week first (week, 第N期, title, when made, its
+    figures); `next_offset`/`next` give the next page. The texts are at `/bulletins/{week}…`."""
+    found = await request.app.state.service.bulletins().of_district(district, offset=offset, limit=limit + 1)
+    page = paging.page_of(found, offset, limit)
+    bulletins = [{k: v for k, v in b.items() if k != "_id"} for b in page.items]
+    return {"count": len(bulletins), "bulletins": bulletins, **paging.announce(request, response, page)}
 
 
 @router.get("/districts/{district}/bulletins/{week}", tags=["bulletins"])
