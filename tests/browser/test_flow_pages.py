@@ -23,6 +23,7 @@ from fourx_platform.loops import poll_until
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import Console, import_directory, screenshot
+from tests.integration.test_walking_skeleton import request_report
 
 pytestmark = pytest.mark.integration
 
@@ -38,10 +39,10 @@ departments:
   - {department_id: d-civil, name: 区民政局}
 people:
   - {person_id: p-sec, name: 张伟, roles: [community_secretary], unit: {kind: community, id: c-1}}
-  - {person_id: p-org, name: 刘洋, roles: [street_org_member], unit: {kind: street, id: s-1}}
+  - {person_id: p-org, name: 刘洋, roles: [street_org_member], unit: {kind: street, id: s-1}, channels: [{kind: in_app}]}
   - {person_id: p-civil, name: 赵磊, roles: [dept_responsible_leader], unit: {kind: department, id: d-civil}}
   - {person_id: p-head, name: 孙丽, roles: [org_deputy_head], unit: {kind: district, id: office}}
-  - {person_id: p-office, name: 周敏, roles: [party_office], unit: {kind: district, id: office}}
+  - {person_id: p-office, name: 周敏, roles: [party_office], unit: {kind: district, id: office}, channels: [{kind: in_app}]}
 """
 ROLES = {"p-sec": ["community_secretary"], "p-org": ["street_org_member"], "p-civil": ["dept_responsible_leader"],
          "p-head": ["org_deputy_head"], "p-office": ["party_office"]}
@@ -500,3 +501,36 @@ async def test_excel_export_and_roster_import(month: Month, console: Console, pa
     await screenshot(page, "directory-import-refused")
     directory = await month.call("meetings", "GET", "/directory", "p-office")
     assert [c["community_id"] for c in directory["communities"]] == ["c-1"], "a refused roster changed the directory"
+
+
+async def test_bulletin_page(month: Month, console: Console, page: Page, signed_in, kafka_settings, tmp_path) -> None:
+    """周通报: the week of the activity day, shown as notify's own page, downloadable as Word and
+    Markdown; a street member signs it, and the office sees who has signed and who has not."""
+    week = "2026-W45"
+    await request_report(kafka_settings, month.district, week)
+    await as_person(page, console, signed_in, month, "p-office", "/bulletins")
+    await page.locator(f"[data-week='{week}']").click()
+    frame = page.frame_locator("[data-test=bulletin-frame]")
+    await expect(frame.locator("body")).to_contain_text("周工作记实通报")
+    async with page.expect_download() as download_info:
+        await page.locator("[data-test=download-docx]").click()
+    word = await download_info.value
+    assert word.suggested_filename.endswith(f"{week}.docx")
+    saved = tmp_path / "bulletin.docx"
+    await word.save_as(saved)
+    assert saved.read_bytes()[:2] == b"PK"
+    async with page.expect_download() as download_info:
+        await page.locator("[data-test=download-markdown]").click()
+    assert (await download_info.value).suggested_filename.endswith(f"{week}.md")
+    await expect(page.locator("[data-test=acks-unsigned]")).to_contain_text("刘洋")
+
+    await as_person(page, console, signed_in, month, "p-org", "/bulletins")
+    await page.locator(f"[data-week='{week}']").click()
+    await page.locator("[data-test=sign-bulletin]").click()
+    await expect(page.locator(".el-message--success")).to_contain_text("已签收")
+
+    await as_person(page, console, signed_in, month, "p-office", "/bulletins")
+    await page.locator(f"[data-week='{week}']").click()
+    await expect(page.locator("[data-test=acks-signed]")).to_contain_text("刘洋")
+    await expect(page.locator("[data-test=acks-unsigned]")).not_to_contain_text("刘洋")
+    await screenshot(page, "bulletins-office")
