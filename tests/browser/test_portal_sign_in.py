@@ -5,14 +5,13 @@ ends the session, and the event stream pushes a new event to the open page witho
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 import pytest
 from fourx_platform.auth import issue_token
 from playwright.async_api import expect
 
-from tests.browser.conftest import import_directory
+from tests.browser.conftest import browser_district, import_directory
 from tests.unit.meetings.fixtures import DIRECTORY_YAML
 
 pytestmark = pytest.mark.integration
@@ -44,7 +43,7 @@ async def test_the_dev_picker_signs_a_person_in(console, page, directory_distric
 
 
 async def test_a_person_sees_only_their_district(console, page, signed_in, directory_district):
-    other = f"br-other-{uuid.uuid4().hex[:8]}"
+    other = browser_district()
     await import_directory(console, other)
     await signed_in(page, "p-sec-1", directory_district)
     own = await page.goto(f"{console.url}/api/issues/districts/{directory_district}/issues")
@@ -84,7 +83,7 @@ async def test_signing_out_ends_the_session(console, page, signed_in, directory_
 
 
 async def test_the_event_stream_pushes_new_events_without_reload(console, page, signed_in, directory_district):
-    other = f"br-other-{uuid.uuid4().hex[:8]}"
+    other = browser_district()
     await import_directory(console, other)
     await signed_in(page, "p-sec-1", directory_district)
     await page.evaluate("""() => new Promise((resolve, reject) => {

@@ -98,10 +98,14 @@ class FakeProvider:
                                                "roles": ["community_secretary"]})}
 
         # The 'meetings' service: verifies the bearer token with the provider's JWKS.
-        @app.get("/districts/{district}/directory")
-        def directory(district: str, caller: Annotated[Caller, Depends(verified_caller)]) -> dict:
-            assert caller.district == district
-            return DIRECTORY
+        @app.get("/districts/{district}/me")
+        def me(district: str, caller: Annotated[Caller, Depends(verified_caller)]) -> dict:
+            assert caller.district == district and caller.person_id == "p-sec"
+            return {"district": district, "district_name": DIRECTORY["district_name"], "person_id": "p-sec",
+                    "name": "张伟", "operator": False,
+                    "roles": [{"role": r, "label": "社区党委书记"} for r in sorted(caller.roles)],
+                    "unit": {"kind": "community", "kind_label": "社区", "id": "c-1", "name": "和平社区",
+                             "street": {"id": "s-1", "name": "东城街道"}}}
 
         return app
 
@@ -175,7 +179,10 @@ def test_sign_in_with_code_and_pkce(console, provider):
     # The session carries the provider's access token; 'meetings' verified it with the JWKS.
     me = console.get("/api/me")
     assert me.status_code == 200, me.text
-    assert me.json()["person_id"] == "p-sec" and me.json()["unit"]["name"] == "和平社区"
+    assert me.json() == {"person_id": "p-sec", "name": "张伟", "district": "d", "district_name": "鼓楼区",
+                         "roles": ["community_secretary"], "role_labels": {"community_secretary": "社区党委书记"},
+                         "unit": {"kind": "community", "id": "c-1", "name": "和平社区", "street_id": "s-1",
+                                  "street_name": "东城街道"}}
 
 
 def test_a_callback_with_another_state_is_refused(console, provider):

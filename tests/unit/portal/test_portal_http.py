@@ -4,7 +4,7 @@ CSRF guard, the session's refusals, dev sign-in on and off, the error catalog.""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest

@@ -1,7 +1,7 @@
 """Who a person is, in the words the console shows: name, roles with their Chinese labels,
-and their unit with its name (and, for a community, its street). Pure: read from a district's
-directory as meetings serves it (`GET /districts/{d}/directory`) or as it travels on the
-compacted `directory-updated` topic — both carry streets, communities, departments, people."""
+and their unit with its name (and, for a community, its street). Pure: for the dev picker from
+a district's directory as it travels on the compacted `directory-updated` topic (streets,
+communities, departments, people); for `/api/me` from meetings' `GET /districts/{d}/me`."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _names(directory: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]
 
 
 def describe(person: Mapping[str, Any], directory: Mapping[str, Any], district: str) -> dict[str, Any]:
-    """One person as /api/me and /auth/people answer."""
+    """One person of a directory, in /api/me's shape."""
     unit = person.get("unit") or {}
     kind, unit_id = unit.get("kind", ""), unit.get("id", "")
     found = _names(directory).get((kind, unit_id), {})
@@ -63,3 +63,22 @@ def describe_city_caller(person_id: str, city: str, roles: list[str]) -> dict[st
     return {"person_id": person_id, "name": person_id, "district": None, "city": city,
             "roles": roles, "role_labels": {r: CITY_ROLE_LABELS.get(r, ROLE_LABELS.get(r, r)) for r in roles},
             "unit": {"kind": "city", "id": city, "name": city}}
+
+
+def from_meetings_me(me: Mapping[str, Any]) -> dict[str, Any]:
+    """meetings' `GET /districts/{d}/me` in the shape `/api/me` answers (the console's):
+    role names and a role → label map; the unit flat, with its street for a community."""
+    roles = [r["role"] for r in me.get("roles") or []]
+    unit = me.get("unit") or {}
+    described_unit: dict[str, Any] = {"kind": unit.get("kind"), "id": unit.get("id"), "name": unit.get("name")}
+    if unit.get("kind") == "community":
+        street = unit.get("street") or {}
+        described_unit["street_id"] = street.get("id")
+        described_unit["street_name"] = street.get("name")
+    answer = {"person_id": me["person_id"], "name": me.get("name") or me["person_id"],
+              "district": me["district"], "district_name": me.get("district_name") or me["district"],
+              "roles": roles, "role_labels": {r["role"]: r.get("label") or r["role"] for r in me.get("roles") or []},
+              "unit": described_unit if unit else None}
+    if me.get("operator"):
+        answer["operator"] = True
+    return answer

@@ -230,15 +230,16 @@ async def error_codes(request: Request) -> dict[str, str]:
 
 @router.get("/api/me")
 async def me(request: Request) -> dict[str, Any]:
-    """Who the session is: the person as the district's directory (meetings) knows them,
-    read with the caller's own token."""
+    """Who the session is: the person as the district's directory knows them (meetings'
+    `GET /districts/{d}/me`, read with the caller's own token; roles are those the token and
+    the directory agree on)."""
     portal = _portal(request)
     session = await _session(request)
     caller = session.caller
     if caller.city is not None and not caller.district:
         return people.describe_city_caller(caller.person_id, caller.city, sorted(caller.roles))
     assert portal.http is not None
-    url = f"{portal.settings.service_urls()['meetings']}/districts/{caller.district}/directory"
+    url = f"{portal.settings.service_urls()['meetings']}/districts/{caller.district}/me"
     try:
         answer = await portal.http.get(url, headers={"authorization": f"Bearer {session.token}"})
     except httpx.HTTPError as exc:
@@ -246,11 +247,7 @@ async def me(request: Request) -> dict[str, Any]:
     if answer.status_code != 200:
         # The service's own refusal (its code and Chinese detail), as it is.
         return JSONResponse(_json_or_detail(answer), status_code=answer.status_code)  # type: ignore[return-value]
-    directory = answer.json()
-    person = people.find(directory, caller.person_id)
-    if person is None:
-        raise PortalError(403, "auth.unknown_person")
-    return people.describe(person, directory, caller.district)
+    return people.from_meetings_me(answer.json())
 
 
 def _json_or_detail(answer: Any) -> Any:
