@@ -65,7 +65,7 @@ async def test_a_write_without_the_console_header_is_refused(console, page, sign
         method: 'POST', headers: {{'Content-Type': 'application/json'}}, body: '{{}}'}})
         .then(async r => ({{status: r.status, body: await r.json()}}))""")
     assert answer == {"status": 403, "body": {"code": "portal.csrf",
-                                              "detail": "请求被拒绝：请从工作台页面操作（缺少 X-Requested-With 请求头）"}}
+                                              "detail": "请求被拒绝：请回到工作台页面，在页面上重新操作"}}
 
 
 async def test_signing_out_ends_the_session(console, page, signed_in, directory_district, screenshot):

@@ -17,7 +17,7 @@ PORTAL_ERRORS: dict[str, str] = {
     "portal.city_no_events": "市级账号没有区的实时消息，请在市级总览中查看各区成效数据",
     "auth.sign_in_failed": "登录失败，请重新登录；仍不成功请联系区委党建办",
     "auth.not_configured": "统一身份认证尚未配置，请联系系统管理员",
-    "portal.csrf": "请求被拒绝：请从工作台页面操作（缺少 X-Requested-With 请求头）",
+    "portal.csrf": "请求被拒绝：请回到工作台页面，在页面上重新操作",
     "portal.not_found": "页面或接口不存在",
     "portal.method_not_allowed": "不支持此操作",
     "portal.invalid_request": "请求参数不正确，请检查后重试",
