@@ -32,13 +32,14 @@ only the responsible unit's people act on a supervision item) are the services' 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from fourx_contracts.vocabulary import CITY_ROLE_LABELS, ROLE_LABELS, label
 from fourx_platform.auth import Caller, Refusal, verified_caller
 from fourx_platform.devmode import dev_mode
 
@@ -99,6 +100,12 @@ def city_routes(app: FastAPI) -> list[tuple[str, str]]:
     return sorted((method, path) for method, path, _ in _district_route_contexts(app, CITY_PREFIX))
 
 
+def role_names(names: Iterable[str] | None) -> str:
+    """Roles as people read them (their Chinese labels), for a refusal's text."""
+    labels = {**ROLE_LABELS, **CITY_ROLE_LABELS}
+    return "、".join(label(labels, name) for name in sorted(names or ())) or "无"
+
+
 def _forbidden(detail: str, *, code: str) -> Refusal:
     return Refusal(403, detail, code=code)
 
@@ -139,8 +146,8 @@ async def authorize(request: Request, district: Annotated[str, Path()],
         raise _forbidden(f"{caller.person_id!r} 不在 {district!r} 区的组织名册中", code="access.not_in_directory")
     granted = caller.roles & frozenset(person.get("roles") or ())
     if not rule.admits(granted):
-        raise _forbidden(f"此操作需要以下角色之一：{'、'.join(sorted(rule.roles or ()))}；"
-                         f"{caller.person_id} 在名册中的角色为：{'、'.join(sorted(granted)) or '无'}",
+        raise _forbidden(f"此操作需要以下角色之一：{role_names(rule.roles)}；"
+                         f"您在名册中的角色为：{role_names(granted)}",
                          code="access.role_required")
     unit = person.get("unit") or {}
     return Caller(person_id=caller.person_id, district=district, roles=granted,
@@ -161,7 +168,7 @@ async def authorize_city(request: Request, city: Annotated[str, Path()],
     if caller.city != city:
         raise _forbidden(f"此令牌属于 {caller.city!r} 市，不能查看 {city!r} 市", code="access.wrong_city")
     if not rule.admits(caller.roles):
-        raise _forbidden(f"此操作需要以下角色之一：{'、'.join(sorted(rule.roles or ()))}", code="access.role_required")
+        raise _forbidden(f"此操作需要以下角色之一：{role_names(rule.roles)}", code="access.role_required")
     district = request.path_params.get("district")
     if district is not None:
         districts = await request.app.state.service.city_districts(city)
