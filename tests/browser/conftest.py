@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -27,7 +26,6 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from fourx_issues.bootstrap import IssuesService
 from fourx_issues.bootstrap import create_app as issues_app
 from fourx_local.paths import repo_root
@@ -44,6 +42,7 @@ from fourx_portal.settings import PortalSettings
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from tests.support.servers import serve
 from tests.unit.meetings.fixtures import DIRECTORY_YAML
 
 pytestmark = pytest.mark.integration
@@ -51,24 +50,6 @@ pytestmark = pytest.mark.integration
 SCREENSHOTS = repo_root() / ".fourx" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@asynccontextmanager
-async def serve(app) -> AsyncIterator[str]:
-    """An ASGI app on a free loopback port, on this event loop; its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
-                                           access_log=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

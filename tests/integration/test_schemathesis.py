@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from fourx_platform.auth import issue_token
 from fourx_platform.loops import poll_until
 from fourx_issues.bootstrap import create_app as issues_app
@@ -28,6 +25,7 @@ from fourx_notify.bootstrap import create_app as notify_app
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
+from tests.support.servers import serve
 from tests.unit.meetings.fixtures import DIRECTORY_YAML
 
 pytestmark = pytest.mark.integration
@@ -51,23 +49,6 @@ class Findings:
     reached_seeded: int = 0
     server_errors: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-@asynccontextmanager
-async def _serve(app) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
-                                           access_log=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def _fuzz(openapi: dict, base_url: str, district: str, pinned: dict[str, str]) -> Findings:
@@ -153,7 +134,7 @@ async def test_schemathesis_finds_no_server_error(meetings, issues, notify, serv
     app = {"meetings": meetings_app(meetings), "issues": issues_app(issues),
            "notify": notify_app(notify)}[service_name]
     pinned = await _seed(meetings, issues, district)
-    async with _serve(app) as base_url:
+    async with serve(app) as base_url:
         started = asyncio.get_running_loop().time()
         findings = await asyncio.to_thread(_fuzz, app.openapi(), base_url, district,
                                            pinned if mode == "seeded" else {})
