@@ -113,13 +113,17 @@ def demo(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulo
 @app.command()
 def run(district: Annotated[str, typer.Option(help=DISTRICT_HELP)] = "demo-gulou") -> None:
     """The main job in one go: stack up, a fresh demo district's month, the bulletin, stack down."""
+    played = False
     try:
         up()
         demo(district)
+        played = True
     finally:
         # Quietly, on stderr: the output ends with the bulletin.
         stopped = stack.down(say=lambda _m: None)
         Console(stderr=True).print(f"[dim]stack stopped ({stopped} processes)[/]")
+        if played:  # the demo's sign-in links need a running stack, and `run` has just stopped it
+            Console(stderr=True).print("[dim]上面的工作台链接需要运行中的环境：请执行 make up && make demo 后再打开[/]")
 
 
 @app.command()
