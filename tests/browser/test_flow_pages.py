@@ -296,7 +296,7 @@ async def test_office_home_is_live(month: Month, console: Console, page: Page, s
     lights = page.locator("[data-test=home-lights]")
     await expect(lights.locator("[data-test=live-on]")).to_be_visible()
     street_row = lights.locator(".el-table__row", has_text="东城街道")
-    title = f"楼道堆物清理-{uuid.uuid4().hex[:4]}"
+    title = f"楼道堆物清理-{uuid.uuid4().int % 10000:04d}"  # digits: a hex suffix can read as an English word
     await month.call("issues", "POST", "/issues", "p-office", json={
         "title": title, "source": {"kind": "community", "ref": "c-1"},
         "responsible": {"kind": "community", "id": "c-1"}, "due_date": "2026-11-13"})
