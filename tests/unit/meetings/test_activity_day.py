@@ -51,10 +51,10 @@ def test_a_secretary_reports_only_for_their_own_community():
 
 
 def test_reporting_needs_the_secretary_role_in_token_and_directory():
-    with pytest.raises(NotAllowed, match="community_secretary"):
+    with pytest.raises(NotAllowed, match="社区党委书记"):
         roles.check_report(DIRECTORY, actor("p-org-east"), "c-1")
     # claiming the role in the token is not enough when the directory does not give it
-    with pytest.raises(NotAllowed, match="community_secretary"):
+    with pytest.raises(NotAllowed, match="社区党委书记"):
         roles.check_report(DIRECTORY, actor("p-office", "community_secretary"), "c-1")
     with pytest.raises(NotAllowed, match="不在本区组织名录中"):
         roles.check_report(DIRECTORY, Actor("p-stranger", frozenset({"community_secretary"})), "c-1")

@@ -27,7 +27,7 @@ def _person(directory: Directory, actor: Actor, role: str) -> Person | None:
     if person is None:
         raise NotAllowed(f"{actor.person_id} 不在本区组织名录中", code="access.not_in_directory")
     if role not in person.roles or role not in actor.roles:
-        raise NotAllowed(f"此操作需要{label(ROLE_LABELS, role)}（{role}）角色；{person.name}（{person.person_id}）不具备",
+        raise NotAllowed(f"此操作需要{label(ROLE_LABELS, role)}角色；{person.name}（{person.person_id}）不具备",
                          code="access.role_required")
     return person
 
@@ -68,7 +68,7 @@ def check_close(directory: Directory, actor: Actor) -> None:
         return
     person = directory.person(actor.person_id)
     if person is None or not ({"org_deputy_head", "party_office"} & set(person.roles) & actor.roles):
-        raise NotAllowed("结束集中活动日需要组织部副部长（org_deputy_head）或党建办（party_office）角色",
+        raise NotAllowed("结束集中活动日需要组织部分管副部长或区委党建办的角色",
                          code="activity_day.close_not_allowed")
 
 

@@ -388,7 +388,7 @@ async def make_suggestion(cmd: MakeSuggestion, uow: UnitOfWork) -> tuple[Suggest
     if cmd.meeting_id is not None:
         day, _ = await uow.activity_days.get(cmd.district, cmd.meeting_id)
         if day is None:
-            raise NotFound(f"{cmd.district} 没有集中活动日 {cmd.meeting_id}")
+            raise NotFound(f"{cmd.district} 没有集中活动日 {cmd.meeting_id}", code="activity_day.not_found")
     suggestion_id = cmd.suggestion_id or "sug-" + deterministic_id(
         "suggestion", cmd.district, cmd.actor.person_id, cmd.title, cmd.text)[:13]
     suggestion = Suggestion.make(district=cmd.district, suggestion_id=suggestion_id, title=cmd.title, text=cmd.text,
@@ -434,7 +434,7 @@ async def decide_suggestion(cmd: DecideSuggestion, uow: UnitOfWork) -> tuple[Sug
     async def attempt() -> tuple[Suggestion, bool]:
         suggestion, version = await uow.suggestions.get(cmd.district, cmd.suggestion_id)
         if suggestion is None:
-            raise NotFound(f"{cmd.district} 没有意见建议 {cmd.suggestion_id}")
+            raise NotFound(f"{cmd.district} 没有意见建议 {cmd.suggestion_id}", code="suggestion.not_found")
         if cmd.adopt:
             changed = suggestion.adopt(requirement=cmd.requirement, by=cmd.actor.person_id, today=cmd.today,
                                        supervision=sup)
