@@ -10,8 +10,6 @@ from typing import Any
 
 from fourx_contracts.vocabulary import CITY_ROLE_LABELS, ROLE_LABELS
 
-UNIT_LABELS = {"district": "区", "street": "街道", "community": "社区", "department": "部门"}
-
 
 def _names(directory: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     units: dict[tuple[str, str], dict[str, Any]] = {}
