@@ -1,3 +1,4 @@
+import { ElMessage } from 'element-plus'
 // Shared look-ups of the pages: which items are "mine", the current activity day, all items.
 import { api, svc } from './api'
 import { session, hasRole } from './store'
@@ -40,4 +41,18 @@ export async function allActivityDays() {
 export function currentDay(days) {
   const sorted = [...days].sort((a, b) => a.date.localeCompare(b.date))
   return sorted.find((d) => d.status !== 'held') || sorted[sorted.length - 1] || null
+}
+
+// A page's action: run it, say so, reload the page's data; on a refusal show its Chinese message.
+// True when it went through (a dialog closes only then).
+export async function act(fn, ok, reload) {
+  try {
+    await fn()
+    ElMessage.success(ok)
+    await reload()
+    return true
+  } catch (e) {
+    ElMessage.error(e.message)
+    return false
+  }
 }
