@@ -48,3 +48,11 @@ async def test_the_raw_baseline_stores_the_same_documents_as_notifys_read_model(
     ours = await notify_documents(events)  # by notify's own record_events → EventStore path
     assert [raw_document(e.value) for e in events] == ours
     assert {d["type"] for d in ours} >= {"meeting-held", "issue-raised", "progress-recorded", "directory-updated"}
+
+
+def test_a_part_first_and_the_rest_later_are_the_same_events():
+    from fourx_local.seed import generate
+
+    whole = {e.value for e in generate(5, 1, seed=4)}
+    parts = [e.value for e in generate(2, 1, seed=4)] + [e.value for e in generate(5, 1, seed=4, first=2)]
+    assert len(parts) == len(whole) and set(parts) == whole

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import FastAPI
 from fourx_platform.access import people_of
 from fourx_platform.auth import TokenVerifier, startup_verifier
@@ -62,6 +64,9 @@ class NotifySettings(ServiceSettings):
     send_concurrency: int = 10
     # How often due deliveries are looked for when nothing kicks the worker.
     delivery_every_seconds: float = 1.0
+    # Deliveries wait this long after a batch of bulletins ends: a Monday run's requests come
+    # in several batches, and the next batch should not queue behind the deliveries' writes.
+    delivery_give_way_seconds: float = 2.0
     # Notices older than this (a replayed history) are stored but not sent again.
     immediate_max_age_hours: float = 72.0
 
@@ -89,9 +94,14 @@ class NotifyService:
         self.senders = self.metrics.counted({"email": self.emails, "webhook": self.webhooks})
         self._bulletin_relay = None
         self.reports_in_progress = 0   # report batches being made here (deliveries give way)
+        self.reports_ended_at = float("-inf")   # monotonic time the last batch ended
         self.worker = DeliveryWorker(self.deliveries, self.senders, self.settings, self.kick_relay,
-                                     give_way=lambda: self.reports_in_progress > 0)
+                                     give_way=self._bulletins_first)
         consumers.register(self)
+
+    def _bulletins_first(self) -> bool:
+        return (self.reports_in_progress > 0
+                or time.monotonic() - self.reports_ended_at < self.settings.delivery_give_way_seconds)
 
     def event_store(self) -> EventStore:
         return EventStore(self.runtime.db)

@@ -22,14 +22,18 @@ DEFAULT_START = date(2025, 6, 2)  # a Monday; 52 weeks from it still end in the 
 __all__ = ["DEFAULT_START", "GeneratedEvent", "district_id", "generate"]
 
 
-def generate(districts: int, weeks: int, seed: int, start: date = DEFAULT_START) -> Iterator[GeneratedEvent]:
+def generate(districts: int, weeks: int, seed: int, start: date = DEFAULT_START,
+             first: int = 0) -> Iterator[GeneratedEvent]:
+    """Districts `first` … `districts - 1`. A district's events depend only on the seed, its
+    index and the start: `generate(K)` and `generate(N, first=K)` together are `generate(N)`'s
+    events (in another interleaving), so a benchmark can seed a part first and the rest later."""
     if start.weekday() != 0:
         raise ValueError(f"start {start} is not a Monday (weeks are ISO weeks)")
-    return _events(districts, weeks, seed, start)
+    return _events(range(first, districts), weeks, seed, start)
 
 
-def _events(districts: int, weeks: int, seed: int, start: date) -> Iterator[GeneratedEvent]:
-    works = [DistrictWork(seed, index, start) for index in range(districts)]
+def _events(indexes: range, weeks: int, seed: int, start: date) -> Iterator[GeneratedEvent]:
+    works = [DistrictWork(seed, index, start) for index in indexes]
     for work in works:
         yield from work.opening()
     for week in range(weeks):

@@ -24,6 +24,7 @@ Reports: `report-requested` in batches too, and the batch's reports are produced
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -126,6 +127,7 @@ def register(service: "NotifyService") -> None:
             await produce_reports(service, batch)
         finally:
             service.reports_in_progress -= 1
+            service.reports_ended_at = time.monotonic()
             service.kick_delivery()   # it gave way while the bulletins were made
 
     group = service.settings.consumer_group

@@ -102,7 +102,9 @@ class DeliveryWorker:
     async def deliver_due(self) -> int:
         if self._give_way():
             return 0
-        return await deliver_due(self._repo_factory(), self._senders, self._settings, self._after_commit)
+        repo = self._repo_factory()
+        created = await repo.expand_fanouts()
+        return created + await deliver_due(repo, self._senders, self._settings, self._after_commit)
 
     async def run(self) -> None:
         """Every `delivery_every_seconds` (read each round), or at once when kicked."""

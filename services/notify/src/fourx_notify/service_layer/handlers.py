@@ -194,7 +194,6 @@ async def publish_bulletin(
             if focus := street_section(view, street):
                 streets[street] = render_markdown(view, stats, focus)
         body_ref = f"{report_id}#{digest}"
-        await deliveries.save_bodies(body_ref, markdown, html, streets)
         docs = []
         for person in recipients:
             street = street_of(person, directory)
@@ -203,7 +202,8 @@ async def publish_bulletin(
                                       correlationid=cmd.correlationid, now=now,
                                       extra={"week": cmd.week, "body_ref": body_ref,
                                              "street": street if street in streets else None}))
-        await deliveries.create_many(docs)
+        # Queued with the bulletin, made by the delivery worker (bulletins first, then deliveries).
+        await deliveries.queue_fanout(body_ref, cmd.district, markdown, html, streets, docs)
     after_commit()
     return bulletin
 

@@ -1,0 +1,48 @@
+"""A bulletin's deliveries are queued with it as one document and made by the delivery worker
+afterwards (bulletins first): queued twice, expanded, queued again — each delivery once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fourx_notify.adapters.deliveries import FANOUTS, DeliveryRepository
+from fourx_notify.service_layer.handlers import delivery_docs
+from fourx_platform.mongo import open_client
+
+PEOPLE = [{"person_id": f"p{i}", "name": f"人员{i}", "channels": [{"kind": "email", "address": f"p{i}@example.org"}]}
+          for i in range(3)]
+
+
+async def test_a_queued_fanout_makes_each_delivery_once(mongo_settings, district):
+    client = open_client(mongo_settings)
+    try:
+        db = client[f"fanout_{uuid.uuid4().hex[:6]}"]
+        repo = DeliveryRepository(db)
+        await repo.create_indexes()
+        now = datetime.now(UTC)
+        docs = [d for p in PEOPLE for d in delivery_docs(
+            district=district, person=p, ref=f"{district}:2026-W48", version="h1", kind="bulletin", subject="周通报",
+            body=None, html=None, correlationid=None, now=now, extra={"body_ref": f"{district}:2026-W48#h1"})]
+        assert len(docs) == 6   # email and inbox each
+
+        for _ in range(2):   # a redelivered request makes the same version again
+            await repo.queue_fanout(f"{district}:2026-W48#h1", district, "# 周通报", "<h1>周通报</h1>", {}, docs)
+        assert await db[FANOUTS].count_documents({}) == 1
+        assert await repo.for_ref(district, f"{district}:2026-W48") == []   # not made yet
+
+        assert await repo.expand_fanouts() == 6
+        assert await db[FANOUTS].count_documents({}) == 0
+        made = await repo.for_ref(district, f"{district}:2026-W48")
+        assert sorted((d["recipient_id"], d["channel"]) for d in made) == [
+            (p, c) for p in ("p0", "p1", "p2") for c in ("email", "inbox")]
+        email = next(d for d in made if d["channel"] == "email")
+        [with_text] = await repo.with_bodies([await repo.get(email["_id"])])
+        assert with_text["body"] == "# 周通报"
+
+        # Queued again after it was made (a regeneration of the same content): nothing new.
+        await repo.queue_fanout(f"{district}:2026-W48#h1", district, "# 周通报", "<h1>周通报</h1>", {}, docs)
+        assert await repo.expand_fanouts() == 0
+        assert len(await repo.for_ref(district, f"{district}:2026-W48")) == 6
+    finally:
+        await client.close()
