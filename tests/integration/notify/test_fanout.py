@@ -7,8 +7,23 @@ import uuid
 from datetime import UTC, datetime
 
 from fourx_notify.adapters.deliveries import FANOUTS, DeliveryRepository
+from fourx_notify.adapters.render import render_markdown
+from fourx_notify.domain.bulletin import build_bulletin, street_section
+from fourx_notify.domain.stats import compute_stats
+from fourx_notify.service_layer.delivery import expand_fanouts
 from fourx_notify.service_layer.handlers import delivery_docs
 from fourx_platform.mongo import open_client
+
+
+def texts() -> dict:
+    """A real bulletin's texts (the unit tests' sample week), with a street section."""
+    from tests.unit.notify.sample import DIRECTORY, WEEK, events
+
+    view = build_bulletin(events(), district="d", week=WEEK, number=7, directory=DIRECTORY)
+    stats = compute_stats(events(), WEEK)
+    streets = [s for s in ("s1",) if street_section(view, s)]
+    assert streets, "the sample has a street section"
+    return {"markdown": render_markdown(view, stats), "view": view, "stats": stats, "streets": streets}
 
 PEOPLE = [{"person_id": f"p{i}", "name": f"人员{i}", "channels": [{"kind": "email", "address": f"p{i}@example.org"}]}
           for i in range(3)]
@@ -20,29 +35,29 @@ async def test_a_queued_fanout_makes_each_delivery_once(mongo_settings, district
         db = client[f"fanout_{uuid.uuid4().hex[:6]}"]
         repo = DeliveryRepository(db)
         await repo.create_indexes()
-        now = datetime.now(UTC)
+        now, queued = datetime.now(UTC), texts()
         docs = [d for p in PEOPLE for d in delivery_docs(
             district=district, person=p, ref=f"{district}:2026-W48", version="h1", kind="bulletin", subject="周通报",
             body=None, html=None, correlationid=None, now=now, extra={"body_ref": f"{district}:2026-W48#h1"})]
         assert len(docs) == 6   # email and inbox each
 
         for _ in range(2):   # a redelivered request makes the same version again
-            await repo.queue_fanout(f"{district}:2026-W48#h1", district, "# 周通报", "<h1>周通报</h1>", {}, docs)
+            await repo.queue_fanout(f"{district}:2026-W48#h1", district, queued, docs)
         assert await db[FANOUTS].count_documents({}) == 1
         assert await repo.for_ref(district, f"{district}:2026-W48") == []   # not made yet
 
-        assert await repo.expand_fanouts() == 6
+        assert await expand_fanouts(repo) == 6
         assert await db[FANOUTS].count_documents({}) == 0
         made = await repo.for_ref(district, f"{district}:2026-W48")
         assert sorted((d["recipient_id"], d["channel"]) for d in made) == [
             (p, c) for p in ("p0", "p1", "p2") for c in ("email", "inbox")]
         email = next(d for d in made if d["channel"] == "email")
         [with_text] = await repo.with_bodies([await repo.get(email["_id"])])
-        assert with_text["body"] == "# 周通报"
+        assert with_text["body"] == queued["markdown"] and "<" in with_text["html"]
 
         # Queued again after it was made (a regeneration of the same content): nothing new.
-        await repo.queue_fanout(f"{district}:2026-W48#h1", district, "# 周通报", "<h1>周通报</h1>", {}, docs)
-        assert await repo.expand_fanouts() == 0
+        await repo.queue_fanout(f"{district}:2026-W48#h1", district, queued, docs)
+        assert await expand_fanouts(repo) == 0
         assert len(await repo.for_ref(district, f"{district}:2026-W48")) == 6
     finally:
         await client.close()

@@ -44,26 +44,23 @@ class DeliveryRepository:
         await self._bodies.update_one({"_id": body_ref}, {"$setOnInsert": {
             "markdown": markdown, "html": html, "streets": streets}}, upsert=True)
 
-    async def queue_fanout(self, body_ref: str, district: str, markdown: str, html: str | None,
-                           streets: dict[str, str], docs: list[dict[str, Any]]) -> None:
-        """A bulletin version's texts and deliveries, kept until `expand_fanouts` makes them.
-        The same version queued again (a regenerated bulletin) changes nothing; queued again
-        after it was expanded, its deliveries are found already there and nothing goes twice."""
+    async def queue_fanout(self, body_ref: str, district: str, texts: dict[str, Any],
+                           docs: list[dict[str, Any]]) -> None:
+        """A bulletin version's deliveries and what their texts are made from, kept until the
+        delivery worker makes them. The same version queued again (a regenerated bulletin)
+        changes nothing; queued again after it was made, its deliveries are found already
+        there and nothing goes twice."""
         try:
-            await self._fanouts.insert_one({"_id": body_ref, "district": district, "markdown": markdown,
-                                            "html": html, "streets": streets, "deliveries": docs})
+            await self._fanouts.insert_one({"_id": body_ref, "district": district, "texts": texts,
+                                            "deliveries": docs})
         except DuplicateKeyError:
             pass
 
-    async def expand_fanouts(self, limit: int = 50) -> int:
-        """Make the queued deliveries (and their texts); returns how many were new. A crash
-        half way expands the same document again: the inserts skip what is there."""
-        created = 0
-        for doc in await self._fanouts.find({}).limit(limit).to_list(None):
-            await self.save_bodies(doc["_id"], doc["markdown"], doc.get("html"), doc.get("streets") or {})
-            created += await self.create_many(doc["deliveries"])
-            await self._fanouts.delete_one({"_id": doc["_id"]})
-        return created
+    async def queued_fanouts(self, limit: int) -> list[dict[str, Any]]:
+        return await self._fanouts.find({}).limit(limit).to_list(None)
+
+    async def fanout_made(self, body_ref: str) -> None:
+        await self._fanouts.delete_one({"_id": body_ref})
 
     async def with_bodies(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Deliveries with their text: the ones that name a bulletin's texts get them filled in

@@ -18,7 +18,7 @@ from fourx_platform.loops import every
 from fourx_notify.adapters.channels import SendFailed, Sender, SendRefused
 from fourx_notify.adapters.deliveries import DELIVERED, FAILED, DeliveryRepository
 from fourx_notify.domain.distribution import backoff_seconds
-from fourx_notify.service_layer.handlers import outcome_event
+from fourx_notify.service_layer.handlers import delivery_texts, outcome_event
 
 log = structlog.get_logger("fourx.notify.delivery")
 
@@ -81,6 +81,18 @@ async def deliver_due(repo: DeliveryRepository, senders: Mapping[str, Sender], s
     return len(due)
 
 
+async def expand_fanouts(repo: DeliveryRepository, limit: int = 50) -> int:
+    """Make the queued bulletins' deliveries and their texts; returns how many were new. A
+    crash half way makes the same queued version again: the inserts skip what is there."""
+    created = 0
+    for queued in await repo.queued_fanouts(limit):
+        markdown, html, streets = delivery_texts(queued["texts"])
+        await repo.save_bodies(queued["_id"], markdown, html, streets)
+        created += await repo.create_many(queued["deliveries"])
+        await repo.fanout_made(queued["_id"])
+    return created
+
+
 class DeliveryWorker:
     """Sends what is due, except while `give_way()` says bulletins are being made: on a Monday
     run the bulletins come first, then their deliveries (each delivery's lease, outcome and
@@ -103,7 +115,7 @@ class DeliveryWorker:
         if self._give_way():
             return 0
         repo = self._repo_factory()
-        created = await repo.expand_fanouts()
+        created = await expand_fanouts(repo)
         return created + await deliver_due(repo, self._senders, self._settings, self._after_commit)
 
     async def run(self) -> None:

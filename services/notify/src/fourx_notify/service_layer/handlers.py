@@ -120,6 +120,14 @@ async def notify_at_once(received: Sequence[ReceivedEvent], store: EventStore, d
 
 
 # --- the weekly bulletin -----------------------------------------------------------------------
+def delivery_texts(texts: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """A queued bulletin version's texts for its deliveries: the Markdown, the HTML (email),
+    and each street's own, its section first."""
+    view, stats = texts["view"], texts["stats"]
+    streets = {s: render_markdown(view, stats, street_section(view, s)) for s in texts["streets"]}
+    return texts["markdown"], render_html(view, stats), streets
+
+
 def topic_titles(events: Sequence[StoredEvent], topic_ids: Iterable[str]) -> dict[str, str]:
     """The titles of the topics the week's activity days discussed, from the topic events the
     bulletin's window read brings with it (`EventStore.bulletin_events`): no second read."""
@@ -185,14 +193,10 @@ async def publish_bulletin(
     }
     await bulletins.save(bulletin, [event])
     if deliveries is not None and recipients:
-        html = render_html(view, stats)
         subject = f"{view['title']}（{view['issue_label']}）"
-        # The texts once per bulletin version (and once per street section: a street's people
-        # read their street first); each delivery names them rather than carrying a copy.
-        streets: dict[str, str] = {}
-        for street in sorted({s for p in recipients if (s := street_of(p, directory))}):
-            if focus := street_section(view, street):
-                streets[street] = render_markdown(view, stats, focus)
+        # A street's people read their street's section first (a text of its own). The texts
+        # beyond the Markdown (HTML, the streets') are rendered when the deliveries are made.
+        streets = sorted({s for p in recipients if (s := street_of(p, directory)) and street_section(view, s)})
         body_ref = f"{report_id}#{digest}"
         docs = []
         for person in recipients:
@@ -203,7 +207,8 @@ async def publish_bulletin(
                                       extra={"week": cmd.week, "body_ref": body_ref,
                                              "street": street if street in streets else None}))
         # Queued with the bulletin, made by the delivery worker (bulletins first, then deliveries).
-        await deliveries.queue_fanout(body_ref, cmd.district, markdown, html, streets, docs)
+        await deliveries.queue_fanout(body_ref, cmd.district,
+                                      {"markdown": markdown, "view": view, "stats": stats, "streets": streets}, docs)
     after_commit()
     return bulletin
 
