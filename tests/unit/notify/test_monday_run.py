@@ -61,8 +61,19 @@ def _request(district: str, week: str, offset: int) -> ReceivedEvent:
     return ReceivedEvent(event, ReportRequested(week=week), "report-requested", 0, offset)
 
 
+class _Bulletins:
+    """Bulletins already stored, by the request that made them."""
+
+    def __init__(self, made: set[str] = frozenset()):
+        self.made = set(made)
+
+    async def made_for(self, requests):
+        return {rid for _, _, rid in requests if rid in self.made}
+
+
 class _Service:
-    def __init__(self, concurrency: int):
+    def __init__(self, concurrency: int, made: set[str] = frozenset()):
+        self._bulletins = _Bulletins(made)
         self.settings = SimpleNamespace(catch_up_seconds=1.0, snapshot_wait_seconds=1.0,
                                         report_concurrency=concurrency, public_url=None)
         self.checks = 0
@@ -78,7 +89,7 @@ class _Service:
         return True
 
     def event_store(self): return None
-    def bulletins(self): return None
+    def bulletins(self): return self._bulletins
     def deliveries(self): return None
     def after_bulletin(self): return None
 
@@ -120,3 +131,16 @@ async def test_a_report_that_fails_fails_the_batch_after_the_others_are_made(mon
     with pytest.raises(ValueError, match="cannot render"):
         await consumers.produce_reports(_Service(concurrency=4), batch)
     assert sorted(made) == ["a", "b"]
+
+
+async def test_a_request_whose_bulletin_is_stored_is_not_made_again(monkeypatch):
+    made = []
+
+    async def publish(cmd, *args):
+        made.append(cmd.request_id)
+
+    monkeypatch.setattr(consumers.handlers, "publish_bulletin", publish)
+    batch = [_request("a", "2026-W48", 0), _request("b", "2026-W48", 1)]
+    service = _Service(concurrency=4, made={batch[0].envelope.id})   # a's was published twice
+    await consumers.produce_reports(service, batch + [batch[0]])
+    assert made == [batch[1].envelope.id]

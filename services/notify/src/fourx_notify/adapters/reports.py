@@ -56,6 +56,16 @@ class BulletinRepository:
         cursor = self._collection.find({"_id": {"$gte": f"{district}:", "$lt": f"{district};"}}, fields)
         return [doc async for doc in cursor.sort("_id", -1).skip(offset).limit(limit)]
 
+    async def made_for(self, requests: list[tuple[str, str, str]]) -> set[str]:
+        """Of these (district, week, request id), the request ids whose bulletin is already
+        stored: one query for a batch of requests."""
+        ids = sorted({f"{district}:{week}" for district, week, _ in requests})
+        if not ids:
+            return set()
+        asked = {request_id for _, _, request_id in requests}
+        found = self._collection.find({"_id": {"$in": ids}}, {"request_id": 1})
+        return {d["request_id"] async for d in found if d.get("request_id") in asked}
+
     async def number_for(self, district: str, week: str) -> int:
         """The bulletin's issue number: the one it got when first published, else the next of
         the district's year. Regenerating a week keeps its number (and so its content hash).

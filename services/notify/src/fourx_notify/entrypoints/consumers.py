@@ -88,7 +88,15 @@ async def produce_report(service: "NotifyService", received: ReceivedEvent, gate
 
 
 async def produce_reports(service: "NotifyService", batch: list[ReceivedEvent]) -> None:
-    """Every report of the batch, concurrently (bounded); raises if any failed."""
+    """Every report of the batch, concurrently (bounded); raises if any failed. A request
+    whose bulletin is already stored is not made again: the same request published twice
+    (every replica's relay may pass over a fresh claim's outbox before it is cleared) or
+    redelivered after its bulletin was stored, whose `report-published` is in its outbox."""
+    made = await service.bulletins().made_for([(r.envelope.district, r.payload.week, r.envelope.id)  # type: ignore[union-attr]
+                                               for r in batch])
+    batch = [r for r in {r.envelope.id: r for r in batch}.values() if r.envelope.id not in made]
+    if not batch:
+        return
     await wait_for_read_model(service)
     gate = asyncio.Semaphore(max(1, service.settings.report_concurrency))
     by_district: dict[str, list[ReceivedEvent]] = {}
