@@ -19,6 +19,7 @@ def test_defaults_and_n():
     args = parse_args([])
     assert args.districts == DEFAULT_DISTRICTS == 2800 and args.weeks == 1 and args.events is None
     assert parse_args(["--districts", "100"]).districts == 100
+    assert args.ingest_districts == 400   # the ingest and publish parts' sample; the Monday run takes all
     with pytest.raises(SystemExit):
         parse_args(["--districts", "0"])
 
