@@ -161,7 +161,7 @@ async def _timed_run(replicas: list[NotifyService], districts: int, week: str, n
     drained = time.perf_counter()
     await asyncio.sleep(DRAIN_NOTE_SECONDS)
     db = replicas[0].runtime.db
-    queued = await db[deliveries.FANOUTS].count_documents({})
+    queued = await db[deliveries.FANOUT_QUEUE].count_documents({})
     made = await db[deliveries.COLLECTION].count_documents({})
     left = await _pending_deliveries(replicas[0])
     notes[f"{label}, deliveries"] = (
@@ -201,7 +201,7 @@ async def monday(kafka: KafkaSettings, admin: KafkaSettings, mongo: MongoSetting
             one = await _timed_run(replicas, districts, week, now, timeout, meter, notes, "monday", admin)
             # The same run on three replicas: the week's bulletins, claims and deliveries go.
             for name in (reports.COLLECTION, reports.TEXTS, reports.CLAIMS, reports.NUMBERS, deliveries.COLLECTION,
-                         deliveries.BODIES, deliveries.FANOUTS):
+                         deliveries.BODIES, deliveries.FANOUTS, deliveries.FANOUT_QUEUE):
                 await first.runtime.db[name].drop()
             for _ in range(2):
                 replica = offline(NotifyService(kafka, mongo, NotifySettings(**settings)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from fourx_notify.adapters.deliveries import FANOUTS, DeliveryRepository
+from fourx_notify.adapters.deliveries import FANOUT_QUEUE, FANOUTS, DeliveryRepository
 from fourx_notify.adapters.render import render_markdown
 from fourx_notify.domain.bulletin import build_bulletin, street_section
 from fourx_notify.domain.stats import compute_stats
@@ -43,11 +43,11 @@ async def test_a_queued_fanout_makes_each_delivery_once(mongo_settings, district
 
         for _ in range(2):   # a redelivered request makes the same version again
             await repo.queue_fanout(f"{district}:2026-W48#h1", district, queued, docs)
-        assert await db[FANOUTS].count_documents({}) == 1
+        assert await db[FANOUTS].count_documents({}) == 1 and await db[FANOUT_QUEUE].count_documents({}) == 1
         assert await repo.for_ref(district, f"{district}:2026-W48") == []   # not made yet
 
         assert await expand_fanouts(repo) == 6
-        assert await db[FANOUTS].count_documents({}) == 0
+        assert await db[FANOUTS].count_documents({}) == 0 and await db[FANOUT_QUEUE].count_documents({}) == 0
         made = await repo.for_ref(district, f"{district}:2026-W48")
         assert sorted((d["recipient_id"], d["channel"]) for d in made) == [
             (p, c) for p in ("p0", "p1", "p2") for c in ("email", "inbox")]

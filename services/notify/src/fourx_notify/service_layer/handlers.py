@@ -191,7 +191,6 @@ async def publish_bulletin(
         "title": view["title"], "stats": stats, "view": view, "markdown": markdown, "content_hash": digest,
         "recipients": [p["person_id"] for p in recipients], "generated_at": now, "request_id": cmd.request_id,
     }
-    await bulletins.save(bulletin, [event])
     if deliveries is not None and recipients:
         subject = f"{view['title']}（{view['issue_label']}）"
         # A street's people read their street's section first (a text of its own). The texts
@@ -206,9 +205,12 @@ async def publish_bulletin(
                                       correlationid=cmd.correlationid, now=now,
                                       extra={"week": cmd.week, "body_ref": body_ref,
                                              "street": street if street in streets else None}))
-        # Queued with the bulletin, made by the delivery worker (bulletins first, then deliveries).
+        # Queued before the bulletin is stored, made by the delivery worker once the bulletins
+        # are made. Before: a request whose bulletin is stored is not made again, so a stop
+        # between the two must not leave a stored bulletin without its deliveries.
         await deliveries.queue_fanout(body_ref, cmd.district,
                                       {"markdown": markdown, "view": view, "stats": stats, "streets": streets}, docs)
+    await bulletins.save(bulletin, [event])
     after_commit()
     return bulletin
 
