@@ -10,7 +10,7 @@ from fourx_notify.adapters.deliveries import FANOUT_QUEUE, FANOUTS, DeliveryRepo
 from fourx_notify.adapters.render import render_markdown
 from fourx_notify.domain.bulletin import build_bulletin, street_section
 from fourx_notify.domain.stats import compute_stats
-from fourx_notify.service_layer.delivery import expand_fanouts
+from fourx_notify.service_layer.delivery import expand_fanouts, make_now
 from fourx_notify.service_layer.handlers import delivery_docs
 from fourx_platform.mongo import open_client
 
@@ -59,5 +59,23 @@ async def test_a_queued_fanout_makes_each_delivery_once(mongo_settings, district
         await repo.queue_fanout(f"{district}:2026-W48#h1", district, queued, docs)
         assert await expand_fanouts(repo) == 0
         assert len(await repo.for_ref(district, f"{district}:2026-W48")) == 6
+    finally:
+        await client.close()
+
+
+async def test_who_has_received_it_is_made_now_when_asked(mongo_settings, district):
+    """The office looks at a bulletin's recipients before the worker has made its deliveries
+    (during a Monday run): they are made for that bulletin then."""
+    client = open_client(mongo_settings)
+    try:
+        repo = DeliveryRepository(client[f"fanout_{uuid.uuid4().hex[:6]}"])
+        docs = delivery_docs(district=district, person=PEOPLE[0], ref=f"{district}:2026-W48", version="h2",
+                             kind="bulletin", subject="周通报", body=None, html=None, correlationid=None,
+                             now=datetime.now(UTC), extra={"body_ref": f"{district}:2026-W48#h2"})
+        await repo.queue_fanout(f"{district}:2026-W48#h2", district, texts(), docs)
+        await make_now(repo, f"{district}:2026-W48#h2")
+        assert len(await repo.for_ref(district, f"{district}:2026-W48")) == 2
+        assert await repo.queued_fanouts(10) == []
+        await make_now(repo, f"{district}:2026-W48#h2")   # nothing queued: nothing happens
     finally:
         await client.close()

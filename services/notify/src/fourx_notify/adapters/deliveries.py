@@ -71,6 +71,9 @@ class DeliveryRepository:
             await self._queue.delete_one({"_id": lost})
         return [found[i] for i in ids if i in found]
 
+    async def queued_fanout(self, body_ref: str) -> dict[str, Any] | None:
+        return await self._fanouts.find_one({"_id": body_ref})
+
     async def fanout_made(self, body_ref: str) -> None:
         await self._fanouts.delete_one({"_id": body_ref})
         await self._queue.delete_one({"_id": body_ref})

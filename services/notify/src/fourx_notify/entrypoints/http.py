@@ -18,6 +18,7 @@ from fourx_contracts.types import IsoWeek
 
 from fourx_notify.adapters.render import render_docx, render_html
 from fourx_notify.adapters.summary import render_summary_docx
+from fourx_notify.service_layer.delivery import make_now
 from fourx_notify.domain.outcomes import (FACT_TYPES, FIGURE_KEYS, Period, PeriodInvalid, compute_facts,
                                           compute_outcomes, district_league, months_of, parse_period)
 
@@ -93,8 +94,9 @@ async def get_bulletin_docx(request: Request, district: str, week: Week, caller:
 async def get_deliveries(request: Request, district: str, week: Week, caller: Authorized) -> dict:
     """How many recipients got the bulletin on which channel (channel → status → count)."""
     report_id = f"{district}:{week}"
-    await _bulletin(request, district, week)
+    bulletin = await _bulletin(request, district, week)
     repo = request.app.state.service.deliveries()
+    await make_now(repo, f"{report_id}#{bulletin['content_hash']}")
     return {"report_id": report_id, "channels": await repo.outcome_counts(district, report_id)}
 
 
@@ -102,7 +104,9 @@ async def get_deliveries(request: Request, district: str, week: Week, caller: Au
 async def get_acknowledgements(request: Request, district: str, week: Week, caller: Authorized) -> dict:
     """The office's view: every recipient of the week's bulletin, signed or not."""
     bulletin = await _bulletin(request, district, week)
-    items = await request.app.state.service.deliveries().for_ref(district, bulletin["report_id"])
+    repo = request.app.state.service.deliveries()
+    await make_now(repo, f"{bulletin['report_id']}#{bulletin['content_hash']}")
+    items = await repo.for_ref(district, bulletin["report_id"])
     latest: dict[str, dict[str, Any]] = {}
     for item in items:
         if item["channel"] == "inbox" and item.get("version") == bulletin["content_hash"]:

@@ -81,16 +81,26 @@ async def deliver_due(repo: DeliveryRepository, senders: Mapping[str, Sender], s
     return len(due)
 
 
-async def expand_fanouts(repo: DeliveryRepository, limit: int = 50) -> int:
-    """Make the queued bulletins' deliveries and their texts; returns how many were new. A
-    crash half way makes the same queued version again: the inserts skip what is there."""
-    created = 0
-    for queued in await repo.queued_fanouts(limit):
-        markdown, html, streets = delivery_texts(queued["texts"])
-        await repo.save_bodies(queued["_id"], markdown, html, streets)
-        created += await repo.create_many(queued["deliveries"])
-        await repo.fanout_made(queued["_id"])
+async def make_queued(repo: DeliveryRepository, queued: dict[str, Any]) -> int:
+    """One queued bulletin version's texts and deliveries; returns how many were new. A crash
+    half way makes the same version again: the inserts skip what is there."""
+    markdown, html, streets = delivery_texts(queued["texts"])
+    await repo.save_bodies(queued["_id"], markdown, html, streets)
+    created = await repo.create_many(queued["deliveries"])
+    await repo.fanout_made(queued["_id"])
     return created
+
+
+async def expand_fanouts(repo: DeliveryRepository, limit: int = 50) -> int:
+    """Make the queued bulletins' deliveries; returns how many were new."""
+    return sum([await make_queued(repo, queued) for queued in await repo.queued_fanouts(limit)])
+
+
+async def make_now(repo: DeliveryRepository, body_ref: str) -> None:
+    """A bulletin version's deliveries, if still queued, made now: someone is looking at who
+    has received and signed it (the worker would make them after the Monday run)."""
+    if (queued := await repo.queued_fanout(body_ref)) is not None:
+        await make_queued(repo, queued)
 
 
 class DeliveryWorker:
