@@ -36,6 +36,11 @@ DUPLICATE_KEY = 11000
 _HIDDEN = {OUTBOX_FIELD: 0, "body": 0, "html": 0}
 
 
+def body_ref(report_id: str, content_hash: str) -> str:
+    """The id of one bulletin version's texts and queued deliveries."""
+    return f"{report_id}#{content_hash}"
+
+
 class DeliveryRepository:
     def __init__(self, db: AsyncDatabase):
         self._collection = db[COLLECTION]

@@ -18,6 +18,7 @@ from fourx_contracts.types import IsoWeek
 
 from fourx_notify.adapters.render import render_docx, render_html
 from fourx_notify.adapters.summary import render_summary_docx
+from fourx_notify.adapters.deliveries import body_ref
 from fourx_notify.service_layer.delivery import make_now
 from fourx_notify.domain.outcomes import (FACT_TYPES, FIGURE_KEYS, Period, PeriodInvalid, compute_facts,
                                           compute_outcomes, district_league, months_of, parse_period)
@@ -96,7 +97,7 @@ async def get_deliveries(request: Request, district: str, week: Week, caller: Au
     report_id = f"{district}:{week}"
     bulletin = await _bulletin(request, district, week)
     repo = request.app.state.service.deliveries()
-    await make_now(repo, f"{report_id}#{bulletin['content_hash']}")
+    await make_now(repo, body_ref(report_id, bulletin["content_hash"]))
     return {"report_id": report_id, "channels": await repo.outcome_counts(district, report_id)}
 
 
@@ -105,7 +106,7 @@ async def get_acknowledgements(request: Request, district: str, week: Week, call
     """The office's view: every recipient of the week's bulletin, signed or not."""
     bulletin = await _bulletin(request, district, week)
     repo = request.app.state.service.deliveries()
-    await make_now(repo, f"{bulletin['report_id']}#{bulletin['content_hash']}")
+    await make_now(repo, body_ref(bulletin["report_id"], bulletin["content_hash"]))
     items = await repo.for_ref(district, bulletin["report_id"])
     latest: dict[str, dict[str, Any]] = {}
     for item in items:

@@ -12,7 +12,7 @@ from fourx_contracts.events import NotificationSent, ReportPublished, ReportRequ
 from fourx_platform.clock import DEFAULT_TIME_ZONE
 from fourx_platform.kafka import ReceivedEvent
 
-from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository
+from fourx_notify.adapters.deliveries import DELIVERED, FAILED, PENDING, DeliveryRepository, body_ref
 from fourx_notify.adapters.event_store import TOPIC_TYPES, EventStore
 from fourx_notify.adapters.projections import open_at_week_end
 from fourx_notify.adapters.render import content_hash, markdown_text, render_html, render_markdown
@@ -196,19 +196,19 @@ async def publish_bulletin(
         # A street's people read their street's section first (a text of its own). The texts
         # beyond the Markdown (HTML, the streets') are rendered when the deliveries are made.
         streets = sorted({s for p in recipients if (s := street_of(p, directory)) and street_section(view, s)})
-        body_ref = f"{report_id}#{digest}"
+        version_ref = body_ref(report_id, digest)
         docs = []
         for person in recipients:
             street = street_of(person, directory)
             docs.extend(delivery_docs(district=cmd.district, person=person, ref=report_id, version=digest,
                                       kind="bulletin", subject=subject, body=None, html=None,
                                       correlationid=cmd.correlationid, now=now,
-                                      extra={"week": cmd.week, "body_ref": body_ref,
+                                      extra={"week": cmd.week, "body_ref": version_ref,
                                              "street": street if street in streets else None}))
         # Queued before the bulletin is stored, made by the delivery worker once the bulletins
         # are made. Before: a request whose bulletin is stored is not made again, so a stop
         # between the two must not leave a stored bulletin without its deliveries.
-        await deliveries.queue_fanout(body_ref, cmd.district,
+        await deliveries.queue_fanout(version_ref, cmd.district,
                                       {"markdown": markdown, "view": view, "stats": stats, "streets": streets}, docs)
     await bulletins.save(bulletin, [event])
     after_commit()
